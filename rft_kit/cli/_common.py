@@ -1,0 +1,35 @@
+"""Helpers shared by CLI commands: error reporting and JSON output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from ..errors import RftKitError
+
+__all__ = ["PlacementChoice", "err_console", "fail", "print_json"]
+
+err_console = Console(stderr=True, highlight=False)
+
+
+class PlacementChoice(StrEnum):
+    """Where the grader will be used, which decides the allowed top-level types."""
+
+    rft = "rft"
+    evals = "evals"
+    any = "any"
+
+
+def fail(error: RftKitError | str, code: int = 2) -> NoReturn:
+    """Print a user-facing error (no traceback) and exit with ``code``."""
+    err_console.print(f"[bold red]error:[/] {error}", markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")

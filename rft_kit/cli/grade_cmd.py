@@ -1,0 +1,132 @@
+"""``rft grade``: grade a samples file against its items, streaming, resumable, on every core."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from ..config import build_grader, read_grader_file
+from ..errors import RftKitError
+from ..grading import GradeSummary
+from ..grading import grade as run_grading
+from ._common import PlacementChoice, err_console, fail
+
+MAX_PRINTED_INPUT_ERRORS = 20
+
+
+def _count_records(path: Path) -> int | None:
+    try:
+        with open(path, "rb") as handle:
+            return sum(1 for line in handle if line.strip())
+    except OSError:
+        return None
+
+
+def grade(
+    grader_file: Path = typer.Argument(..., help="Grader config file (.json, .yaml or .yml).", show_default=False),
+    samples: Path = typer.Option(..., "--samples", "-s", help="Samples JSONL (one model output per line)."),
+    items: Path | None = typer.Option(
+        None, "--items", "-i", help="Items JSONL (task rows). Omit when samples are {item, sample} records."
+    ),
+    output: Path = typer.Option(..., "--output", "-o", help="Grades JSONL; an existing file is resumed, not redone."),
+    workers: str = typer.Option(
+        "auto", "--workers", "-w", help="Worker processes, or 'auto' (all cores when it pays)."
+    ),
+    batch_size: int = typer.Option(256, "--batch-size", min=1, help="Samples per batch."),
+    join: str = typer.Option("auto", "--join", help="How samples find items: auto, id, line or embedded."),
+    pass_threshold: float | None = typer.Option(
+        None,
+        "--pass-threshold",
+        help="Reward counted as a pass (default: the grader's pass_threshold, else 1.0).",
+    ),
+    summary_json: Path | None = typer.Option(None, "--summary-json", help="Also write the summary as JSON here."),
+    placement: PlacementChoice = typer.Option(PlacementChoice.any, "--placement", help="Placement rules to apply."),
+) -> None:
+    """Grade SAMPLES against ITEMS with GRADER_FILE and write one grade per line to OUTPUT."""
+    if join not in ("auto", "id", "line", "embedded"):
+        fail(f"--join must be auto, id, line or embedded, got {join!r}")
+    n_workers: int | str = workers
+    if workers != "auto":
+        try:
+            n_workers = int(workers)
+        except ValueError:
+            fail(f"--workers must be a number or 'auto', got {workers!r}")
+        if int(n_workers) < 1:
+            fail("--workers must be at least 1")
+    try:
+        file = read_grader_file(grader_file, placement=placement.value)
+        grader = build_grader(file.config, source=file.source)
+    except RftKitError as exc:
+        fail(exc)
+
+    total = _count_records(samples)
+    console = Console(stderr=True)
+    progress = Progress(
+        TextColumn("[bold]grading[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
+    )
+    try:
+        with progress:
+            task = progress.add_task("grading", total=total)
+            summary = run_grading(
+                grader,
+                samples,
+                items,
+                output=output,
+                workers=n_workers,  # type: ignore[arg-type]
+                batch_size=batch_size,
+                join=join,  # type: ignore[arg-type]
+                pass_threshold=pass_threshold,
+                on_progress=lambda n: progress.advance(task, n),
+            )
+    except RftKitError as exc:
+        fail(exc)
+    except KeyboardInterrupt:
+        err_console.print("interrupted: every finished grade is saved; run the same command again to resume")
+        raise typer.Exit(130) from None
+
+    _report(summary, grader.name)
+    if summary_json is not None:
+        summary_json.write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def _report(summary: GradeSummary, name: str) -> None:
+    for error in summary.input_errors[:MAX_PRINTED_INPUT_ERRORS]:
+        err_console.print(f"[yellow]skipped input:[/] {error}", soft_wrap=True)
+    if summary.input_error_count > MAX_PRINTED_INPUT_ERRORS:
+        err_console.print(f"... and {summary.input_error_count - MAX_PRINTED_INPUT_ERRORS} more input errors")
+    table = Table(title=f"grades: {name}", show_header=True, header_style="bold")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("graded now", str(summary.graded))
+    table.add_row("already graded (skipped)", str(summary.skipped))
+    table.add_row("mean reward (errors as 0)", f"{summary.mean_reward:.4f}")
+    table.add_row("mean reward (scored only)", f"{summary.mean_scored_reward:.4f}")
+    table.add_row(f"pass rate (reward >= {summary.pass_threshold:g})", f"{summary.pass_rate:.2%}")
+    table.add_row("errors", f"{summary.errored} ({summary.error_rate:.2%})")
+    for kind, count in sorted(summary.error_kinds.items()):
+        table.add_row(f"  {kind}", str(count))
+    table.add_row("input lines skipped", str(summary.input_error_count))
+    table.add_row("workers", str(summary.workers))
+    rate = summary.graded / summary.duration_s if summary.duration_s > 0 else 0.0
+    table.add_row("time", f"{summary.duration_s:.2f} s ({rate:,.0f} samples/s)")
+    err_console.print(table)
+    err_console.print(f"grades written to {summary.output}")

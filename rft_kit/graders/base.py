@@ -1,0 +1,209 @@
+"""The grader base class: the contract every grader type implements.
+
+A grader is built from a *validated* config dict (see ``rft_kit.config``) and is immutable afterwards. Subclasses
+implement :meth:`Grader._score` for one pair and may override :meth:`Grader._score_batch` with a vectorised path.
+:meth:`Grader.grade` wraps ``_score`` so that a bad sample can never raise: a :class:`GradeFailure` becomes a recorded
+error with reward 0, and any other exception (a bug) becomes an ``internal`` error with its traceback in metadata.
+
+Graders pickle by config (``__reduce__``), so they cross process pools without closures.
+"""
+
+from __future__ import annotations
+
+import copy
+import operator
+import time
+import traceback
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ..errors import GradeFailure
+from ..model import GradeError, GradeResult, Sample
+from ..templating import RenderOptions, Template, compile_template
+
+__all__ = ["Grader", "SampleLike", "as_sample", "batch_texts"]
+
+SampleLike = Sample | Mapping[str, Any] | str
+"""What grading functions accept as a sample: a Sample, a sample object, or a plain output string."""
+
+
+def as_sample(sample: SampleLike) -> Sample:
+    """Coerce a plain string or sample object to a :class:`Sample`.
+
+    Raises:
+        TypeError / ValueError: for a sample object with a field of the wrong type (names the field).
+    """
+    if isinstance(sample, Sample):
+        return sample
+    if isinstance(sample, str):
+        return Sample.from_text(sample)
+    return Sample.from_obj(sample)
+
+
+class Grader(ABC):
+    """Base class of every grader type.
+
+    Class attributes:
+        type: the config ``type`` this class implements (``"string_check"``).
+        top_level: whether RFT accepts it as the job's single grader (``label_model`` does not).
+    """
+
+    type: ClassVar[str]
+    top_level: ClassVar[bool] = True
+
+    def __init__(self, config: Mapping[str, Any], *, path: str = "") -> None:
+        self._config: dict[str, Any] = copy.deepcopy(dict(config))
+        self.name: str = str(self._config.get("name") or self.type)
+        self.path = path
+        options = self._config.get("rft_options") or {}
+        self.render_options = RenderOptions(
+            value_format=options.get("template_values", "json"),
+            json_descent=options.get("json_descent", True),
+        )
+
+    # -- construction helpers ------------------------------------------------------------------------------------
+    def _template(self, key: str, options: RenderOptions | None = None) -> Template:
+        field = f"{self.path}.{key}" if self.path else key
+        return compile_template(str(self._config[key]), field=field, options=options or self.render_options)
+
+    @property
+    def templates(self) -> tuple[Template, ...]:
+        """Every template this grader renders (used by static checks against items)."""
+        return ()
+
+    # -- grading -------------------------------------------------------------------------------------------------
+    @abstractmethod
+    def _score(self, sample: Sample, item: Mapping[str, Any]) -> float | GradeResult:
+        """Grade one pair. Raise :class:`GradeFailure` for a sample that cannot be graded."""
+
+    def grade(self, sample: SampleLike, item: Mapping[str, Any] | None = None) -> GradeResult:
+        """Grade one (sample, item) pair. Never raises for a bad sample or item.
+
+        Args:
+            sample: a :class:`Sample`, a sample object, or the model's output text.
+            item: the task row (``{{item.*}}``); ``None`` means an empty item.
+        """
+        start = time.perf_counter()
+        try:
+            smp = as_sample(sample)
+            if smp.error:
+                raise GradeFailure(
+                    "sample",
+                    "other_error",
+                    f"the sample carries a sampling error: {smp.error.get('message', smp.error)}",
+                )
+            outcome = self._score(smp, item if item is not None else {})
+        except GradeFailure as failure:
+            outcome = GradeResult.failed(GradeError(failure.kind, failure.flag, failure.message, self.name))
+        except (TypeError, ValueError) as exc:
+            if isinstance(sample, Sample):
+                outcome = self._internal_error(exc)
+            else:  # the sample object itself was malformed
+                outcome = GradeResult.failed(GradeError("parse", "sample_parse_error", f"bad sample: {exc}", self.name))
+        except Exception as exc:  # a bug in a grader must not kill a run; it is recorded with its traceback
+            outcome = self._internal_error(exc)
+        result = outcome if isinstance(outcome, GradeResult) else GradeResult(reward=outcome)
+        result.duration_ms = (time.perf_counter() - start) * 1000.0
+        result.grader_name = self.name
+        result.grader_type = self.type
+        return result
+
+    def _internal_error(self, exc: BaseException) -> GradeResult:
+        result = GradeResult.failed(
+            GradeError("internal", "other_error", f"{type(exc).__name__}: {exc} (a bug in rft-kit)", self.name)
+        )
+        result.metadata["traceback"] = traceback.format_exc(limit=8)
+        return result
+
+    def run(self, sample: SampleLike, item: Mapping[str, Any] | None = None) -> GradeResult:
+        """Grade like the hosted ``/graders/run``: a plain string becomes ``output_text`` (+ ``output_json``).
+
+        ``result.envelope()`` gives the hosted ``RunGraderResponse`` shape.
+        """
+        return self.grade(sample, item)
+
+    def _score_batch(self, samples: Sequence[SampleLike], items: Sequence[Mapping[str, Any]]) -> list[float] | None:
+        """A vectorised path for a whole batch, or ``None`` when it does not apply (the caller then grades pairs).
+
+        It must return exactly what :meth:`_score` would for every pair, and may only succeed when no pair fails.
+        ``samples`` are as the caller gave them (strings, sample objects or Samples): see :func:`batch_texts`.
+        """
+        return None
+
+    def grade_batch(
+        self, samples: Sequence[SampleLike], items: Sequence[Mapping[str, Any] | None]
+    ) -> list[GradeResult]:
+        """Grade many pairs; uses the grader's vectorised path when every pair can take it."""
+        rewards = self.rewards(samples, items)
+        if rewards is not None:
+            return [GradeResult(reward=r, grader_name=self.name, grader_type=self.type) for r in rewards]
+        return [self.grade(s, i) for s, i in zip(samples, items, strict=True)]
+
+    def rewards(self, samples: Sequence[SampleLike], items: Sequence[Mapping[str, Any] | None]) -> list[float] | None:
+        """Rewards for a batch through the vectorised path only; ``None`` if any pair needs the per-pair path."""
+        if len(samples) != len(items):
+            raise ValueError(f"a batch needs as many items as samples ({len(samples)} != {len(items)})")
+        its = [i if i is not None else {} for i in items]
+        try:
+            return self._score_batch(samples, its)
+        except (GradeFailure, LookupError, TypeError, ValueError, AttributeError):
+            return None
+
+    # -- config --------------------------------------------------------------------------------------------------
+    def to_config(self) -> dict[str, Any]:
+        """The grader's config, as loaded (validated and normalised); ``load_grader(g.to_config())`` rebuilds it."""
+        return copy.deepcopy(self._config)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self.to_config(), self.path))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _rebuild(config: dict[str, Any], path: str) -> Grader:
+    from ..config import build_grader
+
+    return build_grader(config, path=path)
+
+
+_TEXT_OF_SAMPLE = operator.attrgetter("output_text")
+
+
+def batch_texts(
+    template: Template, samples: Sequence[SampleLike], items: Sequence[Mapping[str, Any]]
+) -> list[str] | None:
+    """Render a one-variable template for a whole batch at C speed, or ``None`` if the batch needs the slow path.
+
+    Only the shapes that cannot differ from :meth:`Template.render` are taken: ``{{item.key}}`` whose values are all
+    strings, and ``{{sample.output_text}}`` over plain-string samples, :class:`Sample` objects without a sampling
+    error, or sample dicts that carry ``output_text`` and no ``error``. Anything else returns ``None``.
+    """
+    if template.is_literal:
+        return [template.source] * len(samples)
+    fast = template.fast_getters()
+    if fast is None:
+        return None
+    namespace, getter = fast
+    if namespace == "item":
+        values = list(map(getter, items))
+    else:
+        if template.refs[0].path != ("output_text",):
+            return None
+        first = samples[0] if samples else ""
+        if isinstance(first, str):
+            if not all(type(s) is str for s in samples):
+                return None
+            values = list(samples)
+        elif isinstance(first, Sample):
+            if not all(type(s) is Sample and s.error is None for s in samples):
+                return None
+            values = list(map(_TEXT_OF_SAMPLE, samples))
+        else:
+            if not all(type(s) is dict and "error" not in s for s in samples):
+                return None
+            values = list(map(getter, samples))
+    if not all(type(v) is str for v in values):
+        return None
+    return values
