@@ -158,10 +158,8 @@ class Sample:
             tools = message.get("tool_calls") or []
         if not isinstance(tools, list):
             raise TypeError("sample.output_tools must be a list of tool calls")
-        if "output_json" in obj:
-            output_json = obj["output_json"]
-        else:
-            output_json = parse_json_object(text)
+        # an explicit null is kept: the sampler knows whether a response_format was used
+        output_json = obj["output_json"] if "output_json" in obj else parse_json_object(text)
         if not choices:
             choices = [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}]
         sample_index = obj.get("sample_index", 0)
