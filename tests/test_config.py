@@ -135,7 +135,8 @@ def test_round_trip_and_name_normalisation() -> None:
 def test_yaml_errors_name_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "g.yaml"
     path.write_text(
-        "type: multi\ngraders:\n  email:\n    type: string_check\n    input: x\n    reference: y\n    operation: equal\ncalculate_output: email\n"
+        "type: multi\ngraders:\n  email:\n    type: string_check\n    input: x\n    reference: y\n"
+        "    operation: equal\ncalculate_output: email\n"
     )
     with pytest.raises(ConfigError) as info:
         read_grader_file(path)

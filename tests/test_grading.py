@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-import rft_kit
 from rft_kit.grading import grade
 from rft_kit.io.jsonl import iter_jsonl, repair_tail
 
@@ -43,6 +42,11 @@ def make_set(tmp_path: Path, n_items: int = 20, k: int = 3) -> tuple[Path, Path]
         for j in range(k)
     ]
     return write_jsonl(tmp_path / "items.jsonl", items), write_jsonl(tmp_path / "samples.jsonl", samples)
+
+
+def count_lines(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(1 for _ in handle)
 
 
 def read_grades(path: Path) -> list[dict]:
@@ -168,7 +172,7 @@ def test_repair_tail(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_sigkill_mid_run_then_resume_grades_every_record_exactly_once(tmp_path: Path) -> None:
-    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma".split()
+    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu"]
     n = 6000
     items = [{"id": f"i{i}", "answer": " ".join(words[(i + j) % len(words)] for j in range(40))} for i in range(n)]
     samples = [
@@ -221,12 +225,12 @@ def test_sigkill_mid_run_then_resume_grades_every_record_exactly_once(tmp_path: 
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if out.exists() and out.stat().st_size > 0 and sum(1 for _ in open(out)) >= 300:
+        if out.exists() and out.stat().st_size > 0 and count_lines(out) >= 300:
             break
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    done_before = sum(1 for _ in open(out))
+    done_before = count_lines(out)
     assert 0 < done_before < n, "the run must be killed mid-way for this test to mean anything"
     rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
