@@ -15,14 +15,15 @@ import operator
 import time
 import traceback
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import repeat
 from typing import Any, ClassVar
 
 from ..errors import GradeFailure
 from ..model import GradeError, GradeResult, Sample
 from ..templating import RenderOptions, Template, compile_template
 
-__all__ = ["Grader", "SampleLike", "as_sample", "batch_texts"]
+__all__ = ["Grader", "NotVectorizable", "SampleLike", "as_sample", "batch_column", "batch_texts", "not_vectorizable"]
 
 SampleLike = Sample | Mapping[str, Any] | str
 """What grading functions accept as a sample: a Sample, a sample object, or a plain output string."""
@@ -147,7 +148,7 @@ class Grader(ABC):
         its = [i if i is not None else {} for i in items]
         try:
             return self._score_batch(samples, its)
-        except (GradeFailure, LookupError, TypeError, ValueError, AttributeError):
+        except (NotVectorizable, GradeFailure, LookupError, TypeError, ValueError, AttributeError):
             return None
 
     # -- config --------------------------------------------------------------------------------------------------
@@ -169,41 +170,61 @@ def _rebuild(config: dict[str, Any], path: str) -> Grader:
 
 
 _TEXT_OF_SAMPLE = operator.attrgetter("output_text")
+_HAS_ERROR = operator.attrgetter("error")
 
 
-def batch_texts(
+class NotVectorizable(Exception):
+    """Raised inside a vectorised path when a pair needs the per-pair path; :meth:`Grader.rewards` catches it."""
+
+
+def not_vectorizable() -> Any:
+    """Raise :class:`NotVectorizable` from inside a comprehension (where ``raise`` is not allowed)."""
+    raise NotVectorizable
+
+
+def batch_column(
     template: Template, samples: Sequence[SampleLike], items: Sequence[Mapping[str, Any]]
-) -> list[str] | None:
-    """Render a one-variable template for a whole batch at C speed, or ``None`` if the batch needs the slow path.
+) -> Iterator[Any] | None:
+    """Lazily read the raw value of a one-variable template for every pair, or ``None`` if the batch cannot.
 
-    Only the shapes that cannot differ from :meth:`Template.render` are taken: ``{{item.key}}`` whose values are all
-    strings, and ``{{sample.output_text}}`` over plain-string samples, :class:`Sample` objects without a sampling
-    error, or sample dicts that carry ``output_text`` and no ``error``. Anything else returns ``None``.
+    The values are *raw* (not yet rendered): callers must check they are ``str`` (a non-string renders as JSON) and
+    call :func:`not_vectorizable` otherwise. Taken shapes: a literal template, ``{{item.key}}``, and
+    ``{{sample.output_text}}`` over plain-string samples, :class:`Sample` objects or sample dicts, none of which
+    carries a sampling error. Every check is a ``map`` over C functions: this path exists to beat a hand-written
+    Python loop.
     """
     if template.is_literal:
-        return [template.source] * len(samples)
+        return repeat(template.source, len(samples))
     fast = template.fast_getters()
     if fast is None:
         return None
     namespace, getter = fast
     if namespace == "item":
-        values = list(map(getter, items))
-    else:
-        if template.refs[0].path != ("output_text",):
+        return map(getter, items)
+    if template.refs[0].path != ("output_text",):
+        return None
+    kinds = set(map(type, samples))
+    if kinds == {str}:
+        return iter(samples)
+    if kinds == {Sample}:
+        if any(map(_HAS_ERROR, samples)):
             return None
-        first = samples[0] if samples else ""
-        if isinstance(first, str):
-            if not all(type(s) is str for s in samples):
-                return None
-            values = list(samples)
-        elif isinstance(first, Sample):
-            if not all(type(s) is Sample and s.error is None for s in samples):
-                return None
-            values = list(map(_TEXT_OF_SAMPLE, samples))
-        else:
-            if not all(type(s) is dict and "error" not in s for s in samples):
-                return None
-            values = list(map(getter, samples))
-    if not all(type(v) is str for v in values):
+        return map(_TEXT_OF_SAMPLE, samples)
+    if kinds == {dict}:
+        if any(map(operator.contains, samples, repeat("error"))):
+            return None
+        return map(getter, samples)
+    return None
+
+
+def batch_texts(
+    template: Template, samples: Sequence[SampleLike], items: Sequence[Mapping[str, Any]]
+) -> list[str] | None:
+    """Like :func:`batch_column`, materialised and checked to be all strings (else ``None``)."""
+    column = batch_column(template, samples, items)
+    if column is None:
+        return None
+    values = list(column)
+    if values and set(map(type, values)) != {str}:
         return None
     return values

@@ -1,0 +1,33 @@
+# Two commands do everything on a fresh machine:
+#   make demo   - set up, then run the main job end to end on the bundled example (no API key, no network)
+#   make test   - set up, then run lint, type checks and the whole test suite
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml scripts/setup.sh
+	bash scripts/setup.sh
+
+demo: setup
+	rm -f runs/quickstart/grades.jsonl
+	$(BIN)/rft grader validate examples/quickstart/grader.yaml > /dev/null
+	$(BIN)/rft grade examples/quickstart/grader.yaml \
+		--items examples/quickstart/items.jsonl --samples examples/quickstart/samples.jsonl \
+		-o runs/quickstart/grades.jsonl --summary-json runs/quickstart/summary.json
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python benchmarks/bench_graders.py
+
+clean:
+	rm -rf runs .pytest_cache .mypy_cache .ruff_cache
