@@ -348,11 +348,11 @@ def grade(
             yield task
 
     def emit(records: list[dict[str, Any]]) -> None:
+        if writer is not None:
+            writer.write_many(records)
+        else:
+            summary.records.extend(records)
         for record in records:
-            if writer is not None:
-                writer.write(record)
-            else:
-                summary.records.append(record)
             summary.add(record)
         if on_progress is not None:
             on_progress(len(records))

@@ -110,6 +110,19 @@ class JsonlWriter:
                 os.fsync(self._handle.fileno())
                 self._since_sync = 0
 
+    def write_many(self, records: list[Any]) -> None:
+        """Append records that finished together with one write and one flush (a batch is graded as a unit)."""
+        if not records:
+            return
+        dumps = json.dumps
+        self._handle.write("".join(dumps(r, ensure_ascii=False, allow_nan=False) + "\n" for r in records))
+        self._handle.flush()
+        if self._fsync_every:
+            self._since_sync += len(records)
+            if self._since_sync >= self._fsync_every:
+                os.fsync(self._handle.fileno())
+                self._since_sync = 0
+
     def close(self) -> None:
         if not self._handle.closed:
             self._handle.flush()
