@@ -17,7 +17,7 @@ import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import repeat
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from ..errors import GradeFailure
 from ..model import GradeError, GradeResult, Sample
@@ -211,7 +211,7 @@ def batch_column(
             return None
         return map(_TEXT_OF_SAMPLE, samples)
     if kinds == {dict}:
-        if any(map(operator.contains, samples, repeat("error"))):
+        if any(map(operator.contains, cast("Sequence[dict[str, Any]]", samples), repeat("error"))):
             return None
         return map(getter, samples)
     return None

@@ -63,6 +63,16 @@ BUILTIN: dict[str, GraderSpec] = {
         GraderSpec("string_check", "string_check.json", "rft_kit.graders.string_check:StringCheckGrader"),
         GraderSpec("text_similarity", "text_similarity.json", "rft_kit.graders.text_similarity:TextSimilarityGrader"),
         GraderSpec("multi", "multi.json", "rft_kit.graders.multi:MultiGrader"),
+        # rft-kit extensions (export to OpenAI by compiling to a python grader, or refuse with the reason)
+        GraderSpec("numeric", "numeric.json", "rft_kit.graders.numeric:NumericGrader", hosted=False),
+        GraderSpec("regex_match", "regex_match.json", "rft_kit.graders.regex_match:RegexMatchGrader", hosted=False),
+        GraderSpec("json_schema", "json_schema.json", "rft_kit.graders.json_schema:JsonSchemaGrader", hosted=False),
+        GraderSpec(
+            "math_equivalence",
+            "math_equivalence.json",
+            "rft_kit.graders.math_equivalence:MathEquivalenceGrader",
+            hosted=False,
+        ),
         GraderSpec(
             "score_model",
             "score_model.json",

@@ -1,0 +1,29 @@
+"""The math-verify call that runs inside a killable helper process (see ``rft_kit._killable``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def verify_answer(reference: str, answer: str, float_rounding: int) -> dict[str, Any]:
+    """Parse both sides with math-verify and compare them; our caller enforces the timeout, so math-verify's own
+    ``signal.alarm`` timeouts are switched off (they fail off the main thread)."""
+    from math_verify import parse, verify
+
+    gold = parse(reference, parsing_timeout=None)
+    if not gold and "$" not in reference:
+        gold = parse(f"${reference}$", parsing_timeout=None)
+    if not gold:
+        return {"gold": None, "parsed": None, "equal": False}
+    parsed = parse(answer, parsing_timeout=None)
+    if not parsed:
+        return {"gold": str(gold[-1]), "parsed": None, "equal": False}
+    equal = verify(gold, parsed, float_rounding=float_rounding, timeout_seconds=None)
+    return {"gold": str(gold[-1]), "parsed": str(parsed[-1]), "equal": bool(equal)}
+
+
+def warm_up() -> None:
+    """Import math-verify and SymPy before the helper reports ready (they take most of a second)."""
+    from math_verify import parse, verify
+
+    verify(parse("$1$", parsing_timeout=None), parse("1", parsing_timeout=None), timeout_seconds=None)
