@@ -10,9 +10,11 @@ def verify_answer(reference: str, answer: str, float_rounding: int) -> dict[str,
     ``signal.alarm`` timeouts are switched off (they fail off the main thread)."""
     from math_verify import parse, verify
 
-    gold = parse(reference, parsing_timeout=None)
+    # A bare LaTeX reference ("\\pi \\cdot 2") needs math delimiters, or the plain-expression extractor grabs "2".
+    looks_latex = "$" not in reference and any(c in reference for c in "\\^{")
+    gold = parse(f"${reference}$" if looks_latex else reference, parsing_timeout=None)
     if not gold and "$" not in reference:
-        gold = parse(f"${reference}$", parsing_timeout=None)
+        gold = parse(f"${reference}$" if not looks_latex else reference, parsing_timeout=None)
     if not gold:
         return {"gold": None, "parsed": None, "equal": False}
     parsed = parse(answer, parsing_timeout=None)

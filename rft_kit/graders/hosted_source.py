@@ -11,6 +11,7 @@ A template variable that is missing makes the hosted grader raise, which the ser
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 from collections.abc import Mapping, Sequence
@@ -62,13 +63,14 @@ def _render(parts, sample, item):
 
 def module_source(module: ModuleType) -> str:
     """A helper module's source without its docstring and ``from __future__`` line, ready to embed."""
-    lines = inspect.getsource(module).splitlines()
+    source = inspect.getsource(module)
+    lines = source.splitlines()
+    tree = ast.parse(source)
+    first = tree.body[0] if tree.body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        del lines[first.lineno - 1 : first.end_lineno]
     out = [line for line in lines if not line.startswith("from __future__")]
-    text = "\n".join(out)
-    doc = module.__doc__
-    if doc:
-        text = text.replace(f'"""{doc}"""', "", 1)
-    return text.strip() + "\n"
+    return "\n".join(out).strip() + "\n"
 
 
 def _parts(template: Template) -> list[Any]:
