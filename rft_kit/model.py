@@ -357,4 +357,3 @@ class GradeResult:
             "sub_rewards": dict(self.sub_rewards),
             "model_grader_token_usage_per_model": usage_per_model,
         }
-
