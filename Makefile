@@ -25,6 +25,7 @@ lint: setup
 
 test: lint
 	$(BIN)/python -m pytest
+	$(BIN)/rft check graders/ examples/
 
 bench: setup
 	$(BIN)/python benchmarks/bench_graders.py

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from .._version import __version__
-from . import grade_cmd, grader_cmd, serve_cmd
+from . import check_cmd, grade_cmd, grader_cmd, serve_cmd
 
 __all__ = ["app", "main"]
 
@@ -19,6 +19,7 @@ app = typer.Typer(
 app.add_typer(grader_cmd.app, name="grader")
 app.command("grade")(grade_cmd.grade)
 app.command("serve")(serve_cmd.serve)
+app.command("check")(check_cmd.check)
 
 
 def _version(value: bool) -> None:

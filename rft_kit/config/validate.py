@@ -37,7 +37,7 @@ PLACEMENTS: tuple[str, ...] = ("rft", "evals", "any")
 _RFT_TOP_LEVEL = {"string_check", "text_similarity", "python", "score_model", "multi"}
 _EVALS_TOP_LEVEL = {"string_check", "text_similarity", "python", "score_model", "label_model"}
 # Keys a grader file may carry beside the grader itself (stripped before validation).
-FILE_ONLY_KEYS = ("cases",)
+FILE_ONLY_KEYS = ("cases", "check")
 
 
 @cache

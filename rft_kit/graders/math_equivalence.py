@@ -5,6 +5,10 @@ SymPy comparison). math-verify's own timeouts rely on ``signal.alarm`` and fail 
 it in a killable helper process per grading process: the timeout works from threads and worker processes, and a
 runaway SymPy computation is really stopped (a recorded ``timeout`` error, reward 0).
 
+``require_anchor: true`` only accepts a marked final answer (``\\boxed{}`` or "final answer is"): without it, an
+output that lists several candidates gets credit for whichever one math-verify's extraction prefers (``rft check``'s
+``all_labels`` probe shows this).
+
 Export to OpenAI is refused: math-verify is not in the hosted python-grader image (OPENAI_GRADERS.md 3.5). Use a
 ``numeric`` grader when the answers are numbers.
 """
@@ -43,6 +47,7 @@ class MathEquivalenceGrader(Grader):
         self.reference: Template = self._template("reference")
         self.timeout_s: float = float(self._config.get("timeout_s", 5.0))
         self.float_rounding: int = int(self._config.get("float_rounding", 6))
+        self.require_anchor: bool = bool(self._config.get("require_anchor", False))
 
     @property
     def templates(self) -> tuple[Template, ...]:
@@ -53,7 +58,7 @@ class MathEquivalenceGrader(Grader):
         reference = self.reference.render(ns, item)
         answer = self.input.render(ns, item)
         try:
-            outcome = _WORKER.call(reference, answer, self.float_rounding, timeout=self.timeout_s)
+            outcome = _WORKER.call(reference, answer, self.float_rounding, self.require_anchor, timeout=self.timeout_s)
         except TimeoutError:
             raise GradeFailure("timeout", "other_error", f"math-verify took over {self.timeout_s:g} s") from None
         except (WorkerCrashed, RuntimeError) as exc:
