@@ -15,6 +15,7 @@ How samples find their items (``join="auto"`` picks the first that fits each rec
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import multiprocessing
 import os
 import time
@@ -364,13 +365,16 @@ def grade(
             t0 = time.perf_counter()
             emit(_records(grader, first))
             per_sample_us = (time.perf_counter() - t0) / len(first) * 1e6
-            n_workers = _choose_workers(workers, per_sample_us)
-            summary.workers = n_workers
-            if n_workers <= 1:
-                for batch in batches:
-                    emit(_records(grader, batch))
-            else:
-                _run_pool(config, batches, n_workers, emit)
+            second = next(batches, None)
+            if second is not None:
+                rest = itertools.chain([second], batches)
+                n_workers = _choose_workers(workers, per_sample_us)
+                summary.workers = n_workers
+                if n_workers <= 1:
+                    for batch in rest:
+                        emit(_records(grader, batch))
+                else:
+                    _run_pool(config, rest, n_workers, emit)
     finally:
         if writer is not None:
             writer.close()

@@ -55,11 +55,13 @@ def iter_jsonl(path: str | Path) -> Iterator[Line]:
             try:
                 yield Line(number, value=json.loads(text))
             except json.JSONDecodeError as exc:
-                where = f"column {exc.colno}"
                 hint = " (the line looks cut off; was the writer interrupted?)" if not text.endswith("\n") else ""
+                problem = exc.msg.removesuffix(" at")
                 yield Line(
                     number,
-                    error=InputError(f"invalid JSON at {where}: {exc.msg}{hint}", source=source, line=number),
+                    error=InputError(
+                        f"invalid JSON: {problem} at column {exc.colno}{hint}", source=source, line=number
+                    ),
                 )
 
 
