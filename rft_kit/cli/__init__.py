@@ -18,7 +18,7 @@ app = typer.Typer(
 )
 app.add_typer(grader_cmd.app, name="grader")
 app.command("grade")(grade_cmd.grade)
-app.command("serve")(serve_cmd.serve)
+app.command("local-server")(serve_cmd.serve)
 app.command("check")(check_cmd.check)
 
 

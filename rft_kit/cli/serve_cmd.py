@@ -1,4 +1,4 @@
-"""``rft serve``: the local OpenAI-compatible server (embeddings today; a simulated model for offline runs)."""
+"""``rft local-server``: the local OpenAI-compatible server (real local embeddings; a simulated model for offline runs)."""
 
 from __future__ import annotations
 

@@ -159,7 +159,7 @@ def serve(
     api_key: str | None = None,
     log_requests: bool = True,
 ) -> None:
-    """Run the local OpenAI-compatible server in the foreground until interrupted (``rft serve``).
+    """Run the local OpenAI-compatible server in the foreground until interrupted (``rft local-server``).
 
     Prints the ``base_url`` and the models served, saying which are simulated or stand-ins, then serves until
     Ctrl-C. The default embedding model is loaded before the first request so that request is not slow.

@@ -2,7 +2,7 @@
 
 OpenAI documents the hosted metric as the cosine similarity of ``text-embedding-3-large`` embeddings
 (OPENAI_GRADERS.md 3.2). Here the embeddings come from any OpenAI-compatible ``/v1/embeddings`` endpoint through the
-official ``openai`` SDK: OpenAI itself, Azure, vLLM, Ollama, or rft-kit's local server (``rft serve``), where
+official ``openai`` SDK: OpenAI itself, Azure, vLLM, Ollama, or rft-kit's local server (``rft local-server``), where
 ``text-embedding-3-large`` is answered by a local stand-in model (all-MiniLM-L6-v2 with the ``embeddings`` extra,
 else a simulated hashing model). Scores from a stand-in are not comparable with OpenAI's; :meth:`CosineMetric.describe`
 names the model that actually answered.
@@ -257,7 +257,7 @@ class CosineMetric:
         except openai.APIConnectionError as exc:
             raise self._failure(
                 f"could not connect ({exc.__cause__ or exc}); is the server running? Start a local one with "
-                f"`rft serve`, or set embedding_base_url"
+                f"`rft local-server`, or set embedding_base_url"
             ) from exc
         except openai.APIStatusError as exc:
             raise self._failure(f"HTTP {exc.status_code}: {_api_message(exc)}. {self._hint(exc.status_code)}") from exc
@@ -301,7 +301,7 @@ class CosineMetric:
             return _LOCAL_PLACEHOLDER_KEY
         raise self._failure(
             f"no API key: set the environment variable {self.api_key_env} (or name another one with "
-            f"embedding_api_key_env), or point embedding_base_url at a local server (`rft serve`)"
+            f"embedding_api_key_env), or point embedding_base_url at a local server (`rft local-server`)"
         )
 
     def _hint(self, status: int) -> str:
