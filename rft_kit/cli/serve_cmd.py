@@ -1,4 +1,4 @@
-"""``rft local-server``: the local OpenAI-compatible server (real local embeddings; a simulated model for offline runs)."""
+"""``rft local-server``: the local OpenAI-compatible server (local embeddings; a simulated model for offline runs)."""
 
 from __future__ import annotations
 
