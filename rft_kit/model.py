@@ -293,7 +293,8 @@ class GradeResult:
             "reward": self.reward,
             "status": self.status,
             "error": None if self.error is None else self.error.to_dict(),
-            "errors": [e.to_dict() for e in self.errors[1:]] if len(self.errors) > 1 else [],
+            # the full list only when it says more than ``error`` (a multi can record errors it tolerated)
+            "errors": [] if self.errors == ([self.error] if self.error else []) else [e.to_dict() for e in self.errors],
             "sub_rewards": self.sub_rewards,
             "metadata": self.metadata,
             "duration_ms": round(self.duration_ms, 4),
@@ -304,8 +305,8 @@ class GradeResult:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GradeResult:
         error = GradeError.from_dict(data["error"]) if data.get("error") else None
-        errors = [error] if error else []
-        errors += [GradeError.from_dict(e) for e in data.get("errors") or []]
+        listed = [GradeError.from_dict(e) for e in data.get("errors") or []]
+        errors = listed or ([error] if error else [])
         grader = data.get("grader") or {}
         return cls(
             reward=float(data["reward"]),

@@ -38,7 +38,7 @@ _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _SEGMENT = re.compile(
     r"""\s*(?:
         \.(?P<key>[A-Za-z_$][\w$-]*)            # .key
-      | \[\s*(?P<index>-?\d+)\s*\]              # [0]
+      | \[\s*(?P<index>-?[0-9]{1,18})\s*\]       # [0]
       | \[\s*(?P<quoted>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\]   # ["key with spaces"]
     )""",
     re.VERBOSE,
@@ -111,7 +111,14 @@ def _parse_ref(body: str, *, field: str) -> VarRef:
             path.append(int(seg.group("index")))
         else:
             quoted = seg.group("quoted")
-            path.append(str(json.loads(quoted) if quoted[0] == '"' else quoted[1:-1]))
+            try:
+                path.append(str(json.loads(quoted) if quoted[0] == '"' else quoted[1:-1]))
+            except ValueError:
+                raise ConfigError(
+                    f"template placeholder '{{{{{body.strip()}}}}}' has a quoted key that is not a valid JSON string: "
+                    f"{quoted}",
+                    path=field,
+                ) from None
         pos = seg.end()
     if not path:
         raise ConfigError(

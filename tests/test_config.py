@@ -110,10 +110,11 @@ def test_label_semantics_and_score_range() -> None:
     assert "input[0].content" in message and "namespace 'itm'" in message
 
 
-def test_not_yet_runnable_types_validate_but_say_why_they_cannot_run() -> None:
+def test_python_grader_config_validates() -> None:
     python = {"type": "python", "name": "p", "source": "def grade(sample, item):\n    return 1.0\n"}
     assert rft_kit.config.validate_grader_config(python)["name"] == "p"
-    assert "code-execution issue" in error_of(python)
+    too_big = {**python, "source": "#" * 300_000}
+    assert "at most 262144" in error_of(too_big)
 
 
 def test_round_trip_and_name_normalisation() -> None:

@@ -72,7 +72,10 @@ def _validator(type_: str) -> Draft202012Validator:
 
 
 def _fmt(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr) if not isinstance(value, str) else repr(value)
+    except (ValueError, RecursionError):  # circular structures from Python callers
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -164,6 +167,12 @@ def validate_grader_config(
         raise fail(message, (*path, *rel))
 
     top = not path
+    if spec.type == "multi":
+        bad_keys = [k for k in cfg["graders"] if not isinstance(k, str)]
+        if bad_keys:
+            raise fail(
+                f"grader key {bad_keys[0]!r} must be a string (a name used in calculate_output)", (*path, "graders")
+            )
     if spec.type == "multi" and inside_multi:
         raise fail("a multi grader cannot contain another multi grader; flatten the formula into one multi", path)
     if top and placement == "rft" and spec.type not in _RFT_TOP_LEVEL and (spec.hosted or not _plugin_top_level(spec)):

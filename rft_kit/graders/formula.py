@@ -96,8 +96,14 @@ def _tokenize(source: str, field: str) -> list[_Tok]:
     return tokens
 
 
+MAX_DEPTH = 100
+"""Deepest nesting of parentheses, unary signs, powers and calls; deeper formulas are config errors (the parser and
+the evaluator recurse, and no real reward formula comes near this)."""
+
+
 class _Parser:
     def __init__(self, source: str, names: Collection[str], field: str) -> None:
+        self.depth = 0
         self.source = source
         self.names = names
         self.field = field
@@ -148,6 +154,15 @@ class _Parser:
         return node
 
     def unary(self) -> Node:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise self.error(f"the formula nests deeper than {MAX_DEPTH} levels")
+            return self._unary()
+        finally:
+            self.depth -= 1
+
+    def _unary(self) -> Node:
         tok = self.peek()
         if tok.kind == "op" and tok.text in "+-":
             self.take()
@@ -212,6 +227,11 @@ class _Parser:
         return lambda env: func(*[a(env) for a in args])
 
 
+def _pow(base: float, exponent: float) -> float:
+    # math.pow, not **: for a negative base and a fractional exponent ** returns a complex number, math.pow raises
+    return math.pow(base, exponent)
+
+
 def _binary(op: str, left: Node, right: Node) -> Node:
     if op == "+":
         return lambda env: left(env) + right(env)
@@ -221,7 +241,7 @@ def _binary(op: str, left: Node, right: Node) -> Node:
         return lambda env: left(env) * right(env)
     if op == "/":
         return lambda env: left(env) / right(env)
-    return lambda env: left(env) ** right(env)
+    return lambda env: _pow(left(env), right(env))
 
 
 class Formula:
@@ -249,17 +269,10 @@ class Formula:
             raise GradeFailure(
                 "formula", "other_error", f"division by zero in {self.source!r} with {_env(env)}"
             ) from None
-        except (ValueError, OverflowError) as exc:
+        except (ValueError, OverflowError, TypeError) as exc:
             raise GradeFailure(
                 "formula", "other_error", f"math error in {self.source!r} with {_env(env)}: {exc}"
             ) from None
-        if isinstance(value, complex):
-            raise GradeFailure(
-                "formula",
-                "other_error",
-                f"{self.source!r} gave a complex number with {_env(env)} (a negative base "
-                "raised to a fractional power)",
-            )
         result = float(value)
         if not math.isfinite(result):
             raise GradeFailure("formula", "other_error", f"{self.source!r} gave {result} with {_env(env)}")

@@ -66,7 +66,8 @@ class MultiGrader(Grader):
                 reward = self.formula.evaluate(sub_rewards)
             except GradeFailure as failure:
                 err = GradeError(failure.kind, failure.flag, failure.message, self.name)
-                result = GradeResult(reward=0.0, status="error", error=err, errors=[*errors, err])
+                # the formula failure is what made the result an error, so it leads (to_dict relies on errors[0])
+                result = GradeResult(reward=0.0, status="error", error=err, errors=[err, *errors])
             else:
                 result = GradeResult(reward=reward, errors=errors)
         result.sub_rewards = sub_rewards
