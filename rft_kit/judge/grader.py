@@ -1,0 +1,226 @@
+"""The base class of model graders: sync :class:`~rft_kit.graders.base.Grader` API over the async judge engine.
+
+A subclass says which calls a pair needs (:meth:`JudgeGrader._requests`) and how replies become a result
+(:meth:`JudgeGrader._conclude`). This class runs them:
+
+* :meth:`grade` makes the pair's calls on the engine's loop and waits.
+* :meth:`grade_batch` first sends every call of the batch concurrently (bounded by ``concurrency``), then grades each
+  pair through the very same :meth:`grade` path, which finds its replies already fetched: results are identical to
+  per-pair grading by construction.
+* Inside a ``multi`` grader, the batch hook (:meth:`Grader.rewards`) is where a batch arrives; a judge cannot give a
+  bare reward list (its results carry token usage and reasoning), so it prefetches the batch's calls there and
+  declines, and the multi's per-pair path then finds the replies. Only the first judge of a multi is prefetched
+  this way (``multi`` stops asking at the first sub-grader that declines).
+
+Replies that cannot be used are *errors*, never wrong answers (reward 0, ``status: error``), with the hosted flags:
+a refusal (or content filter) ``model_grader_refusal_error``, ``finish_reason: length``
+``model_grader_exceeded_max_tokens_error``, no acceptable JSON verdict ``model_grader_parse_error``, and a call that
+failed ``model_grader_server_error``. Token usage is recorded on every result that made or reused a call.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from abc import abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from ..errors import ConfigError, GradeFailure
+from ..graders.base import Grader, NotVectorizable, SampleLike, as_sample
+from ..model import GradeError, GradeResult, Sample
+from .engine import CacheMode, EngineSettings, JudgeEngine
+from .ledger import Ledger, price_for
+from .options import JudgeOptions, sampling_params
+from .parse import last_object
+from .protocol import ChatRequest, JudgeReply
+from .runner import engine_for, run
+
+__all__ = ["JudgeGrader", "ReplyError", "is_number", "read_verdict", "token_usage"]
+
+_SHOWN_REPLY_CHARS = 300
+
+
+class ReplyError(Exception):
+    """A judge reply that cannot be used; becomes a ``model_api`` error with ``flag``."""
+
+    def __init__(self, flag: str, message: str) -> None:
+        super().__init__(message)
+        self.flag = flag
+        self.message = message
+
+
+def is_number(value: Any) -> bool:
+    """A JSON number that is a usable score (not a boolean, finite)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def read_verdict(reply: JudgeReply, accept: Callable[[dict[str, Any]], bool], wanted: str) -> dict[str, Any]:
+    """The verdict object of a reply.
+
+    Raises:
+        ReplyError: a refusal, a reply cut at the token limit, or no JSON object with ``wanted`` in it.
+    """
+    if reply.refusal or reply.finish_reason == "content_filter":
+        why = reply.refusal or "the reply was stopped by the content filter"
+        raise ReplyError("model_grader_refusal_error", f"the judge refused: {why}")
+    if reply.finish_reason == "length":
+        raise ReplyError(
+            "model_grader_exceeded_max_tokens_error",
+            f"the judge reply was cut at the token limit ({reply.usage.completion_tokens} completion tokens); raise "
+            "sampling_params.max_completions_tokens",
+        )
+    verdict = last_object(reply.content or "", accept)
+    if verdict is None:
+        shown = (reply.content or "")[:_SHOWN_REPLY_CHARS]
+        raise ReplyError("model_grader_parse_error", f"no JSON object with {wanted} in the judge reply: {shown!r}")
+    return verdict
+
+
+def token_usage(replies: Sequence[JudgeReply]) -> dict[str, Any] | None:
+    """``{"total": {...}, "per_model": {model: {...}}}`` summed over replies (``None`` without any)."""
+    if not replies:
+        return None
+    total: dict[str, int] = {}
+    per_model: dict[str, dict[str, int]] = {}
+    for reply in replies:
+        counts = reply.usage.to_dict()
+        slot = per_model.setdefault(reply.model, {})
+        for key, value in counts.items():
+            total[key] = total.get(key, 0) + value
+            slot[key] = slot.get(key, 0) + value
+    return {"total": total, "per_model": per_model}
+
+
+class JudgeGrader(Grader):
+    """Shared machinery of ``score_model``, ``label_model`` and ``rubric_judge``; see the module docstring.
+
+    Attributes:
+        options: the parsed judge ``rft_options``.
+        ledger: tokens, cost, retries and cache hits of this grader's calls (per process), with its budget.
+        cache_mode: ``use`` (default with ``cache: true``), ``refresh`` (call anyway, overwrite) or ``off``.
+    """
+
+    harden_default: ClassVar[bool] = False
+
+    def __init__(self, config: Mapping[str, Any], *, path: str = "") -> None:
+        super().__init__(config, path=path)
+        at = f"{path}.rft_options" if path else "rft_options"
+        self.options = JudgeOptions.from_config(
+            self._config.get("rft_options") or {}, harden_default=self.harden_default, path=at
+        )
+        self.model = str(self._config["model"])
+        self.params = sampling_params(self._config.get("sampling_params"))
+        if self.options.budget_usd is not None and price_for(self.model, self.options.prices) is None:
+            raise ConfigError(
+                f"a USD budget needs the price of {self.model!r}, which is not in the built-in table; add it to "
+                "rft_options.prices or set budget.tokens instead",
+                path=f"{at}.budget.usd",
+            )
+        self.ledger = Ledger(
+            max_tokens=self.options.budget_tokens, max_usd=self.options.budget_usd, prices=self.options.prices
+        )
+        self.cache_mode: CacheMode = "use" if self.options.cache else "off"
+        self._prefetched: dict[str, JudgeReply | GradeFailure] = {}
+        self._prefetch_lock = threading.Lock()
+
+    @property
+    def engine(self) -> JudgeEngine:
+        """The process's engine for this grader's endpoint settings."""
+        opts = self.options
+        return engine_for(
+            EngineSettings(
+                base_url=opts.base_url,
+                api_key_env=opts.api_key_env,
+                concurrency=opts.concurrency,
+                max_retries=opts.max_retries,
+                timeout_s=opts.timeout_s,
+                cache_path=opts.cache_path if opts.cache else None,
+            )
+        )
+
+    # -- what subclasses say -------------------------------------------------------------------------------------
+    @abstractmethod
+    def _requests(self, sample: Sample, item: Mapping[str, Any]) -> list[ChatRequest]:
+        """The judge calls one pair needs. Raise :class:`GradeFailure` for a pair that cannot be asked about."""
+
+    @abstractmethod
+    def _conclude(
+        self, sample: Sample, item: Mapping[str, Any], outcomes: list[JudgeReply | GradeFailure]
+    ) -> GradeResult:
+        """Turn the pair's call outcomes (in :meth:`_requests` order) into a result."""
+
+    # -- running -------------------------------------------------------------------------------------------------
+    def _score(self, sample: Sample, item: Mapping[str, Any]) -> GradeResult:
+        return self._conclude(sample, item, self._fetch(self._requests(sample, item)))
+
+    def _fetch(self, requests: list[ChatRequest]) -> list[JudgeReply | GradeFailure]:
+        with self._prefetch_lock:
+            found = [self._prefetched.get(r.fingerprint) for r in requests]
+        missing = [r for r, f in zip(requests, found, strict=True) if f is None]
+        fetched = iter(
+            run(self.engine.complete_many(missing, ledger=self.ledger, cache=self.cache_mode)) if missing else []
+        )
+        return [f if f is not None else next(fetched) for f in found]
+
+    def prefetch(self, samples: Sequence[SampleLike], items: Sequence[Mapping[str, Any] | None]) -> None:
+        """Make every judge call of a batch concurrently and keep the outcomes for the per-pair path."""
+        requests: dict[str, ChatRequest] = {}
+        for sample, item in zip(samples, items, strict=True):
+            try:
+                smp = as_sample(sample)
+                if smp.error:
+                    continue
+                for request in self._requests(smp, item if item is not None else {}):
+                    requests.setdefault(request.fingerprint, request)
+            except Exception:  # the per-pair path records this pair's error itself
+                continue
+        outcomes = run(self.engine.complete_many(list(requests.values()), ledger=self.ledger, cache=self.cache_mode))
+        with self._prefetch_lock:
+            self._prefetched = dict(zip(requests, outcomes, strict=True))
+
+    def grade_batch(
+        self, samples: Sequence[SampleLike], items: Sequence[Mapping[str, Any] | None]
+    ) -> list[GradeResult]:
+        """Grade many pairs with their judge calls made concurrently; results equal per-pair :meth:`grade`."""
+        if len(samples) != len(items):
+            raise ValueError(f"a batch needs as many items as samples ({len(samples)} != {len(items)})")
+        self.prefetch(samples, items)
+        try:
+            return [self.grade(s, i) for s, i in zip(samples, items, strict=True)]
+        finally:
+            with self._prefetch_lock:
+                self._prefetched = {}
+
+    def _score_batch(self, samples: Sequence[SampleLike], items: Sequence[Mapping[str, Any]]) -> list[float] | None:
+        # The hook multi uses for batches: fetch concurrently now, then decline so the per-pair path runs.
+        self.prefetch(samples, items)
+        raise NotVectorizable
+
+    # -- results -------------------------------------------------------------------------------------------------
+    def _error(
+        self, flag: str, message: str, replies: Sequence[JudgeReply], metadata: dict[str, Any] | None = None
+    ) -> GradeResult:
+        error = GradeError("model_api", flag, message, self.name)
+        return GradeResult(
+            reward=0.0,
+            status="error",
+            error=error,
+            errors=[error],
+            metadata=metadata or {},
+            token_usage=token_usage(replies),
+        )
+
+    def _reply_metadata(self, reply: JudgeReply) -> dict[str, Any]:
+        return {"sampled_model_name": reply.model, "cached": reply.cached, "structured_output": reply.mode}
+
+    def _single(self, outcomes: list[JudgeReply | GradeFailure]) -> JudgeReply:
+        outcome = outcomes[0]
+        if isinstance(outcome, GradeFailure):
+            raise outcome
+        return outcome
+
+    def _unusable(self, reply: JudgeReply, exc: ReplyError) -> GradeResult:
+        metadata = self._reply_metadata(reply)
+        metadata["reply"] = (reply.content or reply.refusal or "")[:_SHOWN_REPLY_CHARS]
+        return self._error(exc.flag, exc.message, [reply], metadata)
