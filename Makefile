@@ -12,11 +12,7 @@ $(VENV)/.installed: pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
 
 demo: setup
-	rm -f runs/quickstart/grades.jsonl
-	$(BIN)/rft grader validate examples/quickstart/grader.yaml > /dev/null
-	$(BIN)/rft grade examples/quickstart/grader.yaml \
-		--items examples/quickstart/items.jsonl --samples examples/quickstart/samples.jsonl \
-		-o runs/quickstart/grades.jsonl --summary-json runs/quickstart/summary.json
+	$(BIN)/rft demo
 
 lint: setup
 	$(BIN)/ruff check .

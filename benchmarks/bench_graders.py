@@ -33,12 +33,89 @@ from rouge_score import rouge_scorer
 import rft_kit
 from rft_kit.grading import grade
 
-WORDS = (
-    "the of and to in is was for that with as on by at from his her an which were are this be not or have had "
-    "but their been one all also new more can first after two other its time year into only over some used such "
-    "most then city school three would these may where between many both under state during known being how "
-    "model reward grader token answer sample item learning policy value gradient batch step epoch"
-).split()
+WORDS = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "was",
+    "for",
+    "that",
+    "with",
+    "as",
+    "on",
+    "by",
+    "at",
+    "from",
+    "his",
+    "her",
+    "an",
+    "which",
+    "were",
+    "are",
+    "this",
+    "be",
+    "not",
+    "or",
+    "have",
+    "had",
+    "but",
+    "their",
+    "been",
+    "one",
+    "all",
+    "also",
+    "new",
+    "more",
+    "can",
+    "first",
+    "after",
+    "two",
+    "other",
+    "its",
+    "time",
+    "year",
+    "into",
+    "only",
+    "over",
+    "some",
+    "used",
+    "such",
+    "most",
+    "then",
+    "city",
+    "school",
+    "three",
+    "would",
+    "these",
+    "may",
+    "where",
+    "between",
+    "many",
+    "both",
+    "under",
+    "state",
+    "during",
+    "known",
+    "being",
+    "how",
+    "model",
+    "reward",
+    "grader",
+    "token",
+    "answer",
+    "sample",
+    "item",
+    "learning",
+    "policy",
+    "value",
+    "gradient",
+    "batch",
+    "step",
+    "epoch",
+]
 
 
 def make_pairs(n: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -114,7 +191,10 @@ def main() -> int:
     samples, items = make_pairs(args.n, args.seed)
     plain = plain_functions()
     print(f"{args.n:,} pairs, references of 8-40 words; Python {sys.version.split()[0]}; rft-kit {rft_kit.__version__}")
-    header = f"{'grader':<13} {'plain loop/s':>13} {'rft batch/s':>12} {'ratio':>6} {'rft grade()/s':>14} {'ratio':>6} {'max |diff|':>11}"
+    header = (
+        f"{'grader':<13} {'plain loop/s':>13} {'rft batch/s':>12} {'ratio':>6} "
+        f"{'rft grade()/s':>14} {'ratio':>6} {'max |diff|':>11}"
+    )
     print(header)
     print("-" * len(header))
     failures = 0
@@ -163,9 +243,11 @@ def main() -> int:
     t_many, many_scores = timed(lambda: metric.score_batch(outs, refs))
     identical = ref_scores == one_scores == many_scores
     print()
-    print(f"rouge_l: rouge-score {args.n / t_ref:,.0f}/s | rft per-pair {args.n / t_one:,.0f}/s "
-          f"({t_ref / t_one:.1f}x) | rft batch {args.n / t_many:,.0f}/s ({t_ref / t_many:.1f}x) | "
-          f"identical floats: {identical}")
+    print(
+        f"rouge_l: rouge-score {args.n / t_ref:,.0f}/s | rft per-pair {args.n / t_one:,.0f}/s "
+        f"({t_ref / t_one:.1f}x) | rft batch {args.n / t_many:,.0f}/s ({t_ref / t_many:.1f}x) | "
+        f"identical floats: {identical}"
+    )
     if not identical:
         failures += 1
     return 1 if failures else 0

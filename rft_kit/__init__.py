@@ -16,6 +16,16 @@ from .graders import Grader
 from .grading import GradeSummary, grade
 from .model import GradeError, GradeResult, Item, Sample
 
+# Sampling, reports and pipelines pull in openai and numpy; they load on first use so `import rft_kit` stays cheap.
+_LAZY = {
+    "SamplingParams": "rft_kit.sampling",
+    "sample": "rft_kit.sampling",
+    "make_report": "rft_kit.report",
+    "write_report": "rft_kit.report",
+    "load_pipeline": "rft_kit.runs",
+    "run_pipeline": "rft_kit.runs",
+}
+
 __all__ = [
     "ConfigError",
     "DependencyError",
@@ -28,7 +38,22 @@ __all__ = [
     "Item",
     "RftKitError",
     "Sample",
+    "SamplingParams",
     "__version__",
     "grade",
     "load_grader",
+    "load_pipeline",
+    "make_report",
+    "run_pipeline",
+    "sample",
+    "write_report",
 ]
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rft_kit' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -35,6 +35,7 @@ __all__ = ["GradeSummary", "grade", "load_items"]
 
 Join = Literal["auto", "id", "line", "embedded"]
 MAX_KEPT_INPUT_ERRORS = 1000
+PASS_TOLERANCE = 1e-9
 # Below this many microseconds per sample, shipping records to worker processes costs more than it saves.
 _POOL_BREAK_EVEN_US = 25.0
 
@@ -88,7 +89,8 @@ class GradeSummary:
         else:
             self.scored += 1
             self.scored_reward_sum += reward
-            if reward >= self.pass_threshold:
+            # a tolerance: weights such as 0.3 + 0.4 + 0.3 sum to 0.9999999999999999, which must pass at 1.0
+            if reward >= self.pass_threshold - PASS_TOLERANCE:
                 self.passed += 1
 
     def add_input_error(self, error: InputError) -> None:

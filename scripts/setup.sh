@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
 PYTHON="${PYTHON:-python3}"
 
-# WordNet 3.0 for METEOR comes from Debian; rft-kit copies it into an NLTK data dir on first use (never downloads).
-APT_PACKAGES=(wordnet-base wordnet-sense-index)
+# WordNet 3.0 for METEOR comes from Debian (rft-kit copies it into an NLTK data dir on first use; never downloads);
+# bubblewrap isolates untrusted code; chromium renders reports in the browser tests.
+APT_PACKAGES=(wordnet-base wordnet-sense-index bubblewrap chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -27,6 +28,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
+# torch first and pinned: the CPU build of 2.13.0 installs without a multi-GB download (trl only asks for >=2.13)
+"$VENV/bin/python" -m pip install -q "torch==2.13.0"
 "$VENV/bin/python" -m pip install -q -e '.[dev]'
+# the notebook test executes notebooks/quickstart.ipynb with a kernel from this virtualenv
+"$VENV/bin/python" -m ipykernel install --sys-prefix >/dev/null
 touch "$VENV/.installed"
 echo "set-up done: $VENV"

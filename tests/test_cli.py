@@ -29,9 +29,7 @@ CHECK = {
 
 
 def test_validate_prints_normalised_json(tmp_path: Path) -> None:
-    result = runner.invoke(
-        app, ["grader", "validate", str(write(tmp_path / "g.json", CHECK))]
-    )
+    result = runner.invoke(app, ["grader", "validate", str(write(tmp_path / "g.json", CHECK))])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == CHECK
 

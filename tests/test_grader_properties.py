@@ -196,8 +196,11 @@ def test_text_similarity_equals_metric_on_literal_text(metric):
 def test_multi_range_determinism_never_raises(cfg, sample, item):
     grader = rft_kit.load_grader(cfg)
     result = _grade_twice(grader, sample, item)
-    parses = not isinstance(sample, dict) or sample_from_obj_or_none(sample) is not None
-    if parses:  # every sub-grader ran and reported its reward (a sample that does not parse stops before them)
+    parsed = sample_from_obj_or_none(sample) if isinstance(sample, dict) else None
+    parses = not isinstance(sample, dict) or (parsed is not None and not parsed.error)
+    # every sub-grader ran and reported its reward (a sample that does not parse, or that carries a sampling error,
+    # stops before them)
+    if parses:
         assert set(result.sub_rewards) == set(cfg["graders"]), result.errors
     for sub in result.sub_rewards.values():
         assert 0.0 <= sub <= 1.0

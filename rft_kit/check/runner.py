@@ -263,6 +263,7 @@ def _check_probes(
         return
     references = referenced_values(grader.templates, [c.item for c in cases])
     labels = [str(label) for g in _leaves(grader) for label in g.to_config().get("labels", [])]
+    passing_labels = [str(label) for g in _leaves(grader) for label in g.to_config().get("passing_labels", [])]
     failures: dict[str, str] = {}
     ran: set[str] = set()
     for case in passing:
@@ -276,7 +277,7 @@ def _check_probes(
                     failures[name] = f"{case.label} scores high, but this variant scored {_fmt(result)}"
         text = case.sample if isinstance(case.sample, str) else str(case.sample.get("output_text", ""))
         own = referenced_values(grader.templates, [case.item])
-        probe_input = ProbeInput(text, case.item, own, references, labels)
+        probe_input = ProbeInput(text, case.item, own, references, labels, passing_labels)
         for name, variant in hacking_variants(probe_input).items():
             if name in failures or not settings.enabled(name):
                 continue

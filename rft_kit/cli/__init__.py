@@ -5,7 +5,22 @@ from __future__ import annotations
 import typer
 
 from .._version import __version__
-from . import check_cmd, grade_cmd, grader_cmd, serve_cmd
+from . import (
+    calibrate_cmd,
+    check_cmd,
+    demo_cmd,
+    export_cmd,
+    generate_cmd,
+    grade_cmd,
+    grader_cmd,
+    job_cmd,
+    report_cmd,
+    reward_serve_cmd,
+    run_cmd,
+    sample_cmd,
+    sandbox_cmd,
+    serve_cmd,
+)
 
 __all__ = ["app", "main"]
 
@@ -17,9 +32,22 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(grader_cmd.app, name="grader")
+app.add_typer(sandbox_cmd.app, name="sandbox")
 app.command("grade")(grade_cmd.grade)
 app.command("local-server")(serve_cmd.serve)
 app.command("check")(check_cmd.check)
+app.command("generate")(generate_cmd.generate)
+app.command("templates")(generate_cmd.templates)
+app.command("stats")(generate_cmd.stats)
+app.command("select")(generate_cmd.select)
+app.command("sample")(sample_cmd.sample)
+app.command("run")(run_cmd.run)
+app.command("report")(report_cmd.report)
+app.command("demo")(demo_cmd.demo)
+app.add_typer(export_cmd.app, name="export")
+app.add_typer(job_cmd.app, name="job")
+app.command("serve")(reward_serve_cmd.serve)
+app.command("calibrate")(calibrate_cmd.calibrate)
 
 
 def _version(value: bool) -> None:

@@ -23,7 +23,16 @@ from ..errors import GradeFailure
 from ..model import GradeError, GradeResult, Sample
 from ..templating import RenderOptions, Template, compile_template
 
-__all__ = ["Grader", "NotVectorizable", "SampleLike", "as_sample", "batch_column", "batch_texts", "not_vectorizable"]
+__all__ = [
+    "Grader",
+    "NotVectorizable",
+    "SampleLike",
+    "as_sample",
+    "batch_column",
+    "batch_texts",
+    "batch_well_formed",
+    "not_vectorizable",
+]
 
 SampleLike = Sample | Mapping[str, Any] | str
 """What grading functions accept as a sample: a Sample, a sample object, or a plain output string."""
@@ -146,6 +155,8 @@ class Grader(ABC):
         if len(samples) != len(items):
             raise ValueError(f"a batch needs as many items as samples ({len(samples)} != {len(items)})")
         its = [i if i is not None else {} for i in items]
+        if not batch_well_formed(samples):
+            return None  # a malformed sample or a sampling error is reported by the per-pair path
         try:
             return self._score_batch(samples, its)
         except (NotVectorizable, GradeFailure, LookupError, TypeError, ValueError, AttributeError):
@@ -189,9 +200,9 @@ def batch_column(
 
     The values are *raw* (not yet rendered): callers must check they are ``str`` (a non-string renders as JSON) and
     call :func:`not_vectorizable` otherwise. Taken shapes: a literal template, ``{{item.key}}``, and
-    ``{{sample.output_text}}`` over plain-string samples, :class:`Sample` objects or sample dicts, none of which
-    carries a sampling error. Every check is a ``map`` over C functions: this path exists to beat a hand-written
-    Python loop.
+    ``{{sample.output_text}}`` over plain-string samples, :class:`Sample` objects or sample dicts
+    (:meth:`Grader.rewards` has already checked them with :func:`batch_well_formed`). Every check is a ``map`` over C
+    functions: this path exists to beat a hand-written Python loop.
     """
     if template.is_literal:
         return repeat(template.source, len(samples))
@@ -207,20 +218,30 @@ def batch_column(
     if kinds == {str}:
         return iter(samples)
     if kinds == {Sample}:
-        if any(map(_HAS_ERROR, samples)):
-            return None
         return map(_TEXT_OF_SAMPLE, samples)
     if kinds == {dict}:
-        dicts = cast("Sequence[dict[str, Any]]", samples)
-        if not _well_formed_dicts(dicts):
-            return None
-        return map(getter, dicts)
+        return map(getter, cast("Sequence[dict[str, Any]]", samples))
     return None
+
+
+def batch_well_formed(samples: Sequence[SampleLike]) -> bool:
+    """True when every sample of the batch would become a :class:`Sample` without error and carries no sampling
+    error: all strings, all Samples, or all sample dicts that pass :func:`_well_formed_dicts`. Mixed batches take the
+    per-pair path."""
+    kinds = set(map(type, samples))
+    if kinds <= {str}:
+        return True
+    if kinds == {Sample}:
+        return not any(map(_HAS_ERROR, samples))
+    if kinds == {dict}:
+        return _well_formed_dicts(cast("Sequence[dict[str, Any]]", samples))
+    return False
 
 
 # Fields whose type Sample.from_obj checks: (value when absent, types the fast path accepts). The fast path may be
 # stricter than from_obj, never looser: anything else takes the per-pair path, which reports the malformed sample.
 _CHECKED_FIELDS: dict[str, tuple[Any, frozenset[type]]] = {
+    "output_text": (None, frozenset({str, type(None)})),
     "choices": (None, frozenset({list, type(None)})),
     "output_tools": (None, frozenset({list, type(None)})),
     "sample_index": (0, frozenset({int})),

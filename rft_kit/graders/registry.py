@@ -73,24 +73,11 @@ BUILTIN: dict[str, GraderSpec] = {
             "rft_kit.graders.math_equivalence:MathEquivalenceGrader",
             hosted=False,
         ),
-        GraderSpec(
-            "score_model",
-            "score_model.json",
-            None,
-            pending="model graders (score_model, label_model) are tracked in the model-graders issue",
-        ),
-        GraderSpec(
-            "label_model",
-            "label_model.json",
-            None,
-            pending="model graders (score_model, label_model) are tracked in the model-graders issue",
-        ),
-        GraderSpec(
-            "python",
-            "python.json",
-            None,
-            pending="the sandboxed python grader is tracked in the code-execution issue",
-        ),
+        GraderSpec("score_model", "score_model.json", "rft_kit.graders.score_model:ScoreModelGrader"),
+        GraderSpec("label_model", "label_model.json", "rft_kit.graders.label_model:LabelModelGrader"),
+        GraderSpec("rubric_judge", "rubric_judge.json", "rft_kit.graders.rubric_judge:RubricJudgeGrader", hosted=False),
+        GraderSpec("python", "python.json", "rft_kit.graders.python_grader:PythonGrader"),
+        GraderSpec("code_tests", "code_tests.json", "rft_kit.graders.code_tests:CodeTestsGrader", hosted=False),
     )
 }
 """Built-in grader types. Add a type by writing its module and schema and adding one line here."""

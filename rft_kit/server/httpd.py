@@ -8,9 +8,10 @@ import traceback
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from .errors import ApiError, error_body
+from .multipart import parse_form
 from .routes import Request, match_route
 from .state import ServerState
 
@@ -49,7 +50,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         state = self.server.state
-        path = urlsplit(self.path).path.rstrip("/") or "/"
+        url = urlsplit(self.path)
+        path = url.path.rstrip("/") or "/"
         state.stats.record_request(method, path)
         try:
             body = self._read_body()
@@ -60,7 +62,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._check_auth()
             state.faults.before_request()
             headers = {k.lower(): v for k, v in self.headers.items()}
-            response = handler(state, Request(method, path, body, params, headers))
+            query = dict(parse_qsl(url.query))
+            response = handler(state, Request(method, path, body, params, headers, query))
             self._send(response.status, response.payload, response.headers)
         except ApiError as exc:
             extra = state.faults.retry_headers() if exc.code == "injected_fault" else {}
@@ -77,6 +80,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the unread body would corrupt the next request on this connection
             raise ApiError(413, f"request body of {length} bytes exceeds the limit")
         raw = self.rfile.read(length) if length else b""
+        content_type = self.headers.get("Content-Type") or ""
+        if content_type.startswith("multipart/form-data"):
+            # File uploads (POST /v1/files); the form fields become the body.
+            return parse_form(content_type, raw)
         if not raw.strip():
             return {}
         try:

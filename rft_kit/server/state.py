@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .config import ServerConfig
 from .faults import FaultInjector
+from .fine_tuning_store import FineTuningStore
 from .models import EmbeddingModels
 from .stats import ServerStats
 
@@ -23,6 +24,7 @@ class ServerState:
     embeddings: EmbeddingModels
     faults: FaultInjector
     stats: ServerStats = field(default_factory=ServerStats)
+    fine_tuning: FineTuningStore = field(default_factory=FineTuningStore)
 
     @classmethod
     def from_config(cls, config: ServerConfig) -> ServerState:

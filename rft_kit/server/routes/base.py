@@ -21,6 +21,7 @@ class Request:
         body: the JSON body (an object; ``{}`` when there is none).
         params: values of ``{name}`` segments of the route pattern (``/v1/models/{model}``).
         headers: request headers, names lower-cased.
+        query: query-string parameters (the last value of a repeated name).
     """
 
     method: str
@@ -28,6 +29,7 @@ class Request:
     body: Mapping[str, Any]
     params: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

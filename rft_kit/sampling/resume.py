@@ -1,0 +1,56 @@
+"""Picking up a samples file where an interrupted run left it."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..io.jsonl import iter_jsonl, repair_tail
+
+__all__ = ["SampleKey", "done_keys"]
+
+SampleKey = tuple[str, int]
+"""``(item_id, sample_index)``: what makes a sample record unique in a samples file."""
+
+
+def _key(value: object) -> SampleKey | None:
+    if not isinstance(value, dict) or value.get("item_id") is None:
+        return None
+    index = value.get("sample_index")
+    if not isinstance(index, int) or isinstance(index, bool):
+        return None
+    return str(value["item_id"]), index
+
+
+def done_keys(path: str | Path, *, retry_errors: bool = False) -> set[SampleKey]:
+    """The samples already in ``path``, after cutting a torn last line.
+
+    Args:
+        path: the samples file (absent means nothing is done).
+        retry_errors: drop records of failed calls from the file (rewritten atomically) so they are sampled again;
+            by default a failed call is a recorded outcome and is kept.
+    """
+    file = Path(path)
+    if not file.exists():
+        return set()
+    repair_tail(file)
+    done: set[SampleKey] = set()
+    if not retry_errors:
+        for line in iter_jsonl(file):
+            key = _key(line.value) if line.error is None else None
+            if key is not None:
+                done.add(key)
+        return done
+    temp = file.with_name(file.name + ".tmp")
+    with open(temp, "w", encoding="utf-8") as out:
+        for line in iter_jsonl(file):
+            key = _key(line.value) if line.error is None else None
+            if key is None or key in done or line.value.get("error"):
+                continue
+            done.add(key)
+            out.write(json.dumps(line.value, ensure_ascii=False) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, file)
+    return done

@@ -1,0 +1,665 @@
+"""Harness for code tests: a trusted runner executes the tests; the candidate program lives in a separate process.
+
+Process layout inside one job (all inside the worker's sandbox)::
+
+    fork-server ──forks──> runner (trusted): reads the payload, drops to the job uid, runs the tests
+         │ └──forks, on the runner's request (spawn channel)──> candidate: drops uid, loads the program
+         └──forks with the job─────────────────────────────────> first candidate
+
+* Candidates are forked by the server, whose memory never holds a payload, so a candidate never has the tests or
+  expected outputs in its memory. Each has exactly stdin (/dev/null or the test input), stdout (a pipe to the
+  runner), stderr and its control socket: it cannot reach the result channel.
+* The runner executes the test code with the candidate's functions replaced by proxies. A call ships its arguments
+  to the candidate and gets the return value back through :mod:`rft_kit.sandbox.codec`, rebuilt as fresh builtin
+  values: no candidate object (with a forged ``__eq__``, say) ever exists in the runner, and monkeypatching, exiting,
+  printing or tampering with ``sys.modules`` only changes the candidate process.
+* Only new names get proxies: a candidate's top-level function that shadows a builtin (``def all(*a): return
+  True``) or a name of the trusted prompt, setup or test code is ignored, so the tests keep their meaning.
+* Candidates run as a different uid from the runner (same gid, for the working directory), and the runner is
+  non-dumpable: a candidate cannot signal or ptrace the runner or open its ``/proc/PID/{mem,fd,environ}``.
+* A per-test deadline covers every call a test makes; on a timeout or a dead candidate the runner has the server
+  kill every process of the candidate uid and starts a fresh candidate (re-loading the program) for the next test.
+
+Limitation: arguments are copied, so a candidate that mutates an argument in place is not visible to the test.
+
+Payload::
+
+    {"format": "humaneval"|"asserts"|"stdio", "program": str, "timeout_s": float, "output_bytes": int,
+     humaneval: "prompt", "test", "entry_point";  asserts: "setup", "tests": [str];
+     stdio: "tests": [{"input": str, "output": str}], "compare": "tokens"|"exact"|"lines"}
+
+Result: ``{"tests": [{"index", "status": passed|failed|timeout|error, "message"}], "load_error", "config_error"}``.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import functools
+import io
+import json
+import keyword
+import os
+import select
+import socket
+import sys
+import time
+import traceback
+import types
+from collections.abc import Callable
+from typing import Any
+
+from . import codec
+from .protocol import FrameError, write_json
+
+__all__ = ["CANDIDATES", "candidate_main", "compare_output", "main"]
+
+CANDIDATES = True
+"""Tells the server to fork candidate processes for this harness (see the module docstring)."""
+
+_MSG = 300
+_REPLY_LIMIT = 32 << 20
+_CTL_FD = 3
+
+
+def _clip(text: str, limit: int = _MSG) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# candidate side (runs the untrusted program)
+
+
+def _exc_info(exc: BaseException) -> dict[str, str]:
+    try:
+        message = str(exc)
+    except BaseException:
+        message = "<unprintable message>"
+    try:
+        tb = "".join(traceback.format_exception(exc, limit=-3))
+    except BaseException:
+        tb = ""
+    return {"type": type(exc).__name__, "message": message[:2000], "traceback": tb[-2000:]}
+
+
+def _candidate_serve(ctl: int) -> None:  # pragma: no cover - runs in the candidate process
+    """Serve the runner's requests; everything here can be overwritten by the program, so nothing relies on it."""
+    from .protocol import read_json
+
+    module: dict[str, Any] = {}
+    while True:
+        try:
+            msg = read_json(ctl)
+        except FrameError:
+            return
+        op = msg.get("op")
+        if op == "load":
+            # a real module object, so that dataclasses, pickle & co. find the candidate's classes
+            mod = types.ModuleType("__candidate__")
+            sys.modules["__candidate__"] = mod
+            module = mod.__dict__
+            try:
+                exec(compile(msg["code"], "solution.py", "exec"), module)
+                names = sorted(k for k, v in module.items() if callable(v) and not k.startswith("__"))
+                reply: dict[str, Any] = {"ok": names}
+            except BaseException as exc:
+                reply = {"exc": _exc_info(exc)}
+        elif op == "call":
+            try:
+                fn = module[msg["name"]]
+                args = codec.decode(msg["args"])
+                kwargs = codec.decode(msg["kwargs"])
+                reply = {"ok": codec.encode(fn(*args, **kwargs))}
+            except BaseException as exc:
+                reply = {"exc": _exc_info(exc)}
+        elif op == "stdio":
+            _run_stdio(ctl, msg)
+            return
+        else:
+            return
+        try:
+            write_json(ctl, reply)
+        except (ValueError, TypeError):  # e.g. NaN inside a message text: never, but do not hang the runner
+            write_json(ctl, {"exc": {"type": "TypeError", "message": "unsendable reply", "traceback": ""}})
+
+
+def _run_stdio(ctl: int, msg: dict[str, Any]) -> None:  # pragma: no cover - candidate process
+    data = msg["input"].encode()
+    memfd = os.memfd_create("stdin")
+    os.write(memfd, data)
+    os.lseek(memfd, 0, os.SEEK_SET)
+    os.dup2(memfd, 0)
+    os.close(memfd)
+    sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
+    sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8")
+    exit_code: Any = 0
+    exc_info: dict[str, str] | None = None
+    try:
+        exec(compile(msg["code"], "solution.py", "exec"), {"__name__": "__main__", "__builtins__": builtins})
+    except SystemExit as exc:
+        exit_code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException as exc:
+        exit_code, exc_info = 1, _exc_info(exc)
+    with contextlib.suppress(BaseException):
+        sys.stdout.flush()
+    os.close(1)
+    write_json(ctl, {"exit": exit_code, "exc": exc_info})
+
+
+def candidate_main(ctx: Any, ctl: int) -> None:  # pragma: no cover - candidate process, called by the server
+    """Entry point of a candidate process: drop privileges (with seccomp), then serve the runner."""
+    ctx.drop_privileges()
+    _candidate_serve(ctl)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# runner side (trusted)
+
+
+class CandidateTimeout(BaseException):
+    """The test's time ran out in a candidate call. A BaseException so test code's ``except Exception`` can't eat it."""
+
+
+class CandidateDied(BaseException):
+    """The candidate process exited, was killed, or broke the protocol."""
+
+
+class CandidateError(Exception):
+    """An exception raised by candidate code whose type is not a builtin exception."""
+
+
+def _rebuild_exception(info: Any) -> BaseException:
+    if not isinstance(info, dict):
+        return CandidateDied("malformed exception report from the candidate")
+    name = str(info.get("type", "Exception"))[:100]
+    message = str(info.get("message", ""))[:2000]
+    builtin = getattr(builtins, name, None)
+    # Re-raise builtin exception types as themselves (tests may expect ValueError); never BaseException-only types
+    # (SystemExit, KeyboardInterrupt) that could stop the runner.
+    if isinstance(builtin, type) and issubclass(builtin, Exception):
+        with contextlib.suppress(Exception):
+            return builtin(message)
+    return CandidateError(f"{name}: {message}")
+
+
+class CandidateOutputLimit(BaseException):
+    """The candidate printed more than the output cap."""
+
+
+class Candidate:
+    """The runner's handle on one candidate process: its control socket and its stdout pipe."""
+
+    def __init__(self, pid: int, ctl: int, out: int, spawn_fd: int, output_cap: int) -> None:
+        self.pid = pid
+        self.ctl = ctl
+        self.out = out
+        self.spawn_fd = spawn_fd
+        self.output_cap = output_cap
+        self.stdout = bytearray()
+        self.stdout_eof = False
+        self.alive = True
+        os.set_blocking(ctl, False)
+        os.set_blocking(out, False)
+
+    @classmethod
+    def spawn(cls, spawn_fd: int, output_cap: int) -> Candidate:
+        """Ask the server for a fresh candidate process."""
+        channel = socket.socket(fileno=os.dup(spawn_fd))
+        try:
+            channel.sendall(b"c")
+            msg, fds, _, _ = socket.recv_fds(channel, 4, 2)
+        except OSError as exc:
+            raise CandidateDied(f"could not start a candidate process: {exc}") from None
+        finally:
+            channel.close()
+        if len(msg) != 4 or len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
+            raise CandidateDied("could not start a candidate process")
+        return cls(int.from_bytes(msg, "big"), fds[0], fds[1], spawn_fd, output_cap)
+
+    def _poll(self, events: dict[int, int], deadline: float) -> list[tuple[int, int]]:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise CandidateTimeout
+        poller = select.poll()
+        for fd, ev in events.items():
+            poller.register(fd, ev)
+        # ceil: a 0.4 ms remainder must not become a 0 ms (non-blocking) poll that spins
+        ready = poller.poll(max(1, int(remaining * 1000.0 + 0.999)))
+        if not ready:
+            raise CandidateTimeout
+        return ready
+
+    def _drain_stdout(self) -> None:
+        """Move what the candidate printed into our buffer (so it never blocks on a full pipe)."""
+        while True:
+            try:
+                chunk = os.read(self.out, 1 << 16)
+            except BlockingIOError:
+                return
+            if not chunk:
+                self.stdout_eof = True
+                return
+            self.stdout += chunk
+            if len(self.stdout) > self.output_cap:
+                raise CandidateOutputLimit
+
+    def send(self, msg: dict[str, Any], deadline: float) -> None:
+        data = json.dumps(msg, separators=(",", ":")).encode()
+        view = memoryview(len(data).to_bytes(4, "big") + data)
+        while view:
+            events = {self.ctl: select.POLLOUT}
+            if not self.stdout_eof:
+                events[self.out] = select.POLLIN
+            for fd, _ in self._poll(events, deadline):
+                if fd == self.out:
+                    self._drain_stdout()
+                    continue
+                try:
+                    view = view[os.write(self.ctl, view) :]
+                except BlockingIOError:
+                    continue
+                except OSError as exc:
+                    raise CandidateDied(f"candidate process is gone ({exc.strerror})") from None
+
+    def recv(self, deadline: float, until_stdout_eof: bool = False) -> dict[str, Any]:
+        """One reply frame (and, for stdio runs, everything printed until stdout closes)."""
+        buf = bytearray()
+        length = -1
+        ctl_open = True
+        while True:
+            if length >= 0 and len(buf) >= 4 + length and (self.stdout_eof or not until_stdout_eof):
+                break
+            events: dict[int, int] = {}
+            if ctl_open and (length < 0 or len(buf) < 4 + length):
+                events[self.ctl] = select.POLLIN
+            if not self.stdout_eof:
+                events[self.out] = select.POLLIN
+            if not events:
+                break
+            for fd, _ in self._poll(events, deadline):
+                if fd == self.out:
+                    self._drain_stdout()
+                    continue
+                try:
+                    chunk = os.read(self.ctl, 1 << 16)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    ctl_open = False
+                    if not until_stdout_eof:
+                        raise CandidateDied("candidate process exited")
+                    continue
+                buf += chunk
+                if length < 0 and len(buf) >= 4:
+                    length = int.from_bytes(buf[:4], "big")
+                    if length > _REPLY_LIMIT:
+                        raise CandidateDied(f"candidate sent a {length}-byte reply (limit {_REPLY_LIMIT})")
+        if length < 0 or len(buf) < 4 + length:
+            raise CandidateDied("candidate process exited")
+        if len(buf) != 4 + length:
+            raise CandidateDied("candidate sent data after its reply")
+        try:
+            reply = json.loads(bytes(buf[4:]))
+        except (ValueError, RecursionError):
+            raise CandidateDied("candidate sent a malformed reply") from None
+        if not isinstance(reply, dict):
+            raise CandidateDied("candidate sent a malformed reply")
+        return reply
+
+    def request(self, msg: dict[str, Any], deadline: float) -> dict[str, Any]:
+        try:
+            self.send(msg, deadline)
+            return self.recv(deadline)
+        except BaseException:
+            self.kill()
+            raise
+
+    def kill(self, final: bool = False) -> None:
+        """Kill the candidate and everything it started (it may have left its process group).
+
+        ``final``: the job is over and the server kills every process of the job anyway; skip the round trip.
+        """
+        if not self.alive:
+            return
+        self.alive = False
+        # The candidate runs as another uid, so the server kills it (and everything it forked) for us. Requests on
+        # the channel are served in order: a fresh candidate asked for next is never caught by this sweep.
+        if not final:
+            with contextlib.suppress(OSError):
+                os.write(self.spawn_fd, b"k" + self.pid.to_bytes(4, "big"))
+        for fd in (self.ctl, self.out):
+            if fd >= 0:
+                os.close(fd)
+        self.ctl = self.out = -1
+
+
+class Runner:
+    """Runs one payload's tests against a candidate program and collects per-test outcomes."""
+
+    def __init__(self, payload: dict[str, Any], ctx: Any) -> None:
+        self.p = payload
+        self.spawn_fd: int = ctx.spawn_fd
+        self.first: tuple[int, int, int] | None = ctx.first_candidate
+        self.timeout = float(payload.get("timeout_s", 5.0))
+        self.output_cap = int(payload.get("output_bytes", 1 << 20))
+        self.candidate: Candidate | None = None
+        self.names: list[str] = []
+        self.load_error: str | None = None
+        self.deadline = 0.0
+        self.fault: BaseException | None = None  # a timeout/crash seen during the current test
+
+    # -- candidate management ----------------------------------------------------------------------------------
+    def _new_candidate(self) -> Candidate:
+        if self.first is not None:
+            pid, ctl, out = self.first
+            self.first = None
+            return Candidate(pid, ctl, out, self.spawn_fd, self.output_cap)
+        return Candidate.spawn(self.spawn_fd, self.output_cap)
+
+    def _ensure_loaded(self) -> None:
+        """A live candidate with the program loaded, or raise (and remember why, so we do not retry forever)."""
+        if self.load_error is not None:
+            raise CandidateDied(self.load_error)
+        if self.candidate is not None and self.candidate.alive:
+            return
+        self.candidate = self._new_candidate()
+        try:
+            reply = self.candidate.request({"op": "load", "code": self.p["program"]}, self.deadline)
+        except CandidateTimeout:
+            self.load_error = "the program did not finish loading within the time limit"
+            raise
+        except CandidateDied as exc:
+            self.load_error = f"the program died while loading: {exc}"
+            raise
+        if "exc" in reply:
+            info = reply["exc"] if isinstance(reply["exc"], dict) else {}
+            self.load_error = _clip(f"loading the program raised {info.get('type')}: {info.get('message')}")
+            self.candidate.kill()
+            raise CandidateDied(self.load_error)
+        names = reply.get("ok")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            self.candidate.kill()
+            self.load_error = "the candidate sent a malformed load reply"
+            raise CandidateDied(self.load_error)
+        self.names = names
+
+    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """What a proxy does: run ``name(*args, **kwargs)`` in the candidate and rebuild the return value."""
+        try:
+            return self._call(name, args, kwargs)
+        except (CandidateTimeout, CandidateDied, CandidateOutputLimit) as fault:
+            # remembered: test code with a bare ``except:`` must not turn a timeout or a crash into a pass
+            self.fault = self.fault or fault
+            raise
+
+    def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        self._ensure_loaded()
+        assert self.candidate is not None
+        msg = {"op": "call", "name": name, "args": codec.encode(list(args)), "kwargs": codec.encode(dict(kwargs))}
+        reply = self.candidate.request(msg, self.deadline)
+        if "exc" in reply:
+            raise _rebuild_exception(reply["exc"])
+        if "ok" not in reply:
+            self.candidate.kill()
+            raise CandidateDied("malformed reply from the candidate")
+        try:
+            return codec.decode(reply["ok"])
+        except codec.DecodeError as exc:
+            self.candidate.kill()
+            raise CandidateDied(f"the candidate sent an invalid value: {exc}") from None
+
+    def _install_proxies(self, ns: dict[str, Any], trusted: set[str]) -> None:
+        """Proxies for the candidate's top-level callables, except names the tests rely on being trusted.
+
+        A candidate must not replace a builtin (``def all(*a): return True``), a helper of the prompt, setup or test
+        code, or a dunder: those names keep their trusted meaning, and only new names reach the candidate.
+        """
+        for name in self.names:
+            if (
+                not name.isidentifier()
+                or keyword.iskeyword(name)
+                or name.startswith("__")
+                or name in trusted
+                or hasattr(builtins, name)
+            ):
+                continue
+            ns[name] = self.proxy(name)
+
+    def proxy(self, name: str) -> Callable[..., Any]:
+        def call_candidate(*args: Any, **kwargs: Any) -> Any:
+            return self.call(name, args, kwargs)
+
+        call_candidate.__name__ = call_candidate.__qualname__ = name
+        return call_candidate
+
+    # -- running tests -----------------------------------------------------------------------------------------
+    def _outcome(self, index: int, fn: Callable[[], None], label: str) -> dict[str, Any]:
+        self.deadline = time.monotonic() + self.timeout
+        self.fault = None
+        try:
+            fn()
+            outcome = {"index": index, "status": "passed", "message": ""}
+        except AssertionError as exc:
+            detail = f": {exc}" if str(exc) else ""
+            outcome = {"index": index, "status": "failed", "message": _clip(f"assertion failed: {label}{detail}")}
+        except (CandidateTimeout, CandidateOutputLimit, CandidateDied) as fault:
+            self.fault = fault
+            outcome = {}
+        except Exception as exc:
+            outcome = {"index": index, "status": "error", "message": _clip(f"{type(exc).__name__}: {exc}")}
+        if isinstance(self.fault, CandidateTimeout):
+            return {"index": index, "status": "timeout", "message": f"no result within {self.timeout:g} s"}
+        if isinstance(self.fault, CandidateOutputLimit):
+            return {"index": index, "status": "failed", "message": f"output over {self.output_cap} bytes"}
+        if isinstance(self.fault, CandidateDied):
+            return {"index": index, "status": "error", "message": _clip(str(self.fault))}
+        return outcome
+
+    def _namespace(self, trusted_code: str) -> dict[str, Any]:
+        """Test namespace: trusted code first (prompt helpers, setup), then proxies for the candidate's callables."""
+        ns: dict[str, Any] = {"__name__": "__test__", "__builtins__": builtins}
+        if trusted_code:
+            exec(compile(trusted_code, "<setup>", "exec"), ns)
+        return ns
+
+    def run(self) -> dict[str, Any]:
+        fmt = self.p["format"]
+        try:
+            if fmt == "stdio":
+                tests = self._run_stdio()
+            elif fmt == "humaneval":
+                tests = self._run_humaneval()
+            elif fmt == "asserts":
+                tests = self._run_asserts()
+            else:
+                return {"tests": [], "config_error": f"unknown format {fmt!r}", "load_error": None}
+        except _ConfigProblem as exc:
+            return {"tests": [], "config_error": str(exc), "load_error": None}
+        finally:
+            if self.candidate is not None:
+                self.candidate.kill(final=True)
+            if self.first is not None:  # never used (e.g. the tests did not compile)
+                self._new_candidate().kill(final=True)
+        return {"tests": tests, "load_error": self.load_error, "config_error": None}
+
+    def _load_first(self) -> None:
+        self.deadline = time.monotonic() + self.timeout
+        try:
+            self._ensure_loaded()
+        except (CandidateTimeout, CandidateDied):
+            if self.load_error is None:
+                self.load_error = "the program could not be loaded"
+
+    def _failed_all(self, count: int, status: str) -> list[dict[str, Any]]:
+        return [{"index": i, "status": status, "message": _clip(self.load_error or "")} for i in range(count)]
+
+    def _run_asserts(self) -> list[dict[str, Any]]:
+        tests = self.p["tests"]
+        try:
+            compiled = [compile(t, f"<test {i}>", "exec") for i, t in enumerate(tests)]
+            ns = self._namespace(self.p.get("setup") or "")
+        except Exception as exc:
+            raise _ConfigProblem(f"the test code does not run: {type(exc).__name__}: {exc}") from None
+        self._load_first()
+        if self.load_error is not None:
+            return self._failed_all(len(tests), "timeout" if "time limit" in self.load_error else "error")
+        self._install_proxies(ns, set(ns))
+        return [
+            self._outcome(i, functools.partial(exec, code, ns), _clip(src, 200))
+            for i, (code, src) in enumerate(zip(compiled, tests, strict=True))
+        ]
+
+    def _run_humaneval(self) -> list[dict[str, Any]]:
+        entry = self.p["entry_point"]
+        try:
+            try:
+                ns = self._namespace(self.p.get("prompt") or "")
+            except Exception:
+                ns = self._namespace("")  # a prompt that is not runnable on its own: no trusted helpers then
+            test_src = self.p["test"]
+            tree = ast.parse(test_src)
+            exec(compile(tree, "<test>", "exec"), ns)
+            trusted = set(ns)
+        except Exception as exc:
+            raise _ConfigProblem(f"the test code does not run: {type(exc).__name__}: {exc}") from None
+        check = ns.get("check")
+        if not callable(check):
+            raise _ConfigProblem("the test code does not define check(candidate)")
+        steps = _split_check(tree, test_src)
+        count = sum(1 for s in steps if s[2]) if steps else 1
+        self._load_first()
+        if self.load_error is None and entry not in self.names:
+            self.load_error = f"the program does not define {entry}()"
+        if self.load_error is not None:
+            return self._failed_all(count, "timeout" if "time limit" in self.load_error else "error")
+        self._install_proxies(ns, trusted)
+        # the function under test is named by the (trusted) config: it always goes to the candidate, replacing the
+        # prompt's stub
+        entry_proxy = ns[entry] = self.proxy(entry)
+        if steps is None:
+            return [self._outcome(0, lambda: check(entry_proxy), "check(candidate)")]
+        arg, body = steps[0][3], steps
+        local = dict(ns)
+        local[arg] = entry_proxy
+        results: list[dict[str, Any]] = []
+        setup_failure: dict[str, Any] | None = None
+        index = 0
+        for code, label, is_test, _ in body:
+            if not is_test:
+                if setup_failure is None:
+                    outcome = self._outcome(-1, functools.partial(exec, code, local), label)
+                    if outcome["status"] != "passed":
+                        setup_failure = outcome
+                continue
+            if setup_failure is not None:
+                results.append(
+                    {**setup_failure, "index": index, "message": _clip(f"setup failed: {setup_failure['message']}")}
+                )
+            else:
+                results.append(self._outcome(index, functools.partial(exec, code, local), label))
+            index += 1
+        return results
+
+    def _run_stdio(self) -> list[dict[str, Any]]:
+        tests = self.p["tests"]
+        compare = self.p.get("compare", "tokens")
+        results = []
+        for i, case in enumerate(tests):
+            results.append(self._stdio_case(i, case["input"], case["output"], compare))
+        return results
+
+    def _stdio_case(self, index: int, stdin: str, expected: str, compare: str) -> dict[str, Any]:
+        deadline = time.monotonic() + self.timeout
+        try:
+            cand = self._new_candidate()
+        except CandidateDied as exc:
+            return {"index": index, "status": "error", "message": _clip(str(exc))}
+        try:
+            cand.send({"op": "stdio", "code": self.p["program"], "input": stdin}, deadline)
+            try:
+                report = cand.recv(deadline, until_stdout_eof=True)
+            except CandidateDied:
+                # ended without its report (os._exit, a signal): the output alone decides, as on most judges
+                report = {"exit": 0, "exc": None}
+        except CandidateTimeout:
+            return {"index": index, "status": "timeout", "message": f"no result within {self.timeout:g} s"}
+        except CandidateOutputLimit:
+            return {"index": index, "status": "failed", "message": f"output over {self.output_cap} bytes"}
+        except CandidateDied as exc:
+            return {"index": index, "status": "error", "message": _clip(str(exc))}
+        finally:
+            cand.kill()
+        crash = report.get("exc")
+        if crash or report.get("exit") != 0:
+            info = crash if isinstance(crash, dict) else {}
+            what = f"{info.get('type')}: {info.get('message')}" if info else f"exit code {report.get('exit')}"
+            return {"index": index, "status": "error", "message": _clip(f"runtime error: {what}")}
+        text = cand.stdout.decode("utf-8", "replace")
+        if compare_output(text, expected, compare):
+            return {"index": index, "status": "passed", "message": ""}
+        return {
+            "index": index,
+            "status": "failed",
+            "message": _clip(f"wrong answer: got {text[:120]!r}, expected {expected[:120]!r}"),
+        }
+
+
+class _ConfigProblem(Exception):
+    """The item's tests themselves are unusable (a dataset problem, not the candidate's fault)."""
+
+
+def _split_check(tree: ast.Module, source: str) -> list[tuple[Any, str, bool, str]] | None:
+    """Top-level statements of ``check``'s body as ``(code, label, contains_assert, argname)``, or ``None`` if it
+    cannot be split (then the whole ``check(candidate)`` call is one test)."""
+    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"), None)
+    if fn is None or len(fn.args.args) != 1:
+        return None
+    arg = fn.args.args[0].arg
+    steps = []
+    try:
+        for stmt in fn.body:
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                continue  # docstring
+            is_test = any(isinstance(n, ast.Assert) for n in ast.walk(stmt))
+            code = compile(ast.Module(body=[stmt], type_ignores=[]), f"<test line {stmt.lineno}>", "exec")
+            label = ast.get_source_segment(source, stmt) or f"line {stmt.lineno}"
+            steps.append((code, _clip(label, 200), is_test, arg))
+    except SyntaxError:  # e.g. a bare `return` in check's body
+        return None
+    if not any(s[2] for s in steps):
+        return None
+    return steps
+
+
+def compare_output(got: str, expected: str, mode: str) -> bool:
+    """Judge-style output comparison: ``tokens`` (whitespace-separated tokens equal), ``exact``, or ``lines``
+    (each line right-stripped, trailing blank lines ignored)."""
+    if mode == "exact":
+        return got == expected
+    if mode == "lines":
+
+        def norm(text: str) -> list[str]:
+            lines = [line.rstrip() for line in text.splitlines()]
+            while lines and not lines[-1]:
+                lines.pop()
+            return lines
+
+        return norm(got) == norm(expected)
+    return got.split() == expected.split()
+
+
+def main(ctx: Any) -> None:  # pragma: no cover - job child
+    """Job entry point (see the module docstring for the process layout)."""
+    payload = ctx.read_payload()
+    ctx.drop_privileges(seccomp=False)  # the runner never runs candidate code
+    runner = Runner(payload, ctx)
+    result = runner.run()
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    ctx.emit(result)

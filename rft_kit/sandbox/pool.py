@@ -1,0 +1,475 @@
+"""The client side: a thread-safe pool of sandboxed fork-servers (:class:`Sandbox`) and the per-process default.
+
+``Sandbox.run`` takes an idle server, sends one job and waits for its answer; several threads can run jobs at once
+(one per server). Servers start lazily on first use, and a server that dies, hangs past its job's wall limit or loses
+protocol sync is killed and replaced on the next job; the job that hit it gets status ``sandbox_error``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import itertools
+import json
+import os
+import queue
+import select
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..errors import DependencyError
+from . import isolation as iso
+from .limits import Limits
+from .protocol import FrameError, read_json, write_frame
+
+__all__ = ["ExecResult", "ExecStatus", "Sandbox", "get_sandbox", "reset_default_sandbox"]
+
+ExecStatus = Literal["ok", "error", "timeout", "memory", "output_limit", "crashed", "sandbox_error"]
+
+UID_BASE = 200000
+"""Job uids start here. Each live :class:`Sandbox` on the machine (in any process) holds one *slot* of
+:data:`SLOT_SIZE` uids, reserved with a lock file: worker ``i`` runs its jobs as uid/gid ``base + i`` and their
+candidate programs as uid ``base + CANDIDATE_UID_OFFSET + i`` (same gid). ``RLIMIT_NPROC`` counts per uid, so a fork
+bomb in one job cannot starve a job of another worker or of another sandbox (another ``rft grade`` process), and a
+candidate cannot signal or trace its test runner."""
+SLOT_SIZE = 1000
+MAX_SLOTS = 1000
+CANDIDATE_UID_OFFSET = 500
+
+DEFAULT_PRELOAD = "rapidfuzz"
+_START_TIMEOUT_S = 60.0
+_GRACE_S = 15.0
+
+
+@dataclass
+class ExecResult:
+    """What one sandboxed job produced.
+
+    Attributes:
+        status: ``ok`` (the trusted harness returned a value), ``timeout`` (wall or CPU limit), ``memory``,
+            ``output_limit``, ``crashed`` (the job died without a result), ``sandbox_error`` (our infrastructure
+            failed), ``error`` (reserved for harness-level refusals).
+        value: the harness's JSON result (``None`` unless ``status == "ok"``).
+        stdout: tail of the job's standard output.
+        stderr: tail of the job's standard error.
+        exit_code: the job process's exit code, if it exited.
+        signal: the signal that killed it, if any.
+        duration_ms: wall time of the job inside the server.
+        isolation: how the job was isolated (level, namespaces, uid drop, seccomp).
+        error: what went wrong, for ``sandbox_error`` and ``crashed``.
+        phases_ms: where the server's time went (fork, run, cleanup), for profiling.
+    """
+
+    status: ExecStatus
+    value: Any = None
+    stdout: str = ""
+    stderr: str = ""
+    exit_code: int | None = None
+    signal: int | None = None
+    duration_ms: float = 0.0
+    isolation: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+    phases_ms: dict[str, float] = field(default_factory=dict)
+
+
+class _Worker:
+    """One fork-server process and the pipes to it. Used by one thread at a time (the pool hands it out)."""
+
+    def __init__(self, index: int, sandbox: Sandbox) -> None:
+        self.index = index
+        self.sandbox = sandbox
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.hello: dict[str, Any] = {}
+        self.starts = 0
+        self.cpu_s = 0.0  # CPU seconds of this server and its jobs, as last reported
+        self.cpu_s_past = 0.0  # the same for servers this worker replaced
+
+    def _argv(self) -> list[str]:
+        sb = self.sandbox
+        uid = sb.uid_base + self.index
+        unisolated = sb.report.level == "none"
+        config = {
+            "uid": uid,
+            "gid": uid,
+            "candidate_uid": uid + CANDIDATE_UID_OFFSET,
+            "private_pids": not unisolated,
+            "seccomp": sb.seccomp,
+            "preload": list(sb.preload),
+            "workroot": sb.workroot if unisolated else "/tmp/jobs",
+        }
+        server = iso.server_argv(sb.python, json.dumps(config))
+        if unisolated:
+            return server
+        argv, _ = iso.bwrap_command(sb.report.bwrap or "bwrap", sb.python, sb.extra_binds)
+        for key, value in iso.clean_env().items():
+            argv += ["--setenv", key, value]
+        return [*argv, *server]
+
+    def start(self) -> None:
+        self.starts += 1
+        self.cpu_s_past += self.cpu_s
+        self.cpu_s = 0.0
+        self.proc = subprocess.Popen(
+            self._argv(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=iso.clean_env(),
+            close_fds=True,
+            cwd="/",
+        )
+        try:
+            hello = self._read(time.monotonic() + _START_TIMEOUT_S)
+        except (FrameError, TimeoutError, OSError) as exc:
+            detail = self._stderr_tail()
+            self.kill()
+            raise RuntimeError(f"sandbox server {self.index} did not start: {exc}; {detail}") from None
+        if not isinstance(hello, dict) or not hello.get("ready"):
+            self.kill()
+            raise RuntimeError(f"sandbox server {self.index} sent a bad hello: {hello!r}")
+        self.hello = hello
+
+    def _read(self, deadline: float) -> Any:
+        assert self.proc is not None
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        remaining = deadline - time.monotonic()
+        ready, _, _ = select.select([fd], [], [], max(remaining, 0.0))
+        if not ready:
+            raise TimeoutError("no answer from the sandbox server")
+        # once the first byte is there the rest of the frame follows immediately
+        return read_json(fd)
+
+    def _stderr_tail(self) -> str:
+        if self.proc is None or self.proc.stderr is None:
+            return ""
+        fd = self.proc.stderr.fileno()
+        os.set_blocking(fd, False)
+        try:
+            data = os.read(fd, 1 << 16)
+        except (BlockingIOError, OSError):
+            data = b""
+        return data.decode("utf-8", "replace")[-2000:]
+
+    def kill(self, graceful: bool = False) -> None:
+        """Stop the server: ``graceful`` closes its stdin and lets it exit (so its CPU time is accounted to us)."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if graceful and proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=2.0)
+        with contextlib.suppress(OSError):
+            proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+    def execute(self, job_id: int, harness: str, payload: bytes, limits: Limits) -> ExecResult:
+        if self.proc is None or self.proc.poll() is not None:
+            self.kill()
+            self.start()
+        assert self.proc is not None
+        assert self.proc.stdin is not None
+        header = {
+            "id": job_id,
+            "harness": harness,
+            "limits": limits.to_dict(),
+            "payload_len": len(payload),
+        }
+        fd = self.proc.stdin.fileno()
+        try:
+            write_frame(fd, json.dumps(header).encode())
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view) :]
+            response = self._read(time.monotonic() + limits.wall_s + _GRACE_S)
+        except (OSError, FrameError, TimeoutError) as exc:
+            detail = self._stderr_tail()
+            self.kill()
+            return ExecResult("sandbox_error", error=f"sandbox server failed: {type(exc).__name__}: {exc} {detail}")
+        if not isinstance(response, dict) or response.get("id") != job_id:
+            self.kill()
+            return ExecResult("sandbox_error", error="sandbox server answered out of order")
+        self.cpu_s = float(response.get("server_cpu_s") or self.cpu_s)
+        if self.proc.poll() is not None or response.get("status") == "sandbox_error":
+            self.kill()
+        return self._result(response)
+
+    def _result(self, response: dict[str, Any]) -> ExecResult:
+        status = response.get("status", "sandbox_error")
+        value = None
+        error = str(response.get("error") or "")
+        if status == "ok":
+            try:
+                value = json.loads(response.get("result") or "")
+            except ValueError:
+                status, error = "crashed", "the job's result channel held no valid JSON"
+        return ExecResult(
+            status=status,
+            value=value,
+            stdout=str(response.get("stdout") or ""),
+            stderr=str(response.get("stderr") or ""),
+            exit_code=response.get("exit_code"),
+            signal=response.get("signal"),
+            duration_ms=float(response.get("duration_ms") or 0.0),
+            isolation=self.sandbox.isolation_info(self.hello),
+            error=error,
+            phases_ms=dict(response.get("phases_ms") or {}),
+        )
+
+
+class Sandbox:
+    """A pool of warm, sandboxed fork-servers; one job runs per server at a time.
+
+    Args:
+        workers: number of servers (default: CPU count, at least 1).
+        isolation: ``"auto"``, ``"bwrap"`` or ``"none"`` (see :mod:`rft_kit.sandbox.isolation`).
+        allow_unisolated: allow running without namespaces (also ``RFT_KIT_ALLOW_UNISOLATED=1``).
+        preload: modules every server imports once (e.g. ``("numpy", "rapidfuzz")``); jobs then import them for free.
+        seccomp: ``"auto"`` (use the filter if ``pyseccomp`` is installed), ``True`` (require it) or ``False``.
+        python: interpreter for the servers (default: this one; it must be readable by an unprivileged uid).
+        extra_binds: more host directories to make visible read-only (e.g. a data directory tests need).
+
+    Raises:
+        DependencyError: (on first use) when only ``none`` isolation is available and it was not allowed, or when
+            seccomp was required but is unavailable.
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        isolation: str = "auto",
+        allow_unisolated: bool = False,
+        preload: Sequence[str] = (),
+        seccomp: bool | Literal["auto"] = "auto",
+        python: str | None = None,
+        extra_binds: Sequence[str] = (),
+    ) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.isolation = isolation
+        self.allow_unisolated = allow_unisolated or os.environ.get("RFT_KIT_ALLOW_UNISOLATED", "") in ("1", "true")
+        self.preload = tuple(preload)
+        self._seccomp_request = seccomp
+        self.seccomp = False
+        self.python = python or os.environ.get("RFT_KIT_SANDBOX_PYTHON") or sys.executable
+        self.extra_binds = tuple(extra_binds)
+        self.workroot = ""
+        self._lock = threading.Lock()
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: list[_Worker] = []
+        self._started = False
+        self._closed = False
+        self._ids = itertools.count(1)
+        self._report: iso.IsolationReport | None = None
+        self._pid = os.getpid()
+        self.uid_base = UID_BASE
+        self._slot_lock: int | None = None
+
+    @property
+    def report(self) -> iso.IsolationReport:
+        """The isolation report (detects on first access)."""
+        if self._report is None:
+            self._report = iso.detect(self.isolation, self.python)
+        return self._report
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this Sandbox is closed")
+            if self._started:
+                return
+            report = self.report
+            if os.path.realpath(self.python) != os.path.realpath(sys.executable):
+                version = iso.interpreter_version(self.python)
+                if version != f"{sys.version_info[0]}.{sys.version_info[1]}":
+                    raise DependencyError(
+                        f"sandbox interpreter {self.python} is Python {version}, this one is "
+                        f"{sys.version_info[0]}.{sys.version_info[1]}: compiled packages would not load"
+                    )
+            if report.level == "none" and not self.allow_unisolated:
+                raise DependencyError(
+                    f"no process isolation available ({report.reason}"
+                    + (f": {report.probe_error}" if report.probe_error else "")
+                    + f"); refusing to run untrusted code without it. To fix: {iso.INSTALL_HINT}"
+                )
+            if self._seccomp_request is True and not report.seccomp_available:
+                raise DependencyError(
+                    "seccomp was required but pyseccomp is not installed: pip install 'rft-kit[sandbox-seccomp]'"
+                )
+            self.seccomp = bool(self._seccomp_request) and report.seccomp_available
+            if self.workers > CANDIDATE_UID_OFFSET:
+                raise ValueError(f"at most {CANDIDATE_UID_OFFSET} workers per sandbox")
+            self._reserve_uid_slot()
+            if report.level == "none":
+                self.workroot = tempfile.mkdtemp(prefix="rft-sandbox-")
+                os.chmod(self.workroot, 0o755)
+            for index in range(self.workers):
+                worker = _Worker(index, self)
+                self._all.append(worker)
+                self._idle.put(worker)
+            self._started = True
+
+    def _reserve_uid_slot(self) -> None:
+        """Lock a uid slot no other live sandbox on this machine uses (the lock dies with the process)."""
+        directory = os.path.join(tempfile.gettempdir(), "rft-kit-sandbox-slots")
+        os.makedirs(directory, mode=0o755, exist_ok=True)
+        for slot in range(MAX_SLOTS):
+            fd = os.open(os.path.join(directory, f"slot{slot}.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self._slot_lock = fd
+            self.uid_base = UID_BASE + slot * SLOT_SIZE
+            return
+        raise RuntimeError(f"all {MAX_SLOTS} sandbox uid slots are in use")
+
+    def job_uids(self) -> tuple[range, range]:
+        """The uids this sandbox's jobs run as: (runners, candidates)."""
+        return (
+            range(self.uid_base, self.uid_base + self.workers),
+            range(self.uid_base + CANDIDATE_UID_OFFSET, self.uid_base + CANDIDATE_UID_OFFSET + self.workers),
+        )
+
+    def isolation_info(self, hello: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The isolation summary attached to every result."""
+        report = self.report
+        hello = hello or {}
+        return {
+            "level": report.level,
+            "net_ns": report.level == "bwrap",
+            "pid_ns": report.level == "bwrap",
+            "mount_ns": report.level == "bwrap",
+            "uid_drop": bool(hello.get("uid_drop", False)),
+            "seccomp": bool(hello.get("seccomp", False)),
+        }
+
+    def run(self, harness: str, payload: Any, limits: Limits | None = None) -> ExecResult:
+        """Run one job: the trusted ``harness`` gets ``payload`` (JSON) inside a fresh hardened process.
+
+        Thread-safe; blocks while every server is busy. Never raises for what the job does; raises
+        :class:`DependencyError` if isolation is unavailable and not allowed.
+        """
+        if os.getpid() != self._pid:
+            raise RuntimeError("a Sandbox cannot be used after fork; use get_sandbox() in the child process")
+        self._start()
+        limits = limits or Limits()
+        try:
+            data = json.dumps(payload, allow_nan=False, separators=(",", ":")).encode()
+        except (TypeError, ValueError) as exc:
+            return ExecResult("sandbox_error", error=f"the payload is not JSON-serialisable: {exc}")
+        worker = self._idle.get()
+        try:
+            if self._closed:
+                return ExecResult("sandbox_error", error="the sandbox was closed")
+            try:
+                return worker.execute(next(self._ids), harness, data, limits)
+            except RuntimeError as exc:  # a server that cannot start
+                return ExecResult("sandbox_error", error=str(exc), isolation=self.isolation_info())
+        finally:
+            self._idle.put(worker)
+
+    def warm_up(self) -> float:
+        """Start every server now (instead of on first use); returns the seconds it took."""
+        start = time.perf_counter()
+        self._start()
+        workers = [self._idle.get() for _ in range(self.workers)]
+        try:
+            for worker in workers:
+                if worker.proc is None:
+                    worker.start()
+        finally:
+            for worker in workers:
+                self._idle.put(worker)
+        return time.perf_counter() - start
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds used so far by the servers and the jobs they reaped, as of each server's last answer."""
+        return sum(w.cpu_s + w.cpu_s_past for w in self._all)
+
+    def server_info(self) -> list[dict[str, Any]]:
+        """The hello frame of every started server (what each found inside its sandbox)."""
+        return [dict(w.hello) for w in self._all if w.hello]
+
+    def close(self) -> None:
+        """Stop every server. Idempotent."""
+        with self._lock:
+            self._closed = True
+            for worker in self._all:
+                worker.kill(graceful=True)
+            if self.workroot:
+                import shutil
+
+                shutil.rmtree(self.workroot, ignore_errors=True)
+            if self._slot_lock is not None:
+                os.close(self._slot_lock)  # releases the uid slot
+                self._slot_lock = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Sandbox holds live processes and cannot be pickled; call get_sandbox() where it is used")
+
+
+_default: Sandbox | None = None
+_default_lock = threading.Lock()
+
+
+def get_sandbox() -> Sandbox:
+    """The per-process shared sandbox (created lazily; a forked child gets its own, never its parent's).
+
+    Configured by environment variables:
+
+    * ``RFT_KIT_SANDBOX_WORKERS``: number of servers (default: CPU count);
+    * ``RFT_KIT_SANDBOX_PRELOAD``: comma-separated modules every server imports once (default ``rapidfuzz``; empty
+      for none);
+    * ``RFT_KIT_SANDBOX_ISOLATION``: auto, bwrap or none; ``RFT_KIT_ALLOW_UNISOLATED=1`` to accept none;
+    * ``RFT_KIT_SANDBOX_SECCOMP=0``: do not load the seccomp filter;
+    * ``RFT_KIT_SANDBOX_PYTHON``: the servers' interpreter (same major.minor as this one).
+    """
+    global _default
+    with _default_lock:
+        if _default is None or _default._pid != os.getpid():
+            workers = os.environ.get("RFT_KIT_SANDBOX_WORKERS")
+            # rapidfuzz (a dependency, light) by default: the hosted python graders' favourite import; pre-imported
+            # once per server it costs a job nothing instead of ~15 ms (measured: 51 -> 181 graded samples/s)
+            preload_spec = os.environ.get("RFT_KIT_SANDBOX_PRELOAD", DEFAULT_PRELOAD)
+            preload = [m for m in preload_spec.split(",") if m.strip()]
+            seccomp: bool | Literal["auto"] = "auto"
+            if os.environ.get("RFT_KIT_SANDBOX_SECCOMP", "").lower() in ("0", "false", "no"):
+                seccomp = False
+            _default = Sandbox(
+                workers=int(workers) if workers else None,
+                isolation=os.environ.get("RFT_KIT_SANDBOX_ISOLATION", "auto"),
+                preload=[m.strip() for m in preload],
+                seccomp=seccomp,
+            )
+        return _default
+
+
+def reset_default_sandbox() -> None:
+    """Close the shared sandbox (the next :func:`get_sandbox` makes a new one)."""
+    global _default
+    with _default_lock:
+        if _default is not None and _default._pid == os.getpid():
+            _default.close()
+        _default = None
+
+
+atexit.register(reset_default_sandbox)

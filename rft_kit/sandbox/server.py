@@ -1,0 +1,574 @@
+"""The fork-server: runs inside the sandbox (one per worker) and forks one hardened child per job.
+
+It is started once per worker by :mod:`rft_kit.sandbox.pool`, normally inside bubblewrap, and speaks length-prefixed
+JSON frames on stdin/stdout. Per job it reads only a small header; the job's payload stays in the stdin pipe and is
+read by the forked child itself, so the server (whose memory every later job inherits) never holds a sample, a test
+or an expected output. For each job it
+
+* creates a private working directory owned by the job uid,
+* forks a child that calls ``setsid``, applies rlimits, and hands control to the trusted harness (which reads the
+  payload, drops to the job uid and runs the untrusted code),
+* enforces the wall-clock limit with a pidfd, caps stdout/stderr, reads the harness's result from a dedicated pipe,
+* kills the job's session and every leftover process, and deletes the working directory.
+
+Harnesses that run untrusted code apart from their trusted runner (``CANDIDATES = True``, the code-tests harness) also
+get *candidate* processes, forked here rather than by the runner: the server's memory is clean, so a candidate can
+never find the job's tests or expected outputs in its own memory. The first one is forked with the job (in parallel
+with the runner reading its payload); the runner asks for more over a spawn channel (fd 4) and receives each new
+candidate's control socket and stdout pipe by ``SCM_RIGHTS``.
+
+A job that dies before consuming its payload leaves the stdin stream out of sync; the server then answers and exits,
+and the pool starts a fresh one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import socket
+import sys
+import time
+import traceback
+from typing import Any
+
+from . import privileges
+from .protocol import FrameError, read_exact, read_json, write_json
+
+HARNESSES = {
+    "python_grader": "rft_kit.sandbox.harness_python",
+    "code_tests": "rft_kit.sandbox.harness_tests",
+    "exec": "rft_kit.sandbox.harness_exec",
+}
+"""Harness name -> module with ``main(ctx)``. Only these modules can run; the request names one, never code."""
+
+RESULT_FD = 3
+SPAWN_FD = 4
+CANDIDATE_CTL_FD, CANDIDATE_OUT_FD = 5, 6
+ACK = b"\x01"
+_RESULT_CAP = 16 << 20
+_TAIL = 4096
+
+
+class JobContext:
+    """What a harness gets in the job child: the payload, the privilege drop and the result channel."""
+
+    def __init__(self, payload_len: int, uid: int, gid: int, seccomp: bool, limits: dict[str, Any]) -> None:
+        self._payload_len = payload_len
+        self.uid = uid
+        self.gid = gid
+        self.seccomp = seccomp
+        self.limits = limits
+        self._emitted = False
+        self.uid_dropped = False
+        # code-tests jobs: the first candidate (pid, control socket fd, stdout pipe fd) and the spawn channel fd
+        self.first_candidate: tuple[int, int, int] | None = None
+        self.spawn_fd: int | None = None
+
+    def read_payload(self) -> Any:
+        """Read this job's payload from stdin (once), acknowledge it, and detach stdin from the server's stream."""
+        data = read_exact(0, self._payload_len)
+        os.write(RESULT_FD, ACK)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        return json.loads(data)
+
+    def drop_privileges(self, seccomp: bool = True) -> None:
+        """Become the job uid, set no-new-privs and non-dumpable, load seccomp if enabled (and ``seccomp``).
+
+        The trusted test runner passes ``seccomp=False``: it never runs candidate code, and the filter costs ~0.6 ms.
+        """
+        self.uid_dropped = os.getuid() == 0
+        privileges.drop_privileges(self.uid, self.gid, self.seccomp and seccomp)
+
+    def emit(self, value: Any) -> None:
+        """Send the harness's result (a JSON value) to the server; only the first call counts."""
+        if self._emitted:
+            return
+        self._emitted = True
+        data = json.dumps(value, allow_nan=False, separators=(",", ":")).encode()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(RESULT_FD, view) :]
+        os.close(RESULT_FD)
+
+
+class _Job:
+    """Server-side state of the job being run."""
+
+    def __init__(self, header: dict[str, Any], workdir: str, err_w: int) -> None:
+        self.header = header
+        self.workdir = workdir
+        self.err_w = err_w
+        self.spawn: socket.socket | None = None
+        self.first_candidate = 0
+        self.candidates: set[int] = set()
+
+
+def _tail(buf: bytearray) -> str:
+    return bytes(buf[-_TAIL:]).decode("utf-8", "replace")
+
+
+class Server:
+    """One fork-server loop (see the module docstring)."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.uid = int(config["uid"])
+        self.gid = int(config["gid"])
+        # candidates run as another uid (same gid, for the shared working directory): they cannot signal, trace or
+        # open /proc files of the runner at all
+        self.candidate_uid = int(config.get("candidate_uid", self.uid))
+        self.private_pids = bool(config["private_pids"])
+        self.seccomp = bool(config["seccomp"]) and privileges.seccomp_available()
+        self.workroot = str(config["workroot"])
+        self.counter = 0
+        self.pid = os.getpid()
+        os.makedirs(self.workroot, mode=0o755, exist_ok=True)
+        for module in HARNESSES.values():
+            importlib.import_module(module)
+        self.preloaded: list[str] = []
+        self.preload_errors: dict[str, str] = {}
+        for name in config.get("preload") or ():
+            try:
+                importlib.import_module(name)
+                self.preloaded.append(name)
+            except Exception as exc:
+                self.preload_errors[name] = f"{type(exc).__name__}: {exc}"
+        if self.seccomp:
+            from . import seccomp
+
+            seccomp.prepare()
+
+    def hello(self) -> dict[str, Any]:
+        """The ready frame: what this server found about its own environment."""
+        return {
+            "ready": True,
+            "pid": self.pid,
+            "root": os.getuid() == 0,
+            "uid_drop": os.getuid() == 0,
+            "job_uid": self.uid if os.getuid() == 0 else os.getuid(),
+            "candidate_uid": self.candidate_uid if os.getuid() == 0 else os.getuid(),
+            "seccomp": self.seccomp,
+            "preloaded": self.preloaded,
+            "preload_errors": self.preload_errors,
+            "python": sys.version.split()[0],
+            "net_interfaces": sorted(os.listdir("/sys/class/net")) if os.path.isdir("/sys/class/net") else None,
+        }
+
+    def serve(self) -> None:
+        # Move everything imported so far to the permanent generation: a collection in a forked job then does not
+        # touch (and copy-on-write) every page of the server's heap, which made each fork several ms dearer.
+        gc.collect()
+        gc.freeze()
+        write_json(1, self.hello())
+        while True:
+            # Killed candidates of the last job are reaped here, off the job's critical path, while no job waits.
+            while not select.select([0], [], [], 0.05)[0] and _reap():
+                pass
+            try:
+                header = read_json(0, 1 << 20)
+            except FrameError:
+                return  # our process closed the pipe: shut down
+            response, in_sync = self.run_job(header)
+            write_json(1, response)
+            if not in_sync:
+                return
+
+    # -- one job -------------------------------------------------------------------------------------------------
+    def run_job(self, header: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        self.counter += 1
+        limits: dict[str, Any] = header["limits"]
+        harness = header["harness"]
+        if harness not in HARNESSES:
+            # the payload is still in the pipe: we cannot resync, so answer and restart
+            return {"id": header.get("id"), "status": "sandbox_error", "error": f"unknown harness {harness!r}"}, False
+        module = sys.modules[HARNESSES[harness]]
+        workdir = os.path.join(self.workroot, f"job{self.counter}")
+        os.mkdir(workdir)
+        if os.getuid() == 0:
+            os.chown(workdir, self.uid, self.gid)
+        os.chmod(workdir, 0o770)
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        res_r, res_w = os.pipe()
+        job = _Job(header, workdir, err_w)
+        start = time.monotonic()
+        runner_fds: dict[int, int] = {1: out_w, 2: err_w, RESULT_FD: res_w}
+        if getattr(module, "CANDIDATES", False):
+            spawn_srv, spawn_run = socket.socketpair()
+            pid_c, ctl, cout = self._fork_candidate(job)
+            job.candidates.add(pid_c)
+            runner_fds.update({SPAWN_FD: spawn_run.detach(), CANDIDATE_CTL_FD: ctl, CANDIDATE_OUT_FD: cout})
+            job.first_candidate = pid_c
+            job.spawn = spawn_srv
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the forked child
+            self._child(job, module, runner_fds)
+        for target, fd in runner_fds.items():
+            if target != 2:  # the job's stderr pipe also serves candidates forked later
+                os.close(fd)
+        forked = time.monotonic()
+        try:
+            outcome = self._supervise(pid, job, limits, out_r, err_r, res_r, start)
+        finally:
+            ran = time.monotonic()
+            for fd in (out_r, err_r, res_r, err_w):
+                os.close(fd)
+            if job.spawn is not None:
+                job.spawn.close()
+            self._cleanup(pid, workdir)
+        end = time.monotonic()
+        outcome["id"] = header.get("id")
+        outcome["duration_ms"] = (end - start) * 1000.0
+        outcome["server_cpu_s"] = _cpu_seconds()
+        outcome["phases_ms"] = {
+            "fork": round((forked - start) * 1000.0, 3),
+            "run": round((ran - forked) * 1000.0, 3),
+            "cleanup": round((end - ran) * 1000.0, 3),
+        }
+        return outcome, outcome.pop("in_sync")
+
+    def _context(self, job: _Job, candidate: bool = False) -> JobContext:
+        uid = self.candidate_uid if candidate else self.uid
+        return JobContext(int(job.header["payload_len"]), uid, self.gid, self.seccomp, job.header["limits"])
+
+    def _enter_job(self, job: _Job, fds: dict[int, int]) -> None:  # pragma: no cover - forked children
+        """Common set-up of a job process: own session, exactly ``fds`` (target -> source) open, limits."""
+        os.setsid()
+        # Move sources out of the way first: a source may sit on another entry's target number.
+        staged = {target: os.dup(source) for target, source in fds.items()}
+        for target, tmp in staged.items():
+            os.dup2(tmp, target)
+        keep = set(fds) | {0}
+        for fd in range(3, max(keep) + 1):
+            if fd not in keep:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        # Everything else (the server's channels, other jobs' pipes) must not reach untrusted code.
+        os.closerange(max(keep) + 1, 1 << 16)
+        os.chdir(job.workdir)
+        os.environ["HOME"] = job.workdir
+        os.environ["TMPDIR"] = job.workdir
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        privileges.apply_rlimits(job.header["limits"])
+
+    def _child(self, job: _Job, module: Any, fds: dict[int, int]) -> None:  # pragma: no cover - forked child
+        code = 0
+        try:
+            self._enter_job(job, fds)
+            ctx = self._context(job)
+            if SPAWN_FD in fds:
+                ctx.spawn_fd = SPAWN_FD
+                ctx.first_candidate = (job.first_candidate, CANDIDATE_CTL_FD, CANDIDATE_OUT_FD)
+            module.main(ctx)
+        except BaseException:
+            code = 70
+            try:
+                traceback.print_exc()
+                sys.stderr.flush()
+            except BaseException:
+                pass
+        finally:
+            os._exit(code)
+
+    def _fork_candidate(self, job: _Job) -> tuple[int, int, int]:
+        """Fork a candidate process for a code-tests job; returns (pid, control socket, stdout pipe) for the runner."""
+        ours, theirs = socket.socketpair()
+        out_r, out_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - candidate process
+            code = 0
+            try:
+                devnull = os.open(os.devnull, os.O_RDONLY)
+                self._enter_job(job, {0: devnull, 1: out_w, 2: job.err_w, 3: theirs.fileno()})
+                module = sys.modules[HARNESSES[job.header["harness"]]]
+                module.candidate_main(self._context(job, candidate=True), 3)
+            except BaseException:
+                code = 71
+            finally:
+                os._exit(code)
+        theirs.close()
+        os.close(out_w)
+        return pid, ours.detach(), out_r
+
+    def _serve_spawn(self, job: _Job) -> bool:
+        """Answer one request of the runner: ``c`` (fork a candidate, send its fds) or ``k`` + pid (kill it and every
+        candidate-uid process: the runner, as another uid, cannot). False when the channel is closed."""
+        assert job.spawn is not None
+        try:
+            request = job.spawn.recv(1)
+            if request == b"k":
+                target = int.from_bytes(_recv_exact(job.spawn, 4), "big")
+                if target in job.candidates:
+                    self._kill_candidates(job, target)
+                return True
+        except OSError:
+            return False
+        if request != b"c":
+            return False
+        pid, ctl, out = self._fork_candidate(job)
+        job.candidates.add(pid)
+        try:
+            socket.send_fds(job.spawn, [pid.to_bytes(4, "big")], [ctl, out])
+        except OSError:
+            return False
+        finally:
+            os.close(ctl)
+            os.close(out)
+        return True
+
+    def _kill_candidates(self, job: _Job, target: int) -> None:
+        """SIGKILL a candidate's process group and every process of the candidate uid (it may have left its group)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(target, signal.SIGKILL)
+        if os.getuid() == 0 and self.candidate_uid != self.uid:
+            for victim in _pids_of_uid({self.candidate_uid}):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(victim, signal.SIGKILL)
+        # reap only candidates: the job's runner is waited for by _supervise
+        for pid in list(job.candidates):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    job.candidates.discard(pid)
+            except ChildProcessError:
+                job.candidates.discard(pid)
+
+    def _supervise(
+        self, pid: int, job: _Job, limits: dict[str, Any], out_r: int, err_r: int, res_r: int, start: float
+    ) -> dict[str, Any]:
+        deadline = start + float(limits["wall_s"])
+        cap = int(limits["output_bytes"])
+        out, err, res = bytearray(), bytearray(), bytearray()
+        total_output = 0
+        pidfd = os.pidfd_open(pid)
+        poller = select.poll()
+        bufs = {out_r: out, err_r: err, res_r: res}
+        for fd in (out_r, err_r, res_r, pidfd):
+            poller.register(fd, select.POLLIN)
+        spawn_fd = job.spawn.fileno() if job.spawn is not None else -1
+        if spawn_fd >= 0:
+            poller.register(spawn_fd, select.POLLIN)
+        open_fds = {out_r, err_r, res_r}
+        status = ""
+        exited = False
+        try:
+            while not exited:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    status = "timeout"
+                    break
+                for fd, _ in poller.poll(remaining * 1000.0):
+                    if fd == pidfd:
+                        exited = True
+                        continue
+                    if fd == spawn_fd:
+                        if not self._serve_spawn(job):
+                            poller.unregister(fd)
+                            spawn_fd = -1
+                        continue
+                    chunk = os.read(fd, 1 << 16)
+                    if not chunk:
+                        poller.unregister(fd)
+                        open_fds.discard(fd)
+                        continue
+                    bufs[fd] += chunk
+                    if fd != res_r:
+                        total_output += len(chunk)
+                        # keep only a tail: the cap bounds memory, the tail is what explains a failure
+                        if len(bufs[fd]) > 2 * _TAIL:
+                            del bufs[fd][:-_TAIL]
+                    elif len(res) > _RESULT_CAP:
+                        status = "sandbox_error"
+                if total_output > cap:
+                    status = "output_limit"
+                if status:
+                    break
+            if exited:
+                # The child is gone, but processes it forked may still hold the pipes: take what is there now.
+                for fd in list(open_fds):
+                    os.set_blocking(fd, False)
+                    try:
+                        while chunk := os.read(fd, 1 << 16):
+                            bufs[fd] += chunk
+                            if len(bufs[fd]) > _RESULT_CAP:
+                                break
+                    except BlockingIOError:
+                        pass
+        finally:
+            os.close(pidfd)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        _, wstatus = os.waitpid(pid, 0)
+        exit_code = os.waitstatus_to_exitcode(wstatus)
+        sig = -exit_code if exit_code < 0 else None
+        in_sync = res[:1] == ACK
+        result_text = bytes(res[1:]).decode("utf-8", "replace") if in_sync else ""
+        if not status:
+            if result_text:
+                status = "ok"
+            elif sig == signal.SIGXCPU or (sig == signal.SIGKILL and "SIGXCPU" in _tail(err)):
+                status = "timeout"
+            elif "MemoryError" in _tail(err) or sig == signal.SIGKILL:
+                status = "memory"
+            else:
+                status = "crashed"
+        return {
+            "status": status,
+            "result": result_text if status == "ok" else None,
+            "stdout": _tail(out),
+            "stderr": _tail(err),
+            "exit_code": exit_code if exit_code >= 0 else None,
+            "signal": sig,
+            "in_sync": in_sync,
+        }
+
+    def _cleanup(self, pid: int, workdir: str) -> None:
+        """Kill whatever the job left behind (it may have escaped its session with setsid), wait until it is gone,
+        then delete its files. The next job must not share the machine with a previous job's processes."""
+        if self.private_pids and os.getuid() == 0:
+            # In our own pid namespace, kill(-1) reaches every process but init and us, and it is atomic with
+            # respect to fork (a process with a pending SIGKILL cannot fork), so nothing escapes. Killed candidates
+            # (our children) are reaped now or at the next job: zombies run no code.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(-1, signal.SIGKILL)
+            _reap()
+            _remove_sysv_ipc()
+            shutil.rmtree(workdir, ignore_errors=True)
+            return
+        deadline = time.monotonic() + 2.0
+        while True:
+            _reap()
+            victims = self._leftovers()
+            if not victims or time.monotonic() > deadline:
+                break
+            for victim in victims:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(victim, signal.SIGKILL)
+            time.sleep(0.001)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    def _leftovers(self) -> list[int]:
+        """Live (non-zombie) processes of the job."""
+        if self.private_pids:
+            # our own pid namespace: everything except bwrap's init (1) and us belongs to the job
+            pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, self.pid)]
+        elif os.getuid() == 0:
+            pids = _pids_of_uid({self.uid, self.candidate_uid})
+        else:
+            return []
+        return [p for p in pids if not _is_zombie(p)]
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this server plus every job process it has reaped (for benchmarks)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return True  # gone
+    # the state follows the parenthesised command name, which may itself contain ") "
+    return stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] in (b"Z", b"X")
+
+
+_IPC_RMID = 0
+
+
+def _remove_sysv_ipc() -> None:
+    """Delete System V IPC objects a job left in this worker's IPC namespace (they would outlive it and reach the
+    next job). Without CAP_SYS_ADMIN only the owner may delete them, so a short-lived child becomes each owner; this
+    costs a fork only when something was left (seccomp, when installed, forbids creating them at all)."""
+    owners: dict[int, list[tuple[str, int]]] = {}
+    for kind in ("shm", "sem", "msg"):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                lines = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 8:
+                ident, owner = int(fields[1]), _ipc_owner(kind, fields)
+                owners.setdefault(owner, []).append((kind, ident))
+    for owner, objects in owners.items():
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - helper process
+            try:
+                if os.getuid() == 0:
+                    os.setresgid(owner, owner, owner)
+                    os.setresuid(owner, owner, owner)
+                libc = privileges._libc
+                for kind, ident in objects:
+                    if kind == "shm":
+                        libc.shmctl(ident, _IPC_RMID, None)
+                    elif kind == "sem":
+                        libc.semctl(ident, 0, _IPC_RMID)
+                    else:
+                        libc.msgctl(ident, _IPC_RMID, None)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+
+
+def _ipc_owner(kind: str, fields: list[str]) -> int:
+    """The owner uid column of a /proc/sysvipc line (its position differs per kind)."""
+    column = {"shm": 7, "sem": 4, "msg": 7}[kind]
+    return int(fields[column])
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise OSError("channel closed")
+        data += chunk
+    return data
+
+
+def _pids_of_uid(uids: set[int]) -> list[int]:
+    """Processes whose real uid is one of ``uids`` (dedicated job uids)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"Uid:"):
+                        if int(line.split()[1]) in uids:
+                            found.append(int(entry))
+                        break
+        except OSError:
+            continue
+    return found
+
+
+def _reap() -> bool:
+    """Collect zombie children; True while some children are still running (killed ones may take a moment)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if pid == 0:
+            return True
+
+
+def main(config_json: str) -> None:
+    """Entry point: ``config_json`` carries uid, gid, workroot, preload, seccomp and whether pids are private."""
+    Server(json.loads(config_json)).serve()

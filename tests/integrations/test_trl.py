@@ -1,0 +1,245 @@
+"""TRL reward functions: the GRPO calling convention, batching, pickling, errors as None, and a real GRPOTrainer run."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from rft_kit import load_grader
+from rft_kit.export.trl import export_trl, trl_records
+from rft_kit.integrations.trl import GraderReward, reward_funcs
+
+REPO = Path(__file__).resolve().parents[2]
+EXACT = {
+    "type": "string_check",
+    "name": "exact",
+    "input": "{{sample.output_text}}",
+    "reference": "{{item.answer}}",
+    "operation": "eq",
+}
+MULTI = {
+    "type": "multi",
+    "name": "combo",
+    "graders": {
+        "exact": EXACT,
+        "has": {**EXACT, "name": "has", "operation": "like"},
+    },
+    "calculate_output": "0.5 * exact + 0.5 * has",
+}
+
+
+def _rows(n: int) -> list[dict]:
+    return [
+        {
+            "id": f"q{i}",
+            "messages": [{"role": "developer", "content": "Be brief."}, {"role": "user", "content": f"{i}+{i}?"}],
+            "answer": str(2 * i),
+        }
+        for i in range(n)
+    ]
+
+
+def test_standard_format_with_dataset_columns():
+    (fn,) = reward_funcs(EXACT)
+    rewards = fn(
+        prompts=["p"] * 3,
+        completions=["4", "5", "6"],
+        completion_ids=[[1], [2], [3]],
+        answer=["4", "4", "6"],
+        trainer_state=object(),
+    )
+    assert rewards == [1.0, 0.0, 1.0]
+    assert fn.__name__ == "rft_exact"
+
+
+def test_conversational_completions_and_item_column():
+    records = trl_records(_rows(2))
+    (fn,) = reward_funcs(EXACT)
+    completions = [
+        [{"role": "assistant", "content": "0"}],
+        [{"role": "assistant", "content": [{"type": "text", "text": "2"}]}],
+    ]
+    rewards = fn(
+        prompts=[r["prompt"] for r in records],
+        completions=completions,
+        item=[r["item"] for r in records],
+        answer=["wrong", "wrong"],  # the exact item column wins over the flattened columns
+    )
+    assert rewards == [1.0, 1.0]
+
+
+def test_grading_errors_become_none():
+    (fn,) = reward_funcs(EXACT)
+    assert fn(prompts=["p", "p"], completions=["4", "4"], other=["x", "y"]) == [None, None]
+
+
+def test_one_grade_batch_per_call(monkeypatch):
+    fn = GraderReward(EXACT)
+    calls = []
+    original = fn.grader.grade_batch
+
+    def counting(samples, items):
+        calls.append(len(samples))
+        return original(samples, items)
+
+    monkeypatch.setattr(fn.grader, "grade_batch", counting)
+    fn(prompts=["p"] * 16, completions=["1"] * 16, answer=["1"] * 16)
+    assert calls == [16]
+
+
+def test_pickles_and_keeps_its_name():
+    fn = reward_funcs(MULTI)[0]
+    clone = pickle.loads(pickle.dumps(fn))
+    assert clone.__name__ == "rft_combo"
+    assert clone(prompts=["p"], completions=["x4y"], answer=["4"]) == [0.5]
+
+
+def test_one_function_per_sub_grader():
+    funcs = reward_funcs(MULTI, per_sub_grader=True)
+    assert [f.__name__ for f in funcs] == ["rft_combo_exact", "rft_combo_has"]
+    assert [f(prompts=["p"], completions=["x4y"], answer=["4"]) for f in funcs] == [[0.0], [1.0]]
+    with pytest.raises(KeyError, match="no sub-grader"):
+        GraderReward(MULTI, sub_grader="nope")
+
+
+def test_export_trl_writes_dataset_and_jsonl(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    tasks = tmp_path / "tasks.jsonl"
+    rows = _rows(5)
+    rows[1]["messages"][0]["role"] = "system"  # fine for open-source chat templates
+    tasks.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = export_trl(tasks, tmp_path / "out")
+    ds = datasets.load_from_disk(str(tmp_path / "out" / "dataset"))
+    assert result.rows == len(ds) == 5
+    assert set(ds.column_names) == {"prompt", "item", "answer"}
+    assert ds[0]["prompt"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "0+0?"}]
+    assert json.loads(ds[3]["item"]) == rows[3]
+    lines = (tmp_path / "out" / "train.jsonl").read_text().splitlines()
+    assert json.loads(lines[2])["answer"] == "4"
+
+
+def test_import_rft_kit_does_not_import_torch():
+    code = "import rft_kit, rft_kit.integrations.trl, rft_kit.export, sys; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _tiny_model_and_tokenizer():
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+
+    words = ["<pad>", "<eos>", "<unk>", "system", "user", "assistant", ":", "Be", "brief.", "+", "?"]
+    words += [f"{i}+{i}?" for i in range(8)] + [str(i) for i in range(16)]
+    tokenizer = Tokenizer(models.WordLevel(vocab={w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    hf_tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>"
+    )
+    hf_tokenizer.chat_template = (
+        "{% for m in messages %}{{ m['role'] }} : {{ m['content'] }} {% endfor %}"
+        "{% if add_generation_prompt %}assistant : {% endif %}"
+    )
+    torch.manual_seed(0)
+    config = Qwen2Config(
+        vocab_size=len(words),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=64,
+        pad_token_id=0,
+        eos_token_id=1,
+        bos_token_id=1,
+        tie_word_embeddings=True,
+    )
+    return Qwen2ForCausalLM(config), hf_tokenizer
+
+
+class CountingReward(GraderReward):
+    """Records each call so the test can see the trainer used it."""
+
+    calls: ClassVar[list[int]] = []
+
+    def __call__(self, prompts, completions, completion_ids=None, **kwargs):
+        CountingReward.calls.append(len(completions))
+        return super().__call__(prompts, completions, completion_ids, **kwargs)
+
+
+@pytest.mark.slow
+def test_grpo_trainer_runs_two_steps_with_our_reward(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("trl")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("WANDB_DISABLED", "true")
+    datasets = pytest.importorskip("datasets")
+    from trl import GRPOConfig, GRPOTrainer
+
+    started = time.perf_counter()
+    model, tokenizer = _tiny_model_and_tokenizer()
+    # Partial credit from random text, so rewards vary: fuzzy similarity to the digits of the answer.
+    grader = load_grader(
+        {
+            "type": "text_similarity",
+            "name": "close",
+            "input": "{{sample.output_text}}",
+            "reference": "{{item.answer}} {{item.answer}}",
+            "evaluation_metric": "fuzzy_match",
+        }
+    )
+    reward = CountingReward(grader)
+    CountingReward.calls.clear()
+    dataset = datasets.Dataset.from_list(trl_records(_rows(8)))
+    args = GRPOConfig(
+        output_dir=str(tmp_path / "grpo"),
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=4,
+        max_steps=2,
+        logging_steps=1,
+        report_to="none",
+        use_cpu=True,
+        bf16=False,
+        save_strategy="no",
+        seed=0,
+    )
+    trainer = GRPOTrainer(
+        model=model, reward_funcs=[reward], args=args, train_dataset=dataset, processing_class=tokenizer
+    )
+    trainer.train()
+    logged = [h for h in trainer.state.log_history if "rewards/rft_close/mean" in h]
+    elapsed = time.perf_counter() - started
+    with capsys.disabled():
+        print(
+            f"\nGRPOTrainer 2 steps: {elapsed:.1f} s; rewards logged: {[h['rewards/rft_close/mean'] for h in logged]}"
+        )
+    assert CountingReward.calls and all(n == 4 for n in CountingReward.calls)
+    assert len(logged) == 2
+    assert any(h["rewards/rft_close/mean"] > 0 for h in logged)
+    assert trainer.state.global_step == 2
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+def test_export_trl_cli(tmp_path):
+    pytest.importorskip("datasets")
+    from typer.testing import CliRunner
+
+    from rft_kit.cli import app
+
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text("".join(json.dumps(r) + "\n" for r in _rows(3)) + '{"answer": "no prompt"}\n')
+    result = CliRunner().invoke(app, ["export", "trl", str(tasks), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "tasks.jsonl line 4" in result.output
+    tasks.write_text("".join(json.dumps(r) + "\n" for r in _rows(3)))
+    result = CliRunner().invoke(app, ["export", "trl", str(tasks), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "dataset").is_dir() and len(
+        (tmp_path / "out" / "train.jsonl").read_text().splitlines()
+    ) == 3

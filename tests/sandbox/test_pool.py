@@ -1,0 +1,165 @@
+"""The sandbox pool: lazy start, thread safety, recovery from dead servers, refusal without isolation."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+import pickle
+import signal
+import time
+
+import pytest
+
+from rft_kit import DependencyError
+from rft_kit.sandbox import Limits, Sandbox, detect, get_sandbox
+from rft_kit.sandbox import isolation as iso
+
+from .conftest import require_bwrap
+
+
+@pytest.fixture(scope="module")
+def pool():
+    require_bwrap()
+    with Sandbox(workers=2) as sb:
+        yield sb
+
+
+def test_lazy_start_and_close():
+    require_bwrap()
+    sb = Sandbox(workers=1)
+    assert sb.server_info() == []  # nothing started yet
+    result = sb.run("exec", {"code": "print(6 * 7)"}, Limits(wall_s=10))
+    assert (result.status, result.stdout) == ("ok", "42\n")
+    expected = {"level": "bwrap", "net_ns": True, "pid_ns": True, "mount_ns": True, "uid_drop": os.getuid() == 0}
+    assert {k: result.isolation[k] for k in expected} == expected
+    assert result.isolation["seccomp"] is detect().seccomp_available
+    sb.close()
+    sb.close()  # idempotent
+    with pytest.raises(RuntimeError, match="closed"):
+        sb.run("exec", {"code": "pass"})
+
+
+def test_threads_share_the_pool(pool):
+    code = "import time\nstart = time.monotonic()\ntime.sleep(0.3)\nprint(start, time.monotonic(), {i})"
+    with cf.ThreadPoolExecutor(6) as ex:
+        results = list(ex.map(lambda i: pool.run("exec", {"code": code.format(i=i)}, Limits(wall_s=20)), range(12)))
+    spans = [tuple(map(float, r.stdout.split()[:2])) for r in results]
+    assert [int(r.stdout.split()[2]) for r in results] == list(range(12))  # each thread got its own answer
+    # CLOCK_MONOTONIC is shared with the sandbox: two servers ran jobs at the same time
+    overlaps = sum(1 for a in spans for b in spans if a < b and a[0] < b[1] and b[0] < a[1])
+    assert overlaps >= 1
+
+
+def test_dead_server_is_replaced(pool):
+    assert pool.run("exec", {"code": "pass"}).status == "ok"
+    for worker in pool._all:
+        if worker.proc is not None:
+            os.kill(worker.proc.pid, signal.SIGKILL)  # bwrap dies, and with it the server
+    results = [pool.run("exec", {"code": "print('alive')"}, Limits(wall_s=10)) for _ in range(4)]
+    assert all(r.status in ("ok", "sandbox_error") for r in results)
+    assert results[-1].status == "ok"
+    assert results[-1].stdout == "alive\n"
+
+
+def test_statuses(pool):
+    assert pool.run("exec", {"code": "while True: pass"}, Limits(wall_s=0.5)).status == "timeout"
+    assert pool.run("exec", {"code": "while True: pass"}, Limits(wall_s=30, cpu_s=1)).status == "timeout"
+    assert pool.run("exec", {"code": "print('x' * 3_000_000)"}, Limits(output_bytes=1 << 20)).status == "output_limit"
+    crashed = pool.run("exec", {"code": "import os; os._exit(3)"})
+    assert (crashed.status, crashed.exit_code) == ("crashed", 3)
+    error = pool.run("exec", {"code": "raise ValueError('x')"})
+    assert error.status == "ok"
+    assert error.value["ok"] is False
+    assert "ValueError" in error.value["error"]
+    assert pool.run("nope", {}).status == "sandbox_error"  # unknown harness: the server restarts
+    assert pool.run("exec", {"code": "pass"}).status == "ok"
+    assert pool.run("exec", {"bad": float("nan")}).status == "sandbox_error"
+
+
+def test_first_job_and_steady_state_latency(pool):
+    fresh = Sandbox(workers=1)
+    start = time.perf_counter()
+    fresh.run("exec", {"code": "pass"})
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(20):
+        fresh.run("exec", {"code": "pass"})
+    steady = (time.perf_counter() - start) / 20
+    fresh.close()
+    assert first < 5.0
+    assert steady < 0.1
+    print(f"first job {first * 1000:.0f} ms, steady {steady * 1000:.1f} ms per job")
+
+
+def test_not_picklable(pool):
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(pool)
+
+
+def test_get_sandbox_is_per_process(sandbox):
+    assert get_sandbox() is get_sandbox()
+
+
+def test_refuses_without_isolation(monkeypatch):
+    monkeypatch.delenv("RFT_KIT_ALLOW_UNISOLATED", raising=False)
+    sb = Sandbox(workers=1, isolation="none")
+    with pytest.raises(DependencyError, match="apt-get install -y bubblewrap"):
+        sb.run("exec", {"code": "pass"})
+    sb.close()
+
+
+def test_missing_bwrap_is_reported(monkeypatch):
+    monkeypatch.setattr(iso.shutil, "which", lambda name: None)
+    report = detect("auto")
+    assert report.level == "none"
+    assert "not installed" in report.reason
+
+
+def test_unisolated_when_allowed(monkeypatch):
+    monkeypatch.setenv("RFT_KIT_ALLOW_UNISOLATED", "1")
+    with Sandbox(workers=1, isolation="none") as sb:
+        result = sb.run("exec", {"code": "import os; print(os.getuid())"}, Limits(wall_s=10))
+        uids = sb.job_uids()[0]
+    assert result.status == "ok"
+    assert result.isolation["level"] == "none"
+    assert result.isolation["net_ns"] is False
+    if os.getuid() == 0:
+        assert int(result.stdout) in uids  # still dropped to the job uid
+
+
+def test_python_grader_reports_refusal_as_server_error(monkeypatch):
+    from rft_kit import load_grader
+    from rft_kit.sandbox import reset_default_sandbox
+
+    monkeypatch.setenv("RFT_KIT_SANDBOX_ISOLATION", "none")
+    monkeypatch.delenv("RFT_KIT_ALLOW_UNISOLATED", raising=False)
+    reset_default_sandbox()
+    try:
+        result = load_grader({"type": "python", "source": "def grade(s, i):\n    return 1.0\n"}).run("x", {})
+    finally:
+        reset_default_sandbox()
+    assert (result.status, result.reward) == ("error", 0.0)
+    assert result.error.kind == "sandbox"
+    assert result.error.flag == "python_grader_server_error"
+    assert "bubblewrap" in result.error.message
+
+
+def test_sandboxes_get_distinct_uids():
+    require_bwrap()
+    with Sandbox(workers=2) as a, Sandbox(workers=2) as b:
+        a.run("exec", {"code": "pass"})
+        b.run("exec", {"code": "pass"})
+        uids_a = set(a.job_uids()[0]) | set(a.job_uids()[1])
+        uids_b = set(b.job_uids()[0]) | set(b.job_uids()[1])
+    assert uids_a.isdisjoint(uids_b)
+
+
+def test_preload_imports_once_per_server():
+    require_bwrap()
+    code = "import sys\nprint('rapidfuzz' in sys.modules)"
+    with Sandbox(workers=1, preload=("rapidfuzz", "no_such_module_xyz")) as sb:
+        result = sb.run("exec", {"code": code}, Limits(wall_s=10))
+        info = sb.server_info()[0]
+    assert result.stdout.strip() == "True"  # already imported before the job started
+    assert info["preloaded"] == ["rapidfuzz"]
+    assert "no_such_module_xyz" in info["preload_errors"]
