@@ -79,7 +79,7 @@ def parse_json_object(text: str) -> Any | None:
         return None
     try:
         value = json.loads(stripped)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the interpreter's limit
         return None
     return value if isinstance(value, dict | list) else None
 
@@ -211,6 +211,8 @@ def json_problem(text: str) -> str:
         value = json.loads(stripped)
     except ValueError as exc:
         return f"the output is not valid JSON ({exc})"
+    except RecursionError:
+        return "the output nests JSON too deeply to parse"
     if isinstance(value, dict | list):
         return "the sample record set output_json to null"
     return f"the output is JSON but not an object or array (got {type(value).__name__})"

@@ -150,7 +150,7 @@ def resolve(ref: VarRef, roots: Mapping[str, Any], options: RenderOptions = DEFA
         if isinstance(value, str) and options.json_descent:
             try:
                 value = json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise _walk_failure(ref, depth, "a string that is not JSON cannot be indexed") from None
         if isinstance(seg, int):
             if not isinstance(value, list):

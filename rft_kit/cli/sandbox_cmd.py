@@ -68,8 +68,11 @@ def info(
 
     allow = os.environ.get("RFT_KIT_ALLOW_UNISOLATED", "") in ("1", "true")
     report = detect(os.environ.get("RFT_KIT_SANDBOX_ISOLATION", "auto"))
+    from ..sandbox.cgroups import available as cgroups_available
+
     data: dict[str, Any] = {
         **report.to_dict(),
+        "cgroups_v1": cgroups_available(),
         "python": os.environ.get("RFT_KIT_SANDBOX_PYTHON") or sys.executable,
         "allow_unisolated": allow,
         "usable": report.level != "none" or allow,
@@ -89,6 +92,8 @@ def info(
         + ("available (pyseccomp)" if report.seccomp_available else "not available (pip install pyseccomp)"),
         "uid drop: "
         + ("yes, per-worker runner and candidate uids" if report.root else "no (not root: bwrap user namespace only)"),
+        "worker cgroups (v1): "
+        + (", ".join(k for k, v in data["cgroups_v1"].items() if v) or "none writable (RLIMIT_AS per process only)"),
         f"interpreter: {data['python']}",
     ]
     if report.probe_error:

@@ -16,6 +16,8 @@ def load_json(text: str, lenient: bool) -> tuple[Any, str | None]:
         return json.loads(text), None
     except ValueError as exc:
         strict_error = f"not valid JSON ({exc})"
+    except RecursionError:
+        return None, "the JSON is nested too deeply"
     if not lenient:
         return None, strict_error
     candidates = [m.group(1) for m in _FENCE.finditer(text)][::-1]
@@ -26,6 +28,6 @@ def load_json(text: str, lenient: bool) -> tuple[Any, str | None]:
     for candidate in candidates:
         try:
             return json.loads(candidate), None
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
     return None, "no JSON document found in the output"

@@ -81,7 +81,7 @@ class JsonSchemaGrader(Grader):
         try:
             schema = json.loads(text)
             return _validator(schema), schema
-        except (ValueError, jsonschema.SchemaError) as exc:
+        except (ValueError, RecursionError, jsonschema.SchemaError) as exc:
             reason = exc.message if isinstance(exc, jsonschema.SchemaError) else f"not JSON ({exc})"
             raise GradeFailure("config", "other_error", f"the item's schema is invalid: {reason}") from None
 

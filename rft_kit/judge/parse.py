@@ -33,7 +33,7 @@ def json_objects(text: str) -> list[dict[str, Any]]:
     while pos != -1:
         try:
             value, end = _DECODER.raw_decode(text, pos)
-        except ValueError:
+        except (ValueError, RecursionError):
             pos = text.find("{", pos + 1)
             continue
         if isinstance(value, dict):

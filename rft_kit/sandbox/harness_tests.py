@@ -654,6 +654,43 @@ def compare_output(got: str, expected: str, mode: str) -> bool:
     return got.split() == expected.split()
 
 
+def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner process
+    """The persistent test runner: one job after another, as the server announces them.
+
+    Per job the server sends (on the control socket, fd 4) ``{"payload_len", "candidate"}`` with the first
+    candidate's control socket and stdout pipe; the runner reads the payload from stdin (the server's request
+    stream, left there by the server), answers ``ACK`` on the result pipe at once, then a length-prefixed JSON result.
+    Trusted test code runs in a fresh namespace per job, and ``builtins`` is restored after each; the server replaces
+    the runner after a timeout, a crash, or a few hundred jobs.
+    """
+    from .protocol import read_exact
+    from .server import ACK, RESULT_FD, SPAWN_FD
+
+    ctx.drop_privileges(seccomp=False)  # the runner never runs candidate code
+    channel = socket.socket(fileno=os.dup(SPAWN_FD))
+    pristine = dict(builtins.__dict__)
+    while True:
+        message, fds, _, _ = socket.recv_fds(channel, 1 << 16, 2)
+        if not message:
+            return  # the server closed the channel
+        job = json.loads(message)
+        payload = json.loads(read_exact(0, int(job["payload_len"])))
+        os.write(RESULT_FD, ACK)
+        ctx.spawn_fd = SPAWN_FD
+        ctx.first_candidate = (int(job["candidate"]), fds[0], fds[1])
+        try:
+            result = Runner(payload, ctx).run()
+        except Exception as exc:  # a bug here must not take the runner down with a half-written result
+            result = {"tests": [], "load_error": None, "config_error": f"internal runner error: {exc!r}"}
+        finally:
+            builtins.__dict__.clear()
+            builtins.__dict__.update(pristine)
+        body = json.dumps(result, allow_nan=False, separators=(",", ":")).encode()
+        view = memoryview(len(body).to_bytes(4, "big") + body)
+        while view:
+            view = view[os.write(RESULT_FD, view) :]
+
+
 def main(ctx: Any) -> None:  # pragma: no cover - job child
     """Job entry point (see the module docstring for the process layout)."""
     payload = ctx.read_payload()

@@ -7,6 +7,8 @@ Levels, strongest first:
   interpreter prefix, the virtualenv, the rft_kit package, a few ``/etc`` files) plus a private size-capped ``/tmp``,
   and only the capabilities the server needs to drop to the job uid. Host ``/root``, ``/home``, ``/tmp``, the
   repository and its parents are simply not there.
+  Where the machine has writable cgroup v1 ``memory``/``pids`` hierarchies, each worker also gets a memory cap and a
+  process cap for all it runs (:mod:`rft_kit.sandbox.cgroups`).
 * ``none``: plain processes with rlimits and the uid drop. The job can read world-readable host files and use the
   network. Refused unless the caller opts in (``allow_unisolated=True`` or ``RFT_KIT_ALLOW_UNISOLATED=1``).
 """

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from ..errors import DependencyError
 from . import isolation as iso
+from .cgroups import WorkerCgroup
 from .limits import Limits
 from .protocol import FrameError, read_json, write_frame
 
@@ -44,6 +45,8 @@ MAX_SLOTS = 1000
 CANDIDATE_UID_OFFSET = 500
 
 DEFAULT_PRELOAD = "rapidfuzz"
+DEFAULT_CGROUP_MEMORY_MB = 3072
+"""Memory cap of one worker's cgroup: one 2 GB job (the hosted limit), the 512 MB tmpfs and the server."""
 _START_TIMEOUT_S = 60.0
 _GRACE_S = 15.0
 
@@ -90,6 +93,7 @@ class _Worker:
         self.starts = 0
         self.cpu_s = 0.0  # CPU seconds of this server and its jobs, as last reported
         self.cpu_s_past = 0.0  # the same for servers this worker replaced
+        self.cgroup: WorkerCgroup | None = None
 
     def _argv(self) -> list[str]:
         sb = self.sandbox
@@ -112,12 +116,22 @@ class _Worker:
             argv += ["--setenv", key, value]
         return [*argv, *server]
 
+    def _command(self) -> list[str]:
+        """The server command, started inside this worker's cgroups when the machine has them."""
+        sb = self.sandbox
+        argv = self._argv()
+        if sb.cgroup_memory_mb and self.cgroup is None:
+            self.cgroup = WorkerCgroup.create(
+                f"rft-kit-{sb.uid_base}-{self.index}", sb.cgroup_memory_mb, sb.cgroup_pids_max
+            )
+        return self.cgroup.wrap(argv) if self.cgroup is not None else argv
+
     def start(self) -> None:
         self.starts += 1
         self.cpu_s_past += self.cpu_s
         self.cpu_s = 0.0
         self.proc = subprocess.Popen(
-            self._argv(),
+            self._command(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -240,6 +254,8 @@ class Sandbox:
         seccomp: ``"auto"`` (use the filter if ``pyseccomp`` is installed), ``True`` (require it) or ``False``.
         python: interpreter for the servers (default: this one; it must be readable by an unprivileged uid).
         extra_binds: more host directories to make visible read-only (e.g. a data directory tests need).
+        cgroup_memory_mb: memory cap of each worker's cgroup (server, job, candidates, tmpfs together), when the
+            machine offers v1 memory/pids controllers; ``None`` for no cgroups. The pids cap is 256 per worker.
 
     Raises:
         DependencyError: (on first use) when only ``none`` isolation is available and it was not allowed, or when
@@ -255,6 +271,7 @@ class Sandbox:
         seccomp: bool | Literal["auto"] = "auto",
         python: str | None = None,
         extra_binds: Sequence[str] = (),
+        cgroup_memory_mb: int | None = DEFAULT_CGROUP_MEMORY_MB,
     ) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.isolation = isolation
@@ -264,6 +281,9 @@ class Sandbox:
         self.seccomp = False
         self.python = python or os.environ.get("RFT_KIT_SANDBOX_PYTHON") or sys.executable
         self.extra_binds = tuple(extra_binds)
+        # whole-worker caps (server + job + candidates + tmpfs): RLIMIT_AS alone bounds each process, not their sum
+        self.cgroup_memory_mb = cgroup_memory_mb
+        self.cgroup_pids_max = 256
         self.workroot = ""
         self._lock = threading.Lock()
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -354,7 +374,12 @@ class Sandbox:
             "mount_ns": report.level == "bwrap",
             "uid_drop": bool(hello.get("uid_drop", False)),
             "seccomp": bool(hello.get("seccomp", False)),
+            "cgroup": self._cgroup_info(),
         }
+
+    def _cgroup_info(self) -> dict[str, int | None] | None:
+        groups = [w.cgroup for w in self._all if w.cgroup is not None]
+        return groups[0].info() if groups else None
 
     def run(self, harness: str, payload: Any, limits: Limits | None = None) -> ExecResult:
         """Run one job: the trusted ``harness`` gets ``payload`` (JSON) inside a fresh hardened process.
@@ -409,6 +434,9 @@ class Sandbox:
             self._closed = True
             for worker in self._all:
                 worker.kill(graceful=True)
+            for worker in self._all:
+                if worker.cgroup is not None:
+                    worker.cgroup.remove()
             if self.workroot:
                 import shutil
 
@@ -441,6 +469,7 @@ def get_sandbox() -> Sandbox:
       for none);
     * ``RFT_KIT_SANDBOX_ISOLATION``: auto, bwrap or none; ``RFT_KIT_ALLOW_UNISOLATED=1`` to accept none;
     * ``RFT_KIT_SANDBOX_SECCOMP=0``: do not load the seccomp filter;
+    * ``RFT_KIT_SANDBOX_MEMORY_MB``: memory cap of each worker's cgroup (default 3072; 0 for no cgroups);
     * ``RFT_KIT_SANDBOX_PYTHON``: the servers' interpreter (same major.minor as this one).
     """
     global _default
@@ -454,7 +483,9 @@ def get_sandbox() -> Sandbox:
             seccomp: bool | Literal["auto"] = "auto"
             if os.environ.get("RFT_KIT_SANDBOX_SECCOMP", "").lower() in ("0", "false", "no"):
                 seccomp = False
+            memory = os.environ.get("RFT_KIT_SANDBOX_MEMORY_MB")
             _default = Sandbox(
+                cgroup_memory_mb=(int(memory) or None) if memory else DEFAULT_CGROUP_MEMORY_MB,
                 workers=int(workers) if workers else None,
                 isolation=os.environ.get("RFT_KIT_SANDBOX_ISOLATION", "auto"),
                 preload=[m.strip() for m in preload],

@@ -112,6 +112,49 @@ class _Job:
         self.candidates: set[int] = set()
 
 
+_RUNNER_JOBS = 500
+"""A persistent runner is replaced after this many jobs."""
+_RUNNER_LIMITS = {
+    "cpu_s": 1 << 20,  # effectively none: it lives across jobs; each job's wall clock bounds it instead
+    "memory_mb": 2048,
+    "file_size_mb": 16,
+    "open_files": 256,
+    "processes": 64,
+    "wall_s": 1,
+    "output_bytes": 1,
+}
+
+
+class _RunnerProc:
+    """The server's handle on the persistent test runner."""
+
+    def __init__(self, pid: int, ctl: socket.socket, res_r: int, err_r: int) -> None:
+        self.pid = pid
+        self.ctl = ctl
+        self.res_r = res_r
+        self.err_r = err_r
+        self.jobs = 0
+
+
+def _drain(fd: int, buf: bytearray, keep: int) -> int:
+    """Read what is available from a non-blocking ``fd`` into ``buf`` (keeping at most ``keep`` bytes for text
+    channels: a tail); returns the number of bytes read."""
+    total = 0
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return total
+        if not chunk:
+            return total
+        total += len(chunk)
+        buf += chunk
+        if keep == 2 * _TAIL and len(buf) > keep:
+            del buf[:-_TAIL]
+        elif len(buf) > keep:
+            return total
+
+
 def _tail(buf: bytearray) -> str:
     return bytes(buf[-_TAIL:]).decode("utf-8", "replace")
 
@@ -130,6 +173,8 @@ class Server:
         self.workroot = str(config["workroot"])
         self.counter = 0
         self.pid = os.getpid()
+        self.runner: _RunnerProc | None = None
+        self.pending: set[int] = set()  # killed candidates (our children) not reaped yet
         os.makedirs(self.workroot, mode=0o755, exist_ok=True)
         for module in HARNESSES.values():
             importlib.import_module(module)
@@ -170,7 +215,7 @@ class Server:
         write_json(1, self.hello())
         while True:
             # Killed candidates of the last job are reaped here, off the job's critical path, while no job waits.
-            while not select.select([0], [], [], 0.05)[0] and _reap():
+            while not select.select([0], [], [], 0.05)[0] and self._reap_pending():
                 pass
             try:
                 header = read_json(0, 1 << 20)
@@ -190,6 +235,8 @@ class Server:
             # the payload is still in the pipe: we cannot resync, so answer and restart
             return {"id": header.get("id"), "status": "sandbox_error", "error": f"unknown harness {harness!r}"}, False
         module = sys.modules[HARNESSES[harness]]
+        if getattr(module, "CANDIDATES", False):
+            return self._run_with_runner(header, module)
         workdir = os.path.join(self.workroot, f"job{self.counter}")
         os.mkdir(workdir)
         if os.getuid() == 0:
@@ -201,13 +248,6 @@ class Server:
         job = _Job(header, workdir, err_w)
         start = time.monotonic()
         runner_fds: dict[int, int] = {1: out_w, 2: err_w, RESULT_FD: res_w}
-        if getattr(module, "CANDIDATES", False):
-            spawn_srv, spawn_run = socket.socketpair()
-            pid_c, ctl, cout = self._fork_candidate(job)
-            job.candidates.add(pid_c)
-            runner_fds.update({SPAWN_FD: spawn_run.detach(), CANDIDATE_CTL_FD: ctl, CANDIDATE_OUT_FD: cout})
-            job.first_candidate = pid_c
-            job.spawn = spawn_srv
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the forked child
             self._child(job, module, runner_fds)
@@ -235,6 +275,189 @@ class Server:
         }
         return outcome, outcome.pop("in_sync")
 
+    # -- jobs with a persistent test runner (code tests) ----------------------------------------------------------
+    def _start_runner(self, module: Any) -> _RunnerProc:
+        """Fork the persistent test runner: clean server memory, the runner uid, no seccomp (it runs trusted test
+        code only), stdin shared with us (it reads each job's payload itself), a result pipe and a control socket."""
+        ctl_srv, ctl_run = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        res_r, res_w = os.pipe()
+        err_r, err_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the runner process
+            code = 0
+            try:
+                ctl_srv.close()
+                job = _Job({"limits": _RUNNER_LIMITS, "payload_len": 0}, self.workroot, err_w)
+                self._enter_job(job, {1: err_w, 2: err_w, RESULT_FD: res_w, SPAWN_FD: ctl_run.fileno()})
+                module.runner_main(self._context(job))
+            except BaseException:
+                code = 72
+                with contextlib.suppress(BaseException):
+                    traceback.print_exc()
+            finally:
+                os._exit(code)
+        ctl_run.close()
+        os.close(res_w)
+        os.close(err_w)
+        for fd in (res_r, err_r):
+            os.set_blocking(fd, False)
+        return _RunnerProc(pid, ctl_srv, res_r, err_r)
+
+    def _stop_runner(self) -> None:
+        runner, self.runner = self.runner, None
+        if runner is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(runner.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(runner.pid, 0)
+        runner.ctl.close()
+        os.close(runner.res_r)
+        os.close(runner.err_r)
+
+    def _run_with_runner(self, header: dict[str, Any], module: Any) -> tuple[dict[str, Any], bool]:
+        """One code-tests job: a fresh candidate process, the persistent runner, per-job cleanup."""
+        limits: dict[str, Any] = header["limits"]
+        start = time.monotonic()
+        if self.runner is not None and self.runner.jobs >= _RUNNER_JOBS:
+            self._stop_runner()  # retire it now and then: trusted test code may still leave state behind
+        if self.runner is None:
+            self.runner = self._start_runner(module)
+        runner = self.runner
+        runner.jobs += 1
+        workdir = os.path.join(self.workroot, f"job{self.counter}")
+        os.mkdir(workdir)
+        if os.getuid() == 0:
+            os.chown(workdir, self.uid, self.gid)
+        os.chmod(workdir, 0o770)
+        err_r, err_w = os.pipe()
+        job = _Job(header, workdir, err_w)
+        job.spawn = runner.ctl
+        pid_c, ctl, cout = self._fork_candidate(job)
+        job.candidates.add(pid_c)
+        message = json.dumps({"payload_len": int(header["payload_len"]), "candidate": pid_c}).encode()
+        forked = time.monotonic()
+        try:
+            try:
+                socket.send_fds(runner.ctl, [message], [ctl, cout])
+            finally:
+                os.close(ctl)
+                os.close(cout)
+            outcome = self._supervise_runner(runner, job, limits, err_r, start)
+        except OSError as exc:
+            outcome = {"status": "crashed", "error": f"the test runner is gone: {exc}", "in_sync": False}
+            outcome.update(result=None, stdout="", stderr="", exit_code=None, signal=None)
+        finally:
+            ran = time.monotonic()
+            os.close(err_r)
+            os.close(err_w)
+            if self.runner is not None and self.runner is runner and outcome.get("status") != "ok":
+                self._stop_runner()  # after a timeout or a crash the runner's state is unknown
+            self._cleanup_candidates(workdir, job.candidates)
+        end = time.monotonic()
+        outcome["id"] = header.get("id")
+        outcome["duration_ms"] = (end - start) * 1000.0
+        outcome["server_cpu_s"] = _cpu_seconds()
+        outcome["phases_ms"] = {
+            "fork": round((forked - start) * 1000.0, 3),
+            "run": round((ran - forked) * 1000.0, 3),
+            "cleanup": round((end - ran) * 1000.0, 3),
+        }
+        return outcome, outcome.pop("in_sync")
+
+    def _supervise_runner(
+        self, runner: _RunnerProc, job: _Job, limits: dict[str, Any], err_r: int, start: float
+    ) -> dict[str, Any]:
+        """Wait for the runner's result frame (ACK byte, 4-byte length, JSON), serving its spawn/kill requests."""
+        deadline = start + float(limits["wall_s"])
+        cap = int(limits["output_bytes"])
+        err = bytearray()
+        res = bytearray()
+        total_output = 0
+        pidfd = os.pidfd_open(runner.pid)
+        poller = select.poll()
+        for fd in (runner.ctl.fileno(), runner.res_r, runner.err_r, err_r, pidfd):
+            poller.register(fd, select.POLLIN)
+        os.set_blocking(err_r, False)
+        status = ""
+        try:
+            while not status:
+                if len(res) >= 5 and len(res) >= 5 + int.from_bytes(res[1:5], "big"):
+                    status = "ok"
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    status = "timeout"
+                    break
+                for fd, _ in poller.poll(remaining * 1000.0):
+                    if fd == pidfd:
+                        _drain(runner.res_r, res, _RESULT_CAP)
+                        status = (
+                            "ok" if len(res) >= 5 and len(res) >= 5 + int.from_bytes(res[1:5], "big") else "crashed"
+                        )
+                        break
+                    if fd == runner.ctl.fileno():
+                        if not self._serve_spawn(job):
+                            poller.unregister(fd)
+                        continue
+                    if fd == runner.res_r:
+                        _drain(fd, res, _RESULT_CAP)
+                        if len(res) > _RESULT_CAP:
+                            status = "sandbox_error"
+                        continue
+                    total_output += _drain(fd, err, 2 * _TAIL)
+                    if total_output > cap:
+                        status = "output_limit"
+        finally:
+            os.close(pidfd)
+        in_sync = res[:1] == ACK
+        result_text = ""
+        if status == "ok":
+            length = int.from_bytes(res[1:5], "big")
+            result_text = bytes(res[5 : 5 + length]).decode("utf-8", "replace")
+            in_sync = in_sync and len(res) == 5 + length
+        return {
+            "status": status,
+            "result": result_text if status == "ok" else None,
+            "stdout": "",
+            "stderr": _tail(err),
+            "exit_code": None,
+            "signal": None,
+            "in_sync": in_sync or status in ("timeout", "crashed", "output_limit") and res[:1] == ACK,
+        }
+
+    def _reap_pending(self) -> bool:
+        """Reap killed candidates; True while some are still dying."""
+        for pid in list(self.pending):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    self.pending.discard(pid)
+            except ChildProcessError:
+                self.pending.discard(pid)
+        return bool(self.pending)
+
+    def _cleanup_candidates(self, workdir: str, candidates: set[int]) -> None:
+        """Kill every process of the job (all but init, us and the runner), wait until none runs, delete files."""
+        keep = {1, self.pid} | ({self.runner.pid} if self.runner is not None else set())
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            if self.private_pids:
+                pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in keep]
+            elif os.getuid() == 0:
+                pids = [p for p in _pids_of_uid({self.candidate_uid}) if p not in keep]
+            else:
+                pids = []
+            live = [p for p in pids if not _is_zombie(p)]
+            if not live:
+                break
+            for victim in live:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(victim, signal.SIGKILL)
+        self.pending |= candidates
+        self._reap_pending()
+        _remove_sysv_ipc()
+        shutil.rmtree(workdir, ignore_errors=True)
+
     def _context(self, job: _Job, candidate: bool = False) -> JobContext:
         uid = self.candidate_uid if candidate else self.uid
         return JobContext(int(job.header["payload_len"]), uid, self.gid, self.seccomp, job.header["limits"])
@@ -257,17 +480,16 @@ class Server:
         os.environ["HOME"] = job.workdir
         os.environ["TMPDIR"] = job.workdir
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        # If the worker's memory cgroup runs out, the kernel must kill a job process, never the server.
+        with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write("1000")
         privileges.apply_rlimits(job.header["limits"])
 
     def _child(self, job: _Job, module: Any, fds: dict[int, int]) -> None:  # pragma: no cover - forked child
         code = 0
         try:
             self._enter_job(job, fds)
-            ctx = self._context(job)
-            if SPAWN_FD in fds:
-                ctx.spawn_fd = SPAWN_FD
-                ctx.first_candidate = (job.first_candidate, CANDIDATE_CTL_FD, CANDIDATE_OUT_FD)
-            module.main(ctx)
+            module.main(self._context(job))
         except BaseException:
             code = 70
             try:
@@ -432,7 +654,7 @@ class Server:
     def _cleanup(self, pid: int, workdir: str) -> None:
         """Kill whatever the job left behind (it may have escaped its session with setsid), wait until it is gone,
         then delete its files. The next job must not share the machine with a previous job's processes."""
-        if self.private_pids and os.getuid() == 0:
+        if self.private_pids and os.getuid() == 0 and self.runner is None:
             # In our own pid namespace, kill(-1) reaches every process but init and us, and it is atomic with
             # respect to fork (a process with a pending SIGKILL cannot fork), so nothing escapes. Killed candidates
             # (our children) are reaped now or at the next job: zombies run no code.
@@ -441,6 +663,9 @@ class Server:
             _reap()
             _remove_sysv_ipc()
             shutil.rmtree(workdir, ignore_errors=True)
+            return
+        if self.runner is not None:  # a persistent runner lives in this namespace: spare it
+            self._cleanup_candidates(workdir, set())
             return
         deadline = time.monotonic() + 2.0
         while True:

@@ -333,6 +333,43 @@ def test_memory_bomb(python_grader, asserts_grader):
     run_attack(attack, {}, python_grader, asserts_grader)
 
 
+MEMORY_FORK_BOMB = """
+import os, time
+pids = []
+for _ in range(6):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            block = bytearray(400 << 20)  # under the per-process limit
+            for i in range(0, len(block), 4096):
+                block[i] = 1  # really use it
+            time.sleep(1.5)  # hold it while the others allocate
+            os._exit(0)
+        except MemoryError:
+            os._exit(3)
+    pids.append(pid)
+print(sum(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 for pid in pids))
+"""
+
+
+def test_memory_fork_bomb_is_capped_by_the_worker_cgroup():
+    # RLIMIT_AS bounds each process; six processes of 400 MB each pass it. The worker's memory cgroup bounds the sum.
+    from rft_kit.sandbox import Limits, Sandbox
+
+    with Sandbox(workers=1, cgroup_memory_mb=1024) as sb:
+        capped = sb.run("exec", {"code": MEMORY_FORK_BOMB}, Limits(wall_s=60, memory_mb=1024))
+        assert sb.server_info()  # the server survived the OOM kills
+        after = sb.run("exec", {"code": "print('alive')"}, Limits(wall_s=10))
+    assert capped.isolation["cgroup"] == {"memory_mb": 1024, "pids_max": 256}
+    assert capped.status == "ok", capped
+    assert int(capped.stdout) <= 2  # at most ~1 GB of the 2.4 GB asked for was ever held
+    assert after.stdout == "alive\n"
+    with Sandbox(workers=1, cgroup_memory_mb=None) as sb:  # control: without the cgroup all six get their memory
+        uncapped = sb.run("exec", {"code": MEMORY_FORK_BOMB}, Limits(wall_s=60, memory_mb=1024))
+    assert uncapped.isolation["cgroup"] is None
+    assert int(uncapped.stdout) == 6
+
+
 def test_memory_bomb_uncaught_is_a_runtime_error(python_grader):
     result = python_grader("def grade(sample, item):\n    x = bytearray(8 << 30)\n    return 1.0\n").grade("x", {})
     assert result.status == "error"
