@@ -31,7 +31,7 @@ __all__ = [
     "batch_column",
     "batch_texts",
     "batch_well_formed",
-    "not_vectorizable",
+    "reads_text_in_batch",
 ]
 
 SampleLike = Sample | Mapping[str, Any] | str
@@ -61,6 +61,9 @@ class Grader(ABC):
 
     type: ClassVar[str]
     top_level: ClassVar[bool] = True
+    # True when _score_batch reads output_text through batch_texts, which already requires a string; the batch
+    # check then skips that field (every pass over a large batch costs cache misses).
+    _batch_checks_text: bool = False
 
     def __init__(self, config: Mapping[str, Any], *, path: str = "") -> None:
         self._config: dict[str, Any] = copy.deepcopy(dict(config))
@@ -155,7 +158,7 @@ class Grader(ABC):
         if len(samples) != len(items):
             raise ValueError(f"a batch needs as many items as samples ({len(samples)} != {len(items)})")
         its = [i if i is not None else {} for i in items]
-        if not batch_well_formed(samples):
+        if not batch_well_formed(samples, text_checked=self._batch_checks_text):
             return None  # a malformed sample or a sampling error is reported by the per-pair path
         try:
             return self._score_batch(samples, its)
@@ -188,18 +191,13 @@ class NotVectorizable(Exception):
     """Raised inside a vectorised path when a pair needs the per-pair path; :meth:`Grader.rewards` catches it."""
 
 
-def not_vectorizable() -> Any:
-    """Raise :class:`NotVectorizable` from inside a comprehension (where ``raise`` is not allowed)."""
-    raise NotVectorizable
-
-
 def batch_column(
     template: Template, samples: Sequence[SampleLike], items: Sequence[Mapping[str, Any]]
 ) -> Iterator[Any] | None:
     """Lazily read the raw value of a one-variable template for every pair, or ``None`` if the batch cannot.
 
-    The values are *raw* (not yet rendered): callers must check they are ``str`` (a non-string renders as JSON) and
-    call :func:`not_vectorizable` otherwise. Taken shapes: a literal template, ``{{item.key}}``, and
+    The values are *raw* (not yet rendered): callers must check they are ``str`` (a non-string renders as JSON), as
+    :func:`batch_texts` does. Taken shapes: a literal template, ``{{item.key}}``, and
     ``{{sample.output_text}}`` over plain-string samples, :class:`Sample` objects or sample dicts
     (:meth:`Grader.rewards` has already checked them with :func:`batch_well_formed`). Every check is a ``map`` over C
     functions: this path exists to beat a hand-written Python loop.
@@ -224,7 +222,7 @@ def batch_column(
     return None
 
 
-def batch_well_formed(samples: Sequence[SampleLike]) -> bool:
+def batch_well_formed(samples: Sequence[SampleLike], *, text_checked: bool = False) -> bool:
     """True when every sample of the batch would become a :class:`Sample` without error and carries no sampling
     error: all strings, all Samples, or all sample dicts that pass :func:`_well_formed_dicts`. Mixed batches take the
     per-pair path."""
@@ -234,7 +232,7 @@ def batch_well_formed(samples: Sequence[SampleLike]) -> bool:
     if kinds == {Sample}:
         return not any(map(_HAS_ERROR, samples))
     if kinds == {dict}:
-        return _well_formed_dicts(cast("Sequence[dict[str, Any]]", samples))
+        return _well_formed_dicts(cast("Sequence[dict[str, Any]]", samples), text_checked=text_checked)
     return False
 
 
@@ -248,17 +246,33 @@ _CHECKED_FIELDS: dict[str, tuple[Any, frozenset[type]]] = {
 }
 
 
-def _well_formed_dicts(samples: Sequence[dict[str, Any]]) -> bool:
+def _well_formed_dicts(samples: Sequence[dict[str, Any]], *, text_checked: bool = False) -> bool:
     """True when every sample dict would pass ``Sample.from_obj`` and carries no sampling error; C-speed checks,
     run only for the checked fields that appear in the batch at all."""
     keys: set[str] = set().union(*samples)
     if "error" in keys:
         return False
     for name in keys & _CHECKED_FIELDS.keys():
+        if name == "output_text" and text_checked:
+            continue
         default, allowed = _CHECKED_FIELDS[name]
-        if not set(map(type, map(operator.methodcaller("get", name, default), samples))) <= allowed:
+        try:  # itemgetter is several times faster than .get, and the field is usually in every sample
+            kinds = set(map(type, map(operator.itemgetter(name), samples)))
+        except KeyError:
+            kinds = set(map(type, map(operator.methodcaller("get", name, default), samples)))
+            kinds.add(type(default))
+        if not kinds <= allowed:
             return False
     return True
+
+
+def reads_text_in_batch(*templates: Template) -> bool:
+    """Whether one of ``templates`` is exactly ``{{sample.output_text}}`` (see ``Grader._batch_checks_text``)."""
+    for template in templates:
+        fast = template.fast_getters()
+        if fast is not None and fast[0] == "sample" and template.refs[0].path == ("output_text",):
+            return True
+    return False
 
 
 def batch_texts(

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from ..model import Sample
 from ..templating import Template
-from .base import Grader, SampleLike, batch_column, not_vectorizable
+from .base import Grader, SampleLike, batch_texts, reads_text_in_batch
 
 __all__ = ["StringCheckGrader"]
 
@@ -35,6 +35,7 @@ class StringCheckGrader(Grader):
         super().__init__(config, path=path)
         self.input: Template = self._template("input")
         self.reference: Template = self._template("reference")
+        self._batch_checks_text = reads_text_in_batch(self.input, self.reference)
         self.operation: str = self._config["operation"]
         options = self._config.get("rft_options") or {}
         self._fold: Callable[[str], str] = str.casefold if options.get("case_fold") == "casefold" else str.lower
@@ -65,24 +66,21 @@ class StringCheckGrader(Grader):
     def _score_batch(self, samples: Sequence[SampleLike], items: Sequence[Mapping[str, Any]]) -> list[float] | None:
         if self._wildcards:
             return None
-        texts = batch_column(self.input, samples, items)
-        refs = batch_column(self.reference, samples, items)
-        if texts is None or refs is None:
+        texts = batch_texts(self.input, samples, items)
+        if texts is None:
             return None
-        # Lengths were checked by Grader.rewards; strict=True would cost a third of this loop.
+        refs = batch_texts(self.reference, samples, items)
+        if refs is None:
+            return None
+        # One comprehension per operation over lists already checked to hold only strings; lengths were checked by
+        # Grader.rewards, and strict=True would cost a third of the loop.
         pairs = zip(texts, refs, strict=False)
-        # One fused pass per operation; a non-string value renders as JSON, so it leaves the fast path.
         op = self.operation
         if op == "eq":
-            return [
-                (1.0 if a == b else 0.0) if type(a) is str and type(b) is str else not_vectorizable() for a, b in pairs
-            ]
+            return [1.0 if a == b else 0.0 for a, b in pairs]
         if op == "ne":
-            return [
-                (0.0 if a == b else 1.0) if type(a) is str and type(b) is str else not_vectorizable() for a, b in pairs
-            ]
-        fold = self._fold if op == "ilike" else str
-        return [
-            (1.0 if fold(b) in fold(a) else 0.0) if type(a) is str and type(b) is str else not_vectorizable()
-            for a, b in pairs
-        ]
+            return [0.0 if a == b else 1.0 for a, b in pairs]
+        if op == "ilike":
+            fold = self._fold
+            return [1.0 if fold(b) in fold(a) else 0.0 for a, b in pairs]
+        return [1.0 if b in a else 0.0 for a, b in pairs]

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from ..errors import ConfigError
 from ..model import Sample
 from ..templating import Template
-from .base import Grader, SampleLike, batch_texts
+from .base import Grader, SampleLike, batch_texts, reads_text_in_batch
 
 __all__ = ["TextSimilarityGrader"]
 
@@ -28,6 +28,7 @@ class TextSimilarityGrader(Grader):
 
         self.input: Template = self._template("input")
         self.reference: Template = self._template("reference")
+        self._batch_checks_text = reads_text_in_batch(self.input, self.reference)
         options = {
             k: v
             for k, v in (self._config.get("rft_options") or {}).items()
