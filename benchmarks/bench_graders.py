@@ -5,6 +5,8 @@ three ways and prints samples/s with ratios:
 
 * ``plain loop``: a Python loop calling the same libraries directly (rapidfuzz, rouge-score), one call per pair --
   the reward function a user would write by hand;
+* ``rft rewards``: ``grader.rewards(samples, items)`` in batches of 1,024: a list of floats, what the plain loop
+  returns and what a trainer's reward function needs (with every check the per-pair path makes on the samples);
 * ``rft batch``: ``grader.grade_batch(samples, items)`` in batches of 1,024 (results are full GradeResult objects);
 * ``rft grade()``: the whole streaming pipeline from JSONL files to a grades JSONL file (reading, joining, grading,
   writing, resumable bookkeeping), one process.
@@ -192,7 +194,7 @@ def main() -> int:
     plain = plain_functions()
     print(f"{args.n:,} pairs, references of 8-40 words; Python {sys.version.split()[0]}; rft-kit {rft_kit.__version__}")
     header = (
-        f"{'grader':<13} {'plain loop/s':>13} {'rft batch/s':>12} {'ratio':>6} "
+        f"{'grader':<13} {'plain loop/s':>13} {'rft rewards/s':>14} {'ratio':>6} {'rft batch/s':>12} {'ratio':>6} "
         f"{'rft grade()/s':>14} {'ratio':>6} {'max |diff|':>11}"
     )
     print(header)
@@ -214,6 +216,15 @@ def main() -> int:
                     out.extend(r.reward for r in grader.grade_batch(samples[k : k + 1024], items[k : k + 1024]))
                 return out
 
+            def floats(grader: rft_kit.Grader = grader) -> list[float]:
+                out: list[float] = []
+                for k in range(0, len(samples), 1024):
+                    rewards = grader.rewards(samples[k : k + 1024], items[k : k + 1024])
+                    assert rewards is not None, "the vectorised path must apply to this workload"
+                    out.extend(rewards)
+                return out
+
+            t_rewards, got_rewards = timed(floats)
             t_batch, got = timed(batched)
             out_path = Path(tmp) / f"grades-{name}.jsonl"
             t_pipe, summary = timed(
@@ -221,11 +232,16 @@ def main() -> int:
                     grader, samples_path, items_path, output=out_path, workers=1, batch_size=1024
                 )
             )
-            diff = max(abs(a - b) for a, b in zip(expected, got, strict=True))
+            diff = max(
+                max(abs(a - b) for a, b in zip(expected, got, strict=True)),
+                max(abs(a - b) for a, b in zip(expected, got_rewards, strict=True)),
+            )
             assert summary.graded == args.n, summary.to_dict()
             rate_plain, rate_batch, rate_pipe = args.n / t_plain, args.n / t_batch, args.n / t_pipe
+            rate_rewards = args.n / t_rewards
             print(
-                f"{name:<13} {rate_plain:>13,.0f} {rate_batch:>12,.0f} {rate_batch / rate_plain:>5.2f}x "
+                f"{name:<13} {rate_plain:>13,.0f} {rate_rewards:>14,.0f} {rate_rewards / rate_plain:>5.2f}x "
+                f"{rate_batch:>12,.0f} {rate_batch / rate_plain:>5.2f}x "
                 f"{rate_pipe:>14,.0f} {rate_pipe / rate_plain:>5.2f}x {diff:>11.2e}"
             )
             if diff > 1e-12:

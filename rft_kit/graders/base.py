@@ -157,7 +157,10 @@ class Grader(ABC):
         """Rewards for a batch through the vectorised path only; ``None`` if any pair needs the per-pair path."""
         if len(samples) != len(items):
             raise ValueError(f"a batch needs as many items as samples ({len(samples)} != {len(items)})")
-        its = [i if i is not None else {} for i in items]
+        # `None in items` is a C scan; rebuilding the list would be one more pass over every item
+        its: Sequence[Mapping[str, Any]] = (
+            [i if i is not None else {} for i in items] if None in items else cast("Sequence[Mapping[str, Any]]", items)
+        )
         if not batch_well_formed(samples, text_checked=self._batch_checks_text):
             return None  # a malformed sample or a sampling error is reported by the per-pair path
         try:
