@@ -370,7 +370,10 @@ def grade(
             second = next(batches, None)
             if second is not None:
                 rest = itertools.chain([second], batches)
-                n_workers = _choose_workers(workers, per_sample_us)
+                # sandboxed and model graders already run a batch in parallel inside this process
+                n_workers = (
+                    1 if workers == "auto" and grader.parallel_inside else _choose_workers(workers, per_sample_us)
+                )
                 summary.workers = n_workers
                 if n_workers <= 1:
                     for batch in rest:

@@ -64,6 +64,9 @@ class Grader(ABC):
     # True when _score_batch reads output_text through batch_texts, which already requires a string; the batch
     # check then skips that field (every pass over a large batch costs cache misses).
     _batch_checks_text: bool = False
+    # Graders that already spread a batch over their own workers (the code sandbox pool, the async judge engine):
+    # a process pool on top would only multiply servers and connections.
+    parallel_inside: bool = False
 
     def __init__(self, config: Mapping[str, Any], *, path: str = "") -> None:
         self._config: dict[str, Any] = copy.deepcopy(dict(config))

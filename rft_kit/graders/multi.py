@@ -39,6 +39,7 @@ class MultiGrader(Grader):
         self.formula = Formula(self._config["calculate_output"], self.graders.keys(), field=field)
         options = self._config.get("rft_options") or {}
         self.zero_failed_subs: bool = options.get("sub_error", "error") == "zero"
+        self.parallel_inside = any(g.parallel_inside for g in self.graders.values())
 
     @property
     def templates(self) -> tuple[Template, ...]:

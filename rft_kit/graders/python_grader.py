@@ -41,6 +41,8 @@ _SERVER = "python_grader_server_error"
 class SandboxedGrader(Grader):
     """Shared plumbing of graders that run code in the sandbox: concurrent batches and error results."""
 
+    parallel_inside: bool = True
+
     def grade_batch(
         self, samples: Sequence[SampleLike], items: Sequence[Mapping[str, Any] | None]
     ) -> list[GradeResult]:

@@ -101,6 +101,8 @@ class JudgeGrader(Grader):
         cache_mode: ``use`` (default with ``cache: true``), ``refresh`` (call anyway, overwrite) or ``off``.
     """
 
+    parallel_inside: bool = True
+
     harden_default: ClassVar[bool] = False
 
     def __init__(self, config: Mapping[str, Any], *, path: str = "") -> None:

@@ -37,11 +37,13 @@ ExecStatus = Literal["ok", "error", "timeout", "memory", "output_limit", "crashe
 UID_BASE = 200000
 """Job uids start here. Each live :class:`Sandbox` on the machine (in any process) holds one *slot* of
 :data:`SLOT_SIZE` uids, reserved with a lock file: worker ``i`` runs its jobs as uid/gid ``base + i`` and their
-candidate programs as uid ``base + CANDIDATE_UID_OFFSET + i`` (same gid). ``RLIMIT_NPROC`` counts per uid, so a fork
+candidate programs as uid ``base + CANDIDATE_UID_OFFSET + i``; its persistent test runner is uid
+``base + RUNNER_UID_OFFSET + i`` (all with gid ``base + i``). ``RLIMIT_NPROC`` counts per uid, so a fork
 bomb in one job cannot starve a job of another worker or of another sandbox (another ``rft grade`` process), and a
 candidate cannot signal or trace its test runner."""
 SLOT_SIZE = 1000
 MAX_SLOTS = 1000
+RUNNER_UID_OFFSET = 250
 CANDIDATE_UID_OFFSET = 500
 
 DEFAULT_PRELOAD = "rapidfuzz"
@@ -102,6 +104,7 @@ class _Worker:
         config = {
             "uid": uid,
             "gid": uid,
+            "runner_uid": uid + RUNNER_UID_OFFSET,
             "candidate_uid": uid + CANDIDATE_UID_OFFSET,
             "private_pids": not unisolated,
             "seccomp": sb.seccomp,
@@ -209,15 +212,21 @@ class _Worker:
                 view = view[os.write(fd, view) :]
             response = self._read(time.monotonic() + limits.wall_s + _GRACE_S)
         except (OSError, FrameError, TimeoutError) as exc:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=0.5)  # a dying server: let its last words and exit status arrive
+            code = self.proc.returncode
             detail = self._stderr_tail()
             self.kill()
-            return ExecResult("sandbox_error", error=f"sandbox server failed: {type(exc).__name__}: {exc} {detail}")
+            ended = "still running" if code is None else f"exit status {code}"
+            return ExecResult(
+                "sandbox_error", error=f"sandbox server failed ({ended}): {type(exc).__name__}: {exc} {detail}"
+            )
         if not isinstance(response, dict) or response.get("id") != job_id:
             self.kill()
             return ExecResult("sandbox_error", error="sandbox server answered out of order")
         self.cpu_s = float(response.get("server_cpu_s") or self.cpu_s)
-        if self.proc.poll() is not None or response.get("status") == "sandbox_error":
-            self.kill()
+        if self.proc.poll() is not None or response.get("server_exiting") or response.get("status") == "sandbox_error":
+            self.kill()  # the next job starts a fresh server
         return self._result(response)
 
     def _result(self, response: dict[str, Any]) -> ExecResult:
@@ -328,8 +337,8 @@ class Sandbox:
                     "seccomp was required but pyseccomp is not installed: pip install 'rft-kit[sandbox-seccomp]'"
                 )
             self.seccomp = bool(self._seccomp_request) and report.seccomp_available
-            if self.workers > CANDIDATE_UID_OFFSET:
-                raise ValueError(f"at most {CANDIDATE_UID_OFFSET} workers per sandbox")
+            if self.workers > RUNNER_UID_OFFSET:
+                raise ValueError(f"at most {RUNNER_UID_OFFSET} workers per sandbox")
             self._reserve_uid_slot()
             if report.level == "none":
                 self.workroot = tempfile.mkdtemp(prefix="rft-sandbox-")
@@ -356,12 +365,14 @@ class Sandbox:
             return
         raise RuntimeError(f"all {MAX_SLOTS} sandbox uid slots are in use")
 
-    def job_uids(self) -> tuple[range, range]:
-        """The uids this sandbox's jobs run as: (runners, candidates)."""
-        return (
-            range(self.uid_base, self.uid_base + self.workers),
-            range(self.uid_base + CANDIDATE_UID_OFFSET, self.uid_base + CANDIDATE_UID_OFFSET + self.workers),
-        )
+    def job_uids(self) -> dict[str, range]:
+        """The uids this sandbox's processes run as: ``job`` (python graders, exec), ``runner`` (test runners) and
+        ``candidate`` (programs under test); one of each per worker."""
+
+        def block(offset: int) -> range:
+            return range(self.uid_base + offset, self.uid_base + offset + self.workers)
+
+        return {"job": block(0), "runner": block(RUNNER_UID_OFFSET), "candidate": block(CANDIDATE_UID_OFFSET)}
 
     def isolation_info(self, hello: dict[str, Any] | None = None) -> dict[str, Any]:
         """The isolation summary attached to every result."""

@@ -11,11 +11,12 @@ or an expected output. For each job it
 * enforces the wall-clock limit with a pidfd, caps stdout/stderr, reads the harness's result from a dedicated pipe,
 * kills the job's session and every leftover process, and deletes the working directory.
 
-Harnesses that run untrusted code apart from their trusted runner (``CANDIDATES = True``, the code-tests harness) also
-get *candidate* processes, forked here rather than by the runner: the server's memory is clean, so a candidate can
-never find the job's tests or expected outputs in its own memory. The first one is forked with the job (in parallel
-with the runner reading its payload); the runner asks for more over a spawn channel (fd 4) and receives each new
-candidate's control socket and stdout pipe by ``SCM_RIGHTS``.
+Harnesses that run untrusted code apart from their trusted runner (``CANDIDATES = True``, the code-tests harness) get
+a *persistent* runner (forked once from the server, replaced after a timeout, a crash or ``_RUNNER_JOBS`` jobs) and
+fresh *candidate* processes, forked here rather than by the runner: the server's memory is clean, so a candidate can
+never find a job's tests or expected outputs in its own memory. The first candidate is forked with the job; the
+runner asks for more (and for kills) over a control socket and receives each candidate's control socket and stdout
+pipe by ``SCM_RIGHTS``. The runner reads each payload from the server's stdin itself, like a per-job child.
 
 A job that dies before consuming its payload leaves the stdin stream out of sync; the server then answers and exits,
 and the pool starts a fresh one.
@@ -134,6 +135,7 @@ class _RunnerProc:
         self.res_r = res_r
         self.err_r = err_r
         self.jobs = 0
+        self.reaped = False
 
 
 def _drain(fd: int, buf: bytearray, keep: int) -> int:
@@ -168,6 +170,8 @@ class Server:
         # candidates run as another uid (same gid, for the shared working directory): they cannot signal, trace or
         # open /proc files of the runner at all
         self.candidate_uid = int(config.get("candidate_uid", self.uid))
+        # the persistent test runner has a uid of its own: python-grader jobs (the job uid) must not signal it
+        self.runner_uid = int(config.get("runner_uid", self.uid))
         self.private_pids = bool(config["private_pids"])
         self.seccomp = bool(config["seccomp"]) and privileges.seccomp_available()
         self.workroot = str(config["workroot"])
@@ -221,7 +225,15 @@ class Server:
                 header = read_json(0, 1 << 20)
             except FrameError:
                 return  # our process closed the pipe: shut down
-            response, in_sync = self.run_job(header)
+            try:
+                response, in_sync = self.run_job(header)
+            except OSError as exc:
+                # fork or pipe creation failed (pids cgroup full, fd exhaustion): the payload may still sit in our
+                # stdin, so answer and let the pool start a fresh server
+                response = {"id": header.get("id"), "status": "sandbox_error", "error": f"server: {exc!r}"}
+                in_sync = False
+            if not in_sync:
+                response["server_exiting"] = "the request stream lost sync (a payload was not consumed)"
             write_json(1, response)
             if not in_sync:
                 return
@@ -267,7 +279,7 @@ class Server:
         end = time.monotonic()
         outcome["id"] = header.get("id")
         outcome["duration_ms"] = (end - start) * 1000.0
-        outcome["server_cpu_s"] = _cpu_seconds()
+        outcome["server_cpu_s"] = self._cpu_seconds()
         outcome["phases_ms"] = {
             "fork": round((forked - start) * 1000.0, 3),
             "run": round((ran - forked) * 1000.0, 3),
@@ -289,7 +301,7 @@ class Server:
                 ctl_srv.close()
                 job = _Job({"limits": _RUNNER_LIMITS, "payload_len": 0}, self.workroot, err_w)
                 self._enter_job(job, {1: err_w, 2: err_w, RESULT_FD: res_w, SPAWN_FD: ctl_run.fileno()})
-                module.runner_main(self._context(job))
+                module.runner_main(self._context(job, runner=True))
             except BaseException:
                 code = 72
                 with contextlib.suppress(BaseException):
@@ -307,10 +319,11 @@ class Server:
         runner, self.runner = self.runner, None
         if runner is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(runner.pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(runner.pid, 0)
+        if not runner.reaped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(runner.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(runner.pid, 0)
         runner.ctl.close()
         os.close(runner.res_r)
         os.close(runner.err_r)
@@ -321,6 +334,9 @@ class Server:
         start = time.monotonic()
         if self.runner is not None and self.runner.jobs >= _RUNNER_JOBS:
             self._stop_runner()  # retire it now and then: trusted test code may still leave state behind
+        if self.runner is not None and os.waitpid(self.runner.pid, os.WNOHANG)[0] == self.runner.pid:
+            self.runner.reaped = True
+            self._stop_runner()  # it died between jobs (it should not: nothing else runs as its uid)
         if self.runner is None:
             self.runner = self._start_runner(module)
         runner = self.runner
@@ -357,7 +373,7 @@ class Server:
         end = time.monotonic()
         outcome["id"] = header.get("id")
         outcome["duration_ms"] = (end - start) * 1000.0
-        outcome["server_cpu_s"] = _cpu_seconds()
+        outcome["server_cpu_s"] = self._cpu_seconds()
         outcome["phases_ms"] = {
             "fork": round((forked - start) * 1000.0, 3),
             "run": round((ran - forked) * 1000.0, 3),
@@ -423,7 +439,8 @@ class Server:
             "stderr": _tail(err),
             "exit_code": None,
             "signal": None,
-            "in_sync": in_sync or status in ("timeout", "crashed", "output_limit") and res[:1] == ACK,
+            # the payload was consumed (ACK) and nothing unexpected followed the result
+            "in_sync": in_sync,
         }
 
     def _reap_pending(self) -> bool:
@@ -444,7 +461,7 @@ class Server:
             if self.private_pids:
                 pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in keep]
             elif os.getuid() == 0:
-                pids = [p for p in _pids_of_uid({self.candidate_uid}) if p not in keep]
+                pids = [p for p in _pids_of_uid({self.uid, self.candidate_uid}) if p not in keep]
             else:
                 pids = []
             live = [p for p in pids if not _is_zombie(p)]
@@ -458,8 +475,17 @@ class Server:
         _remove_sysv_ipc()
         shutil.rmtree(workdir, ignore_errors=True)
 
-    def _context(self, job: _Job, candidate: bool = False) -> JobContext:
-        uid = self.candidate_uid if candidate else self.uid
+    def _cpu_seconds(self) -> float:
+        """CPU time of this server, the job processes it reaped, and the live persistent runner (for benchmarks)."""
+        total = _cpu_seconds()
+        if self.runner is not None:
+            with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{self.runner.pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+    def _context(self, job: _Job, candidate: bool = False, runner: bool = False) -> JobContext:
+        uid = self.candidate_uid if candidate else self.runner_uid if runner else self.uid
         return JobContext(int(job.header["payload_len"]), uid, self.gid, self.seccomp, job.header["limits"])
 
     def _enter_job(self, job: _Job, fds: dict[int, int]) -> None:  # pragma: no cover - forked children
@@ -525,17 +551,22 @@ class Server:
         candidate-uid process: the runner, as another uid, cannot). False when the channel is closed."""
         assert job.spawn is not None
         try:
-            request = job.spawn.recv(1)
-            if request == b"k":
-                target = int.from_bytes(_recv_exact(job.spawn, 4), "big")
-                if target in job.candidates:
-                    self._kill_candidates(job, target)
-                return True
+            request = job.spawn.recv(64)  # a SOCK_SEQPACKET channel: one request per message
         except OSError:
             return False
+        if request[:1] == b"k" and len(request) == 5:
+            target = int.from_bytes(request[1:], "big")
+            if target in job.candidates:
+                self._kill_candidates(job, target)
+            return True
         if request != b"c":
             return False
-        pid, ctl, out = self._fork_candidate(job)
+        try:
+            pid, ctl, out = self._fork_candidate(job)
+        except OSError:  # e.g. the worker's pids cgroup is full: this candidate fails, the server lives on
+            with contextlib.suppress(OSError):
+                job.spawn.send(b"E")
+            return True
         job.candidates.add(pid)
         try:
             socket.send_fds(job.spawn, [pid.to_bytes(4, "big")], [ctl, out])
@@ -685,7 +716,7 @@ class Server:
             # our own pid namespace: everything except bwrap's init (1) and us belongs to the job
             pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, self.pid)]
         elif os.getuid() == 0:
-            pids = _pids_of_uid({self.uid, self.candidate_uid})
+            pids = _pids_of_uid({self.uid, self.candidate_uid})  # never the runner's
         else:
             return []
         return [p for p in pids if not _is_zombie(p)]
@@ -753,16 +784,6 @@ def _ipc_owner(kind: str, fields: list[str]) -> int:
     """The owner uid column of a /proc/sysvipc line (its position differs per kind)."""
     column = {"shm": 7, "sem": 4, "msg": 7}[kind]
     return int(fields[column])
-
-
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise OSError("channel closed")
-        data += chunk
-    return data
 
 
 def _pids_of_uid(uids: set[int]) -> list[int]:

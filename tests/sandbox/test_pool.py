@@ -119,7 +119,7 @@ def test_unisolated_when_allowed(monkeypatch):
     monkeypatch.setenv("RFT_KIT_ALLOW_UNISOLATED", "1")
     with Sandbox(workers=1, isolation="none") as sb:
         result = sb.run("exec", {"code": "import os; print(os.getuid())"}, Limits(wall_s=10))
-        uids = sb.job_uids()[0]
+        uids = sb.job_uids()["job"]
     assert result.status == "ok"
     assert result.isolation["level"] == "none"
     assert result.isolation["net_ns"] is False
@@ -149,8 +149,8 @@ def test_sandboxes_get_distinct_uids():
     with Sandbox(workers=2) as a, Sandbox(workers=2) as b:
         a.run("exec", {"code": "pass"})
         b.run("exec", {"code": "pass"})
-        uids_a = set(a.job_uids()[0]) | set(a.job_uids()[1])
-        uids_b = set(b.job_uids()[0]) | set(b.job_uids()[1])
+        uids_a = {uid for block in a.job_uids().values() for uid in block}
+        uids_b = {uid for block in b.job_uids().values() for uid in block}
     assert uids_a.isdisjoint(uids_b)
 
 

@@ -61,9 +61,15 @@ def run_attack(
 
 
 def _job_uid_processes() -> list[int]:
-    """Host processes running as a job uid of this test session's sandbox (other sandboxes use other uids)."""
-    runners, candidates = get_sandbox().job_uids()
-    uids = set(runners) | set(candidates)
+    """Leftover host processes of this session's sandbox (other sandboxes use other uids): any process of a candidate
+    uid, and runner-uid processes beyond the one persistent test runner each worker may keep between jobs."""
+    uids = get_sandbox().job_uids()
+    runners = _processes_of(set(uids["runner"]))
+    extra = runners if len(runners) > len(uids["runner"]) else []
+    return _processes_of(set(uids["job"]) | set(uids["candidate"])) + extra
+
+
+def _processes_of(uids: set[int]) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -458,17 +464,21 @@ def test_kill_everything_of_own_uid(python_grader, asserts_grader):
     # kill(-1) reaches only processes of the caller's uid in the worker's pid namespace: for a python grader nothing
     # but itself (excluded); for a candidate not even its test runner, which runs as another uid. Both survive.
     source = (
-        "import os, signal\ndef grade(sample, item):\n    try:\n        os.kill(-1, signal.SIGKILL)\n"
-        "    except OSError:\n        pass\n    return 1.0\n"
+        "import os, signal\ndef grade(sample, item):\n    for sig in (signal.SIGSTOP, signal.SIGKILL):\n"
+        "        try:\n            os.kill(-1, sig)\n        except OSError:\n            pass\n    return 1.0\n"
     )
-    result = python_grader(source).grade("x", {})
-    assert (result.status, result.reward) == ("scored", 1.0)
+    for _ in range(4):  # reach every worker: its persistent test runner must not be stopped or killed
+        result = python_grader(source).grade("x", {})
+        assert (result.status, result.reward) == ("scored", 1.0)
     program = (
         "import os, signal\ndef add(a, b):\n    for sig in (signal.SIGSTOP, signal.SIGKILL):\n        try:\n"
         "            os.kill(-1, sig)\n        except OSError:\n            pass\n    return a + b\n"
     )
-    res = asserts_grader().grade(program, {"tests": ["assert add(1, 2) == 3", "assert add(2, 3) == 5"]})
-    assert (res.status, res.reward) == ("scored", 1.0), res.metadata
+    start = time.monotonic()
+    for _ in range(4):
+        res = asserts_grader().grade(program, {"tests": ["assert add(1, 2) == 3", "assert add(2, 3) == 5"]})
+        assert (res.status, res.reward) == ("scored", 1.0), res.metadata
+    assert time.monotonic() - start < 10  # no runner was left stopped
 
 
 # -- forging a pass (code_tests) ---------------------------------------------------------------------------------
