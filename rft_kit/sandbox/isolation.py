@@ -122,6 +122,9 @@ def bwrap_command(bwrap: str, python: str, extra_binds: Sequence[str] = ()) -> t
     for name in _ETC_FILES:
         if os.path.exists(name):
             argv += ["--ro-bind", name, name]
+    # The private /tmp comes before the binds: a checkout or virtualenv that lives under the host's /tmp (CI clones
+    # do) must be bound on top of it, not hidden by it.
+    argv += ["--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
     binds = _read_only_paths(python) + [os.path.abspath(p) for p in extra_binds]
     made: set[str] = {"/", "/usr", "/etc", "/tmp"}
     for path in binds:
@@ -133,10 +136,6 @@ def bwrap_command(bwrap: str, python: str, extra_binds: Sequence[str] = ()) -> t
                 made.add(parent)
         argv += ["--ro-bind", path, path]
     argv += [
-        "--size",
-        str(TMPFS_BYTES),
-        "--tmpfs",
-        "/tmp",
         "--proc",
         "/proc",
         "--dev",
