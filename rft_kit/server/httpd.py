@@ -22,6 +22,8 @@ class ApiHTTPServer(ThreadingHTTPServer):
     """A threading HTTP server (one thread per connection) carrying the shared :class:`ServerState`."""
 
     daemon_threads = True  # a stuck client must not keep the process (or a test run) alive
+    # the default backlog of 5 refuses connections when a client opens dozens at once (a judge at concurrency 64)
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], state: ServerState) -> None:
         self.state = state
