@@ -28,20 +28,19 @@ from typing import Any, Literal
 from .config import build_grader, load_grader
 from .errors import InputError
 from .graders.base import Grader
-from .io.jsonl import JsonlWriter, iter_jsonl, repair_tail
+from .io.jsonl import InputErrorLog, JsonlWriter, iter_jsonl, repair_tail
 from .model import GradeResult
 
 __all__ = ["GradeSummary", "grade", "load_items"]
 
 Join = Literal["auto", "id", "line", "embedded"]
-MAX_KEPT_INPUT_ERRORS = 1000
 PASS_TOLERANCE = 1e-9
 # Below this many microseconds per sample, shipping records to worker processes costs more than it saves.
 _POOL_BREAK_EVEN_US = 25.0
 
 
 @dataclass
-class GradeSummary:
+class GradeSummary(InputErrorLog):
     """What a grading run did; ``records`` holds the grades when no output file was given."""
 
     graded: int = 0
@@ -53,8 +52,6 @@ class GradeSummary:
     scored_reward_sum: float = 0.0
     pass_threshold: float = 1.0
     error_kinds: Counter[str] = field(default_factory=Counter)
-    input_errors: list[InputError] = field(default_factory=list)
-    input_error_count: int = 0
     duration_s: float = 0.0
     workers: int = 1
     output: str | None = None
@@ -92,11 +89,6 @@ class GradeSummary:
             # a tolerance: weights such as 0.3 + 0.4 + 0.3 sum to 0.9999999999999999, which must pass at 1.0
             if reward >= self.pass_threshold - PASS_TOLERANCE:
                 self.passed += 1
-
-    def add_input_error(self, error: InputError) -> None:
-        self.input_error_count += 1
-        if len(self.input_errors) < MAX_KEPT_INPUT_ERRORS:
-            self.input_errors.append(error)
 
     def to_dict(self) -> dict[str, Any]:
         return {

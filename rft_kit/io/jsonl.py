@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 from ..errors import InputError
 
-__all__ = ["JsonlWriter", "Line", "iter_jsonl", "repair_tail"]
+__all__ = ["InputErrorLog", "JsonlWriter", "Line", "iter_jsonl", "repair_tail"]
+
+MAX_KEPT_INPUT_ERRORS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,20 @@ class Line:
     number: int
     value: Any = None
     error: InputError | None = None
+
+
+@dataclass
+class InputErrorLog:
+    """Input lines a stage could not use: every one counted, the first ``MAX_KEPT_INPUT_ERRORS`` kept for the
+    report (a run over a badly broken file must not hold millions of messages)."""
+
+    input_errors: list[InputError] = field(default_factory=list)
+    input_error_count: int = 0
+
+    def add_input_error(self, error: InputError) -> None:
+        self.input_error_count += 1
+        if len(self.input_errors) < MAX_KEPT_INPUT_ERRORS:
+            self.input_errors.append(error)
 
 
 def iter_jsonl(path: str | Path) -> Iterator[Line]:

@@ -23,7 +23,7 @@ from typing import Any
 import openai
 
 from ..errors import InputError
-from ..io.jsonl import JsonlWriter, iter_jsonl
+from ..io.jsonl import InputErrorLog, JsonlWriter, iter_jsonl
 from ..judge.retry import backoff_s, is_retryable_status, retry_after_s
 from .params import SamplingParams
 from .request import build_request, error_record, sample_record
@@ -31,11 +31,9 @@ from .resume import SampleKey, done_keys
 
 __all__ = ["SampleSummary", "sample", "sample_async"]
 
-MAX_KEPT_INPUT_ERRORS = 100
-
 
 @dataclass
-class SampleSummary:
+class SampleSummary(InputErrorLog):
     """What a sampling run did."""
 
     written: int = 0
@@ -46,8 +44,6 @@ class SampleSummary:
     errors_by_kind: Counter[str] = field(default_factory=Counter)
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    input_errors: list[InputError] = field(default_factory=list)
-    input_error_count: int = 0
     duration_s: float = 0.0
     output: str = ""
 
@@ -63,11 +59,6 @@ class SampleSummary:
         usage = record.get("usage") or {}
         self.prompt_tokens += int(usage.get("prompt_tokens") or 0)
         self.completion_tokens += int(usage.get("completion_tokens") or 0)
-
-    def add_input_error(self, error: InputError) -> None:
-        self.input_error_count += 1
-        if len(self.input_errors) < MAX_KEPT_INPUT_ERRORS:
-            self.input_errors.append(error)
 
     def to_dict(self) -> dict[str, Any]:
         return {
