@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,27 @@ _PARAM_NAMES: Final = {
     "max_completions_tokens": "max_completion_tokens",
     "reasoning_effort": "reasoning_effort",
 }
+
+
+LOCAL_BASE_URL = "local"
+"""``base_url: local`` points a judge at rft-kit's local server with its SIMULATED judge, started in this process on
+first use: for checking a grader's wiring offline (``rft check`` in CI), never for real grading."""
+
+_LOCAL_LOCK = threading.Lock()
+_LOCAL_SERVER: Any = None
+
+
+def local_server_url() -> str:
+    """The base URL of a process-wide local server, started on first use (stopped when the process exits)."""
+    global _LOCAL_SERVER
+    with _LOCAL_LOCK:
+        if _LOCAL_SERVER is None:
+            from ..server import LocalServer
+
+            server = LocalServer(default_embedding_model="hashing-embed-256")
+            server.start()
+            _LOCAL_SERVER = server
+        return str(_LOCAL_SERVER.base_url)
 
 
 def cache_dir() -> Path:
@@ -115,6 +137,8 @@ class JudgeOptions:
             ConfigError: a wrong type or an out-of-range value (names the option).
         """
         base_url = _get(options, "base_url", str, None, path) or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+        if base_url == LOCAL_BASE_URL:
+            base_url = local_server_url()
         structured = _get(options, "structured_output", str, "auto", path)
         if structured not in _STRUCTURED:
             raise ConfigError(
