@@ -12,17 +12,15 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..errors import GradeFailure
-from ..judge.grader import JudgeGrader, ReplyError, read_verdict, token_usage
-from ..judge.prompt import PromptTemplate
-from ..judge.protocol import ChatRequest, JudgeReply
+from ..judge.grader import ReplyError, SingleVerdictJudge, read_verdict, token_usage
+from ..judge.protocol import JudgeReply
 from ..judge.schemas import label_schema
 from ..model import GradeResult, Sample
-from ..templating import Template
 
 __all__ = ["LabelModelGrader"]
 
 
-class LabelModelGrader(JudgeGrader):
+class LabelModelGrader(SingleVerdictJudge):
     """A model-labelled grader; see the module docstring."""
 
     type: ClassVar[str] = "label_model"
@@ -31,24 +29,9 @@ class LabelModelGrader(JudgeGrader):
 
     def __init__(self, config: Mapping[str, Any], *, path: str = "") -> None:
         super().__init__(config, path=path)
-        self.prompt = PromptTemplate(
-            self._config["input"], field=f"{path}.input" if path else "input", options=self.render_options
-        )
         self.labels: tuple[str, ...] = tuple(self._config["labels"])
         self.passing: frozenset[str] = frozenset(self._config["passing_labels"])
         self._schema = label_schema(self.labels)
-
-    @property
-    def templates(self) -> tuple[Template, ...]:
-        return self.prompt.templates
-
-    def _requests(self, sample: Sample, item: Mapping[str, Any]) -> list[ChatRequest]:
-        messages = self.prompt.render(sample.namespace(), item, harden=self.options.harden)
-        return [
-            ChatRequest(
-                self.model, messages, self.schema_name, self._schema, self.params, self.options.structured_output
-            )
-        ]
 
     def _is_label(self, obj: dict[str, Any]) -> bool:
         return isinstance(obj.get("result"), str) and obj["result"] in self.labels

@@ -18,12 +18,10 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..errors import GradeFailure
-from ..judge.grader import JudgeGrader, ReplyError, is_number, read_verdict, token_usage
-from ..judge.prompt import PromptTemplate
-from ..judge.protocol import ChatRequest, JudgeReply
+from ..judge.grader import ReplyError, SingleVerdictJudge, is_number, read_verdict, token_usage
+from ..judge.protocol import JudgeReply
 from ..judge.schemas import score_schema
 from ..model import GradeResult, Sample
-from ..templating import Template
 
 __all__ = ["ScoreModelGrader"]
 
@@ -32,7 +30,7 @@ def _has_score(obj: dict[str, Any]) -> bool:
     return is_number(obj.get("result"))
 
 
-class ScoreModelGrader(JudgeGrader):
+class ScoreModelGrader(SingleVerdictJudge):
     """A model-scored grader; see the module docstring."""
 
     type: ClassVar[str] = "score_model"
@@ -40,24 +38,9 @@ class ScoreModelGrader(JudgeGrader):
 
     def __init__(self, config: Mapping[str, Any], *, path: str = "") -> None:
         super().__init__(config, path=path)
-        self.prompt = PromptTemplate(
-            self._config["input"], field=f"{path}.input" if path else "input", options=self.render_options
-        )
         low, high = self._config.get("range") or [0, 1]
         self.low, self.high = float(low), float(high)
         self._schema = score_schema()
-
-    @property
-    def templates(self) -> tuple[Template, ...]:
-        return self.prompt.templates
-
-    def _requests(self, sample: Sample, item: Mapping[str, Any]) -> list[ChatRequest]:
-        messages = self.prompt.render(sample.namespace(), item, harden=self.options.harden)
-        return [
-            ChatRequest(
-                self.model, messages, self.schema_name, self._schema, self.params, self.options.structured_output
-            )
-        ]
 
     def _conclude(
         self, sample: Sample, item: Mapping[str, Any], outcomes: list[JudgeReply | GradeFailure]

@@ -29,10 +29,12 @@ from typing import Any, ClassVar
 from ..errors import ConfigError, GradeFailure
 from ..graders.base import Grader, NotVectorizable, SampleLike, as_sample
 from ..model import GradeError, GradeResult, Sample
+from ..templating import Template
 from .engine import CacheMode, EngineSettings, JudgeEngine
 from .ledger import Ledger, price_for
 from .options import JudgeOptions, sampling_params
 from .parse import last_object
+from .prompt import PromptTemplate
 from .protocol import ChatRequest, JudgeReply
 from .runner import engine_for, run
 
@@ -226,3 +228,32 @@ class JudgeGrader(Grader):
         metadata = self._reply_metadata(reply)
         metadata["reply"] = (reply.content or reply.refusal or "")[:_SHOWN_REPLY_CHARS]
         return self._error(exc.flag, exc.message, [reply], metadata)
+
+
+class SingleVerdictJudge(JudgeGrader):
+    """A judge that asks one question per pair: the hosted ``score_model`` and ``label_model``.
+
+    The messages come from the config's ``input``; subclasses set ``schema_name`` and ``_schema`` (the structured
+    verdict they ask for) and implement :meth:`JudgeGrader._conclude`.
+    """
+
+    schema_name: ClassVar[str]
+    _schema: dict[str, Any]
+
+    def __init__(self, config: Mapping[str, Any], *, path: str = "") -> None:
+        super().__init__(config, path=path)
+        self.prompt = PromptTemplate(
+            self._config["input"], field=f"{path}.input" if path else "input", options=self.render_options
+        )
+
+    @property
+    def templates(self) -> tuple[Template, ...]:
+        return self.prompt.templates
+
+    def _requests(self, sample: Sample, item: Mapping[str, Any]) -> list[ChatRequest]:
+        messages = self.prompt.render(sample.namespace(), item, harden=self.options.harden)
+        return [
+            ChatRequest(
+                self.model, messages, self.schema_name, self._schema, self.params, self.options.structured_output
+            )
+        ]
