@@ -1,27 +1,27 @@
 """Harness for code tests: a trusted runner executes the tests; the candidate program lives in a separate process.
 
-Process layout inside one worker's sandbox::
+Process layout of one worker (two bubblewrap sandboxes)::
 
-    fork-server ──forks once──> test runner (trusted, persistent): per job reads the payload, runs the tests
-         └──forks per job, and on the runner's request──> candidate: drops to its own uid, loads the program
+    server sandbox:     fork-server ──forks once──> test runner (trusted, persistent): per job reads the payload,
+                                                    runs the tests, asks the candidate pool for candidates
+    candidate sandbox:  candidate pool (PID 1, pre-hardened) ──forks per request──> candidate: loads the program
 
 * The runner is forked from the server's clean memory and lives across jobs (it runs as the runner uid, without
   seccomp: it only runs trusted test code). Each job's tests run in a fresh namespace and ``builtins`` is restored
   afterwards; the server replaces the runner after a timeout, a crash or a few hundred jobs. Keeping it saves a
-  process start per sample (about half the per-sample cost on the reference VM).
-* Candidates are forked by the server, whose memory never holds a payload, so a candidate never has the tests or
-  expected outputs in its memory. Each has exactly stdin (/dev/null or the test input), stdout (a pipe to the
-  runner), stderr and its control socket: it cannot reach the result channel.
+  process start per sample.
+* Candidates are forked by the candidate pool (:mod:`rft_kit.sandbox.zygote`) in a sandbox of their own, whose
+  memory never holds a payload, so a candidate never has the tests or expected outputs in its memory and cannot
+  see the runner's processes or files at all. Each has exactly stdin (/dev/null or the test input), stdout and stderr
+  (pipes to the runner) and its control socket: it cannot reach the result channel.
 * The runner executes the test code with the candidate's functions replaced by proxies. A call ships its arguments
   to the candidate and gets the return value back through :mod:`rft_kit.sandbox.codec`, rebuilt as fresh builtin
   values: no candidate object (with a forged ``__eq__``, say) ever exists in the runner, and monkeypatching, exiting,
   printing or tampering with ``sys.modules`` only changes the candidate process.
 * Only new names get proxies: a candidate's top-level function that shadows a builtin (``def all(*a): return
   True``) or a name of the trusted prompt, setup or test code is ignored, so the tests keep their meaning.
-* Candidates run as a different uid from the runner (same gid, for the working directory), and the runner is
-  non-dumpable: a candidate cannot signal or ptrace the runner or open its ``/proc/PID/{mem,fd,environ}``.
-* A per-test deadline covers every call a test makes; on a timeout or a dead candidate the runner has the server
-  kill every process of the candidate uid and starts a fresh candidate (re-loading the program) for the next test.
+* A per-test deadline covers every call a test makes; on a timeout or a dead candidate the runner has the pool kill
+  every candidate process and starts a fresh candidate (re-loading the program) for the next test.
 
 Limitation: arguments are copied, so a candidate that mutates an argument in place is not visible to the test.
 
@@ -31,7 +31,8 @@ Payload::
      humaneval: "prompt", "test", "entry_point";  asserts: "setup", "tests": [str];
      stdio: "tests": [{"input": str, "output": str}], "compare": "tokens"|"exact"|"lines"}
 
-Result: ``{"tests": [{"index", "status": passed|failed|timeout|error, "message"}], "load_error", "config_error"}``.
+Result: ``{"tests": [{"index", "status": passed|failed|timeout|error, "message"}], "load_error", "config_error",
+"stderr": tail of what the candidates wrote to stderr}``.
 """
 
 from __future__ import annotations
@@ -40,121 +41,32 @@ import ast
 import builtins
 import contextlib
 import functools
-import io
 import json
 import keyword
 import os
 import select
 import socket
-import sys
 import time
-import traceback
 import types
 from collections.abc import Callable
 from typing import Any
 
 from . import codec
-from .protocol import FrameError, write_json
+from .zygote import OP_BEGIN, OP_END, OP_FORK, OP_KILL, REPLY_PID
 
-__all__ = ["CANDIDATES", "candidate_main", "compare_output", "main"]
+__all__ = ["CANDIDATES", "compare_output", "runner_main"]
 
 CANDIDATES = True
-"""Tells the server to fork candidate processes for this harness (see the module docstring)."""
+"""Tells the server to run this harness in its persistent test runner (see the module docstring)."""
 
 _MSG = 300
 _REPLY_LIMIT = 32 << 20
-_CTL_FD = 3
+_STDERR_TAIL = 4096
 
 
 def _clip(text: str, limit: int = _MSG) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# candidate side (runs the untrusted program)
-
-
-def _exc_info(exc: BaseException) -> dict[str, str]:
-    try:
-        message = str(exc)
-    except BaseException:
-        message = "<unprintable message>"
-    try:
-        tb = "".join(traceback.format_exception(exc, limit=-3))
-    except BaseException:
-        tb = ""
-    return {"type": type(exc).__name__, "message": message[:2000], "traceback": tb[-2000:]}
-
-
-def _candidate_serve(ctl: int) -> None:  # pragma: no cover - runs in the candidate process
-    """Serve the runner's requests; everything here can be overwritten by the program, so nothing relies on it."""
-    from .protocol import read_json
-
-    module: dict[str, Any] = {}
-    while True:
-        try:
-            msg = read_json(ctl)
-        except FrameError:
-            return
-        op = msg.get("op")
-        if op == "load":
-            # a real module object, so that dataclasses, pickle & co. find the candidate's classes
-            mod = types.ModuleType("__candidate__")
-            sys.modules["__candidate__"] = mod
-            module = mod.__dict__
-            try:
-                exec(compile(msg["code"], "solution.py", "exec"), module)
-                names = sorted(k for k, v in module.items() if callable(v) and not k.startswith("__"))
-                reply: dict[str, Any] = {"ok": names}
-            except BaseException as exc:
-                reply = {"exc": _exc_info(exc)}
-        elif op == "call":
-            try:
-                fn = module[msg["name"]]
-                args = codec.decode(msg["args"])
-                kwargs = codec.decode(msg["kwargs"])
-                reply = {"ok": codec.encode(fn(*args, **kwargs))}
-            except BaseException as exc:
-                reply = {"exc": _exc_info(exc)}
-        elif op == "stdio":
-            _run_stdio(ctl, msg)
-            return
-        else:
-            return
-        try:
-            write_json(ctl, reply)
-        except (ValueError, TypeError):  # e.g. NaN inside a message text: never, but do not hang the runner
-            write_json(ctl, {"exc": {"type": "TypeError", "message": "unsendable reply", "traceback": ""}})
-
-
-def _run_stdio(ctl: int, msg: dict[str, Any]) -> None:  # pragma: no cover - candidate process
-    data = msg["input"].encode()
-    memfd = os.memfd_create("stdin")
-    os.write(memfd, data)
-    os.lseek(memfd, 0, os.SEEK_SET)
-    os.dup2(memfd, 0)
-    os.close(memfd)
-    sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
-    sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8")
-    exit_code: Any = 0
-    exc_info: dict[str, str] | None = None
-    try:
-        exec(compile(msg["code"], "solution.py", "exec"), {"__name__": "__main__", "__builtins__": builtins})
-    except SystemExit as exc:
-        exit_code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except BaseException as exc:
-        exit_code, exc_info = 1, _exc_info(exc)
-    with contextlib.suppress(BaseException):
-        sys.stdout.flush()
-    os.close(1)
-    write_json(ctl, {"exit": exit_code, "exc": exc_info})
-
-
-def candidate_main(ctx: Any, ctl: int) -> None:  # pragma: no cover - candidate process, called by the server
-    """Entry point of a candidate process: drop privileges (with seccomp), then serve the runner."""
-    ctx.drop_privileges()
-    _candidate_serve(ctl)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -191,37 +103,82 @@ class CandidateOutputLimit(BaseException):
     """The candidate printed more than the output cap."""
 
 
-class Candidate:
-    """The runner's handle on one candidate process: its control socket and its stdout pipe."""
+class CandidatePool:
+    """The runner's client of the candidate pool (:mod:`rft_kit.sandbox.zygote`), one job at a time.
 
-    def __init__(self, pid: int, ctl: int, out: int, spawn_fd: int, output_cap: int) -> None:
+    Every request carries a sequence number and replies with another number are dropped (with their fds): a reply
+    meant for a runner that was replaced mid-request must not be taken for this runner's candidate.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.channel = socket.socket(fileno=os.dup(fd))
+        self.seq = int.from_bytes(os.urandom(4), "big")
+        self.pending: int | None = None  # seq of a fork requested but not yet received
+        self.stderr_tail = bytearray()  # what this job's candidates wrote to stderr (the end of it)
+        self.broken: str | None = None  # the pool itself failed: the job's outcome says nothing about the program
+
+    def _send(self, op: bytes, body: bytes = b"") -> int:
+        self.seq = (self.seq + 1) & 0xFFFFFFFF
+        try:
+            self.channel.send(op + self.seq.to_bytes(4, "big") + body)
+        except OSError as exc:
+            self.broken = f"the candidate pool is gone ({exc.strerror})"
+            raise CandidateDied(self.broken) from None
+        return self.seq
+
+    def begin(self, limits: dict[str, Any]) -> None:
+        """Start a job: the pool clears the last one's leftovers and forks the first candidate right away, while we
+        compile the tests."""
+        self.stderr_tail.clear()
+        self.pending = self._send(OP_BEGIN, json.dumps(limits).encode())
+
+    def end(self) -> None:
+        """The job is over: every candidate dies and the working directory is emptied (no reply)."""
+        self.pending = None
+        self._send(OP_END)
+
+    def kill_all(self) -> None:
+        self._send(OP_KILL)
+
+    def fork(self, output_cap: int) -> Candidate:
+        """A fresh candidate process (the one :meth:`begin` asked for, if it is still unused)."""
+        seq = self.pending if self.pending is not None else self._send(OP_FORK)
+        self.pending = None
+        while True:
+            try:
+                msg, fds, _, _ = socket.recv_fds(self.channel, 1024, 3)
+            except OSError as exc:
+                self.broken = f"the candidate pool is gone ({exc})"
+                raise CandidateDied(self.broken) from None
+            if not msg:
+                self.broken = "the candidate pool is gone"
+                raise CandidateDied(self.broken)
+            if int.from_bytes(msg[:4], "big") == seq and msg[4:5] == REPLY_PID and len(fds) == 3 and len(msg) == 9:
+                return Candidate(int.from_bytes(msg[5:9], "big"), fds[0], fds[1], fds[2], self, output_cap)
+            for fd in fds:
+                os.close(fd)
+            if int.from_bytes(msg[:4], "big") == seq:
+                detail = msg[5:].decode("utf-8", "replace")
+                raise CandidateDied(f"could not start a candidate process: {detail or 'malformed reply'}")
+
+
+class Candidate:
+    """The runner's handle on one candidate process: its control socket and its stdout and stderr pipes."""
+
+    def __init__(self, pid: int, ctl: int, out: int, err: int, pool: CandidatePool, output_cap: int) -> None:
         self.pid = pid
         self.ctl = ctl
         self.out = out
-        self.spawn_fd = spawn_fd
+        self.err = err
+        self.pool = pool
         self.output_cap = output_cap
         self.stdout = bytearray()
+        self.stderr = bytearray()
         self.stdout_eof = False
+        self.stderr_eof = False
         self.alive = True
-        os.set_blocking(ctl, False)
-        os.set_blocking(out, False)
-
-    @classmethod
-    def spawn(cls, spawn_fd: int, output_cap: int) -> Candidate:
-        """Ask the server for a fresh candidate process."""
-        channel = socket.socket(fileno=os.dup(spawn_fd))
-        try:
-            channel.sendall(b"c")
-            msg, fds, _, _ = socket.recv_fds(channel, 4, 2)
-        except OSError as exc:
-            raise CandidateDied(f"could not start a candidate process: {exc}") from None
-        finally:
-            channel.close()
-        if len(msg) != 4 or len(fds) != 2:
-            for fd in fds:
-                os.close(fd)
-            raise CandidateDied("could not start a candidate process")
-        return cls(int.from_bytes(msg, "big"), fds[0], fds[1], spawn_fd, output_cap)
+        for fd in (ctl, out, err):
+            os.set_blocking(fd, False)
 
     def _poll(self, events: dict[int, int], deadline: float) -> list[tuple[int, int]]:
         remaining = deadline - time.monotonic()
@@ -230,10 +187,15 @@ class Candidate:
         poller = select.poll()
         for fd, ev in events.items():
             poller.register(fd, ev)
+        if not self.stderr_eof:
+            poller.register(self.err, select.POLLIN)
         # ceil: a 0.4 ms remainder must not become a 0 ms (non-blocking) poll that spins
         ready = poller.poll(max(1, int(remaining * 1000.0 + 0.999)))
         if not ready:
             raise CandidateTimeout
+        if any(fd == self.err for fd, _ in ready):
+            self._drain_stderr()
+            ready = [(fd, ev) for fd, ev in ready if fd != self.err]
         return ready
 
     def _drain_stdout(self) -> None:
@@ -247,7 +209,21 @@ class Candidate:
                 self.stdout_eof = True
                 return
             self.stdout += chunk
-            if len(self.stdout) > self.output_cap:
+            if len(self.stdout) + len(self.stderr) > self.output_cap:
+                raise CandidateOutputLimit
+
+    def _drain_stderr(self) -> None:
+        """Keep a tail of the candidate's stderr; it counts against the output cap like stdout."""
+        while True:
+            try:
+                chunk = os.read(self.err, 1 << 16)
+            except BlockingIOError:
+                return
+            if not chunk:
+                self.stderr_eof = True
+                return
+            self.stderr += chunk
+            if len(self.stdout) + len(self.stderr) > self.output_cap:
                 raise CandidateOutputLimit
 
     def send(self, msg: dict[str, Any], deadline: float) -> None:
@@ -326,29 +302,33 @@ class Candidate:
     def kill(self, final: bool = False) -> None:
         """Kill the candidate and everything it started (it may have left its process group).
 
-        ``final``: the job is over and the server kills every process of the job anyway; skip the round trip.
+        ``final``: the job is over and the pool kills every candidate anyway; skip the request.
         """
         if not self.alive:
             return
         self.alive = False
-        # The candidate runs as another uid, so the server kills it (and everything it forked) for us. Requests on
-        # the channel are served in order: a fresh candidate asked for next is never caught by this sweep.
+        # The candidate runs as another uid in another pid namespace: the pool kills it (and everything it forked)
+        # for us. Requests are served in order, so a fresh candidate asked for next is never caught by this sweep.
         if not final:
-            with contextlib.suppress(OSError):
-                os.write(self.spawn_fd, b"k" + self.pid.to_bytes(4, "big"))
-        for fd in (self.ctl, self.out):
+            with contextlib.suppress(CandidateDied):
+                self.pool.kill_all()
+        with contextlib.suppress(CandidateOutputLimit):
+            self._drain_stderr()
+        tail = self.pool.stderr_tail
+        tail += self.stderr[-_STDERR_TAIL:]
+        del tail[:-_STDERR_TAIL]
+        for fd in (self.ctl, self.out, self.err):
             if fd >= 0:
                 os.close(fd)
-        self.ctl = self.out = -1
+        self.ctl = self.out = self.err = -1
 
 
 class Runner:
     """Runs one payload's tests against a candidate program and collects per-test outcomes."""
 
-    def __init__(self, payload: dict[str, Any], ctx: Any) -> None:
+    def __init__(self, payload: dict[str, Any], pool: CandidatePool) -> None:
         self.p = payload
-        self.spawn_fd: int = ctx.spawn_fd
-        self.first: tuple[int, int, int] | None = ctx.first_candidate
+        self.pool = pool
         self.timeout = float(payload.get("timeout_s", 5.0))
         self.output_cap = int(payload.get("output_bytes", 1 << 20))
         self.candidate: Candidate | None = None
@@ -359,11 +339,7 @@ class Runner:
 
     # -- candidate management ----------------------------------------------------------------------------------
     def _new_candidate(self) -> Candidate:
-        if self.first is not None:
-            pid, ctl, out = self.first
-            self.first = None
-            return Candidate(pid, ctl, out, self.spawn_fd, self.output_cap)
-        return Candidate.spawn(self.spawn_fd, self.output_cap)
+        return self.pool.fork(self.output_cap)
 
     def _ensure_loaded(self) -> None:
         """A live candidate with the program loaded, or raise (and remember why, so we do not retry forever)."""
@@ -487,9 +463,8 @@ class Runner:
         finally:
             if self.candidate is not None:
                 self.candidate.kill(final=True)
-            if self.first is not None:  # never used (e.g. the tests did not compile)
-                self._new_candidate().kill(final=True)
-        return {"tests": tests, "load_error": self.load_error, "config_error": None}
+        stderr = bytes(self.pool.stderr_tail).decode("utf-8", "replace")
+        return {"tests": tests, "load_error": self.load_error, "config_error": None, "stderr": stderr}
 
     def _load_first(self) -> None:
         self.deadline = time.monotonic() + self.timeout
@@ -668,46 +643,41 @@ def compare_output(got: str, expected: str, mode: str) -> bool:
 def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner process
     """The persistent test runner: one job after another, as the server announces them.
 
-    Per job the server sends (on the control socket, fd 4) ``{"payload_len", "candidate"}`` with the first
-    candidate's control socket and stdout pipe; the runner reads the payload from stdin (the server's request
-    stream, left there by the server), answers ``ACK`` on the result pipe at once, then a length-prefixed JSON result.
-    Trusted test code runs in a fresh namespace per job, and ``builtins`` is restored after each; the server replaces
-    the runner after a timeout, a crash, or a few hundred jobs.
+    Per job the server sends (on the control socket) ``{"payload_len", "limits"}``; the runner reads the payload from
+    stdin (the server's request stream, left there by the server), answers ``ACK`` on the result pipe at once, asks
+    the candidate pool to begin the job, runs the tests, tells the pool the job is over, then writes a length-prefixed
+    JSON result. Trusted test code runs in a fresh namespace per job, and ``builtins`` is restored after each; the
+    server replaces the runner after a timeout, a crash, or a few hundred jobs.
     """
     from .protocol import read_exact
-    from .server import ACK, RESULT_FD, SPAWN_FD
+    from .server import ACK, CONTROL_FD, RESULT_FD, ZYGOTE_FD
 
     ctx.drop_privileges(seccomp=False)  # the runner never runs candidate code
-    channel = socket.socket(fileno=os.dup(SPAWN_FD))
+    channel = socket.socket(fileno=os.dup(CONTROL_FD))
+    pool = CandidatePool(ZYGOTE_FD)
     pristine = dict(builtins.__dict__)
     while True:
-        message, fds, _, _ = socket.recv_fds(channel, 1 << 16, 2)
+        message = channel.recv(1 << 16)
         if not message:
             return  # the server closed the channel
         job = json.loads(message)
         payload = json.loads(read_exact(0, int(job["payload_len"])))
         os.write(RESULT_FD, ACK)
-        ctx.spawn_fd = SPAWN_FD
-        ctx.first_candidate = (int(job["candidate"]), fds[0], fds[1])
         try:
-            result = Runner(payload, ctx).run()
+            pool.begin(job["limits"])
+            result = Runner(payload, pool).run()
+        except CandidateDied:
+            result = {}
         except Exception as exc:  # a bug here must not take the runner down with a half-written result
             result = {"tests": [], "load_error": None, "config_error": f"internal runner error: {exc!r}"}
         finally:
             builtins.__dict__.clear()
             builtins.__dict__.update(pristine)
+        with contextlib.suppress(CandidateDied):
+            pool.end()
+        if pool.broken:
+            result = {"tests": [], "load_error": None, "config_error": None, "pool_error": pool.broken}
         body = json.dumps(result, allow_nan=False, separators=(",", ":")).encode()
         view = memoryview(len(body).to_bytes(4, "big") + body)
         while view:
             view = view[os.write(RESULT_FD, view) :]
-
-
-def main(ctx: Any) -> None:  # pragma: no cover - job child
-    """Job entry point (see the module docstring for the process layout)."""
-    payload = ctx.read_payload()
-    ctx.drop_privileges(seccomp=False)  # the runner never runs candidate code
-    runner = Runner(payload, ctx)
-    result = runner.run()
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-    ctx.emit(result)

@@ -96,10 +96,14 @@ def _read_only_paths(python: str) -> list[str]:
     return kept
 
 
-def bwrap_command(bwrap: str, python: str, extra_binds: Sequence[str] = ()) -> tuple[list[str], list[str]]:
-    """The bwrap argv prefix for one server, and the host paths it binds."""
+def bwrap_command(
+    bwrap: str, python: str, extra_binds: Sequence[str] = (), as_pid_1: bool = False
+) -> tuple[list[str], list[str]]:
+    """The bwrap argv prefix for one server (or, ``as_pid_1``, a candidate pool: the command itself becomes the pid
+    namespace's init, with no bwrap reaper in between), and the host paths it binds."""
     argv = [
         bwrap,
+        *(["--as-pid-1"] if as_pid_1 else []),
         "--unshare-net",
         "--unshare-pid",
         "--unshare-ipc",
@@ -163,12 +167,18 @@ _BOOT = (
     # a stub parent package: the server must not import rft_kit/__init__ (jsonschema, config, ...); fork cost grows
     # with the server's memory, so it stays small
     "sys.modules['rft_kit'] = pkg\n"
+    # and rft_kit.sandbox too: its __init__ imports the client side (subprocess, threading), whose at-fork hooks and
+    # pages every forked process would pay for
+    "sub = types.ModuleType('rft_kit.sandbox')\n"
+    "sub.__path__ = [sys.argv[1] + '/sandbox']\n"
+    "sys.modules['rft_kit.sandbox'] = sub\n"
     # another interpreter of the same version (e.g. the distro's PGO build) also sees our site-packages
     "import site\n"
-    "for d in sys.argv[3:]: site.addsitedir(d)\n"
-    "from rft_kit.sandbox import server\n"
-    "server.main(sys.argv[2])\n"
+    "for d in sys.argv[4:]: site.addsitedir(d)\n"
+    "import importlib\n"
+    "importlib.import_module('rft_kit.sandbox.' + sys.argv[2]).main(sys.argv[3])\n"
 )
+_ENTRY_POINTS = ("server", "zygote")
 
 
 def _same_interpreter(python: str) -> bool:
@@ -184,9 +194,11 @@ def site_dirs_for(python: str) -> list[str]:
     return [d for d in site.getsitepackages() if os.path.isdir(d)]
 
 
-def server_argv(python: str, config_json: str) -> list[str]:
-    """The interpreter command that runs :func:`rft_kit.sandbox.server.main`."""
-    return [python, "-I", "-c", _BOOT, str(package_dir()), config_json, *site_dirs_for(python)]
+def server_argv(python: str, config_json: str, entry: str = "server") -> list[str]:
+    """The interpreter command that runs :func:`rft_kit.sandbox.server.main` (or ``zygote.main``)."""
+    if entry not in _ENTRY_POINTS:
+        raise ValueError(f"unknown sandbox entry point {entry!r}")
+    return [python, "-I", "-c", _BOOT, str(package_dir()), entry, config_json, *site_dirs_for(python)]
 
 
 def interpreter_version(python: str) -> str | None:

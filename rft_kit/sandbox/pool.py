@@ -8,6 +8,7 @@ protocol sync is killed and replaced on the next job; the job that hit it gets s
 from __future__ import annotations
 
 import atexit
+import base64
 import contextlib
 import fcntl
 import itertools
@@ -15,6 +16,7 @@ import json
 import os
 import queue
 import select
+import socket
 import subprocess
 import sys
 import tempfile
@@ -85,63 +87,95 @@ class ExecResult:
 
 
 class _Worker:
-    """One fork-server process and the pipes to it. Used by one thread at a time (the pool hands it out)."""
+    """One fork-server process (and its candidate pool) and the pipes to them. Used by one thread at a time (the pool
+    hands it out)."""
 
     def __init__(self, index: int, sandbox: Sandbox) -> None:
         self.index = index
         self.sandbox = sandbox
         self.proc: subprocess.Popen[bytes] | None = None
+        self.zygote: subprocess.Popen[bytes] | None = None
+        self.zygote_hello: dict[str, Any] = {}
         self.hello: dict[str, Any] = {}
         self.starts = 0
         self.cpu_s = 0.0  # CPU seconds of this server and its jobs, as last reported
         self.cpu_s_past = 0.0  # the same for servers this worker replaced
         self.cgroup: WorkerCgroup | None = None
 
-    def _argv(self) -> list[str]:
+    def _argv(self, entry: str, config: dict[str, Any]) -> list[str]:
+        sb = self.sandbox
+        command = iso.server_argv(sb.python, json.dumps(config), entry)
+        if sb.report.level == "none":
+            return command
+        argv, _ = iso.bwrap_command(sb.report.bwrap or "bwrap", sb.python, sb.extra_binds, as_pid_1=entry == "zygote")
+        for key, value in iso.clean_env().items():
+            argv += ["--setenv", key, value]
+        return [*argv, *command]
+
+    def _server_config(self, zygote_fd: int) -> dict[str, Any]:
         sb = self.sandbox
         uid = sb.uid_base + self.index
         unisolated = sb.report.level == "none"
-        config = {
+        return {
             "uid": uid,
             "gid": uid,
             "runner_uid": uid + RUNNER_UID_OFFSET,
-            "candidate_uid": uid + CANDIDATE_UID_OFFSET,
             "private_pids": not unisolated,
-            "seccomp": sb.seccomp,
+            "seccomp_bpf": sb.seccomp_bpf,
             "preload": list(sb.preload),
             "workroot": sb.workroot if unisolated else "/tmp/jobs",
+            "zygote_fd": zygote_fd,
         }
-        server = iso.server_argv(sb.python, json.dumps(config))
-        if unisolated:
-            return server
-        argv, _ = iso.bwrap_command(sb.report.bwrap or "bwrap", sb.python, sb.extra_binds)
-        for key, value in iso.clean_env().items():
-            argv += ["--setenv", key, value]
-        return [*argv, *server]
 
-    def _command(self) -> list[str]:
-        """The server command, started inside this worker's cgroups when the machine has them."""
+    def _zygote_config(self, control_fd: int) -> dict[str, Any]:
         sb = self.sandbox
-        argv = self._argv()
+        uid = sb.uid_base + self.index
+        unisolated = sb.report.level == "none"
+        return {
+            "control_fd": control_fd,
+            "uid": uid + CANDIDATE_UID_OFFSET,
+            "gid": uid,
+            "seccomp_bpf": sb.pool_filter(uid + CANDIDATE_UID_OFFSET, uid),
+            "preload": list(sb.preload),
+            "workdir": os.path.join(sb.workroot, f"candidates{self.index}") if unisolated else "/tmp/work",
+            "limits": Limits().to_dict(),
+        }
+
+    def _command(self, argv: list[str]) -> list[str]:
+        """``argv`` started inside this worker's cgroups when the machine has them."""
+        sb = self.sandbox
         if sb.cgroup_memory_mb and self.cgroup is None:
             self.cgroup = WorkerCgroup.create(
                 f"rft-kit-{sb.uid_base}-{self.index}", sb.cgroup_memory_mb, sb.cgroup_pids_max
             )
         return self.cgroup.wrap(argv) if self.cgroup is not None else argv
 
-    def start(self) -> None:
-        self.starts += 1
-        self.cpu_s_past += self.cpu_s
-        self.cpu_s = 0.0
-        self.proc = subprocess.Popen(
-            self._command(),
+    def _popen(self, argv: list[str], pass_fd: int) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            self._command(argv),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=iso.clean_env(),
             close_fds=True,
+            pass_fds=(pass_fd,),
             cwd="/",
         )
+
+    def start(self) -> None:
+        """Start the candidate pool, then the server (each in its own sandbox), joined by a socket pair."""
+        self.starts += 1
+        self.cpu_s_past += self.cpu_s + self.zygote_cpu_s()
+        self.cpu_s = 0.0
+        server_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            zfd, sfd = zygote_end.fileno(), server_end.fileno()
+            self.zygote = self._popen(self._argv("zygote", self._zygote_config(zfd)), zfd)
+            self.zygote_hello = self._zygote_hello(time.monotonic() + _START_TIMEOUT_S)
+            self.proc = self._popen(self._argv("server", self._server_config(sfd)), sfd)
+        finally:
+            server_end.close()
+            zygote_end.close()
         try:
             hello = self._read(time.monotonic() + _START_TIMEOUT_S)
         except (FrameError, TimeoutError, OSError) as exc:
@@ -152,6 +186,59 @@ class _Worker:
             self.kill()
             raise RuntimeError(f"sandbox server {self.index} sent a bad hello: {hello!r}")
         self.hello = hello
+
+    def _zygote_hello(self, deadline: float) -> dict[str, Any]:
+        """The candidate pool's ready line (it writes one JSON line to its stdout once it is hardened and warm)."""
+        assert self.zygote is not None
+        assert self.zygote.stdout is not None
+        fd = self.zygote.stdout.fileno()
+        line = b""
+        while not line.endswith(b"\n"):
+            ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0.0))
+            chunk = os.read(fd, 4096) if ready else b""
+            if not chunk:
+                detail = _tail_of(self.zygote)
+                self.kill()
+                raise RuntimeError(f"sandbox candidate pool {self.index} did not start: {detail}")
+            line += chunk
+        try:
+            hello = json.loads(line)
+        except ValueError:
+            hello = None
+        if not isinstance(hello, dict) or not hello.get("ready"):
+            self.kill()
+            raise RuntimeError(f"sandbox candidate pool {self.index} sent a bad hello: {line[:500]!r}")
+        return hello
+
+    def zygote_alive(self) -> bool:
+        return self.zygote is not None and self.zygote.poll() is None
+
+    def zygote_host_pid(self) -> int | None:
+        """The candidate pool's pid as the host sees it (under bubblewrap, the bwrap process's only child)."""
+        if not self.zygote_alive():
+            return None
+        assert self.zygote is not None
+        pid = self.zygote.pid
+        if self.sandbox.report.level == "none":
+            return pid
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as fh:
+                return int(fh.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def zygote_cpu_s(self) -> float:
+        """CPU seconds of the candidate pool and the candidates it reaped (read from the host's /proc; for
+        benchmarks)."""
+        pid = self.zygote_host_pid()
+        if pid is None:
+            return 0.0
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
     def _read(self, deadline: float) -> Any:
         assert self.proc is not None
@@ -165,35 +252,30 @@ class _Worker:
         return read_json(fd)
 
     def _stderr_tail(self) -> str:
-        if self.proc is None or self.proc.stderr is None:
-            return ""
-        fd = self.proc.stderr.fileno()
-        os.set_blocking(fd, False)
-        try:
-            data = os.read(fd, 1 << 16)
-        except (BlockingIOError, OSError):
-            data = b""
-        return data.decode("utf-8", "replace")[-2000:]
+        return _tail_of(self.proc)
 
     def kill(self, graceful: bool = False) -> None:
-        """Stop the server: ``graceful`` closes its stdin and lets it exit (so its CPU time is accounted to us)."""
+        """Stop the server and the candidate pool: ``graceful`` closes the server's stdin and lets it exit (so its
+        CPU time is accounted to us); the pool ends when its socket closes."""
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        if graceful and proc.stdin is not None:
+        zygote, self.zygote = self.zygote, None
+        for victim in (proc, zygote):
+            if victim is None:
+                continue
+            if graceful and victim.stdin is not None:
+                with contextlib.suppress(OSError):
+                    victim.stdin.close()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    victim.wait(timeout=2.0)
             with contextlib.suppress(OSError):
-                proc.stdin.close()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=2.0)
-        with contextlib.suppress(OSError):
-            proc.kill()
-        proc.wait()
-        for stream in (proc.stdin, proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+                victim.kill()
+            victim.wait()
+            for stream in (victim.stdin, victim.stdout, victim.stderr):
+                if stream is not None:
+                    stream.close()
 
     def execute(self, job_id: int, harness: str, payload: bytes, limits: Limits) -> ExecResult:
-        if self.proc is None or self.proc.poll() is not None:
+        if self.proc is None or self.proc.poll() is not None or not self.zygote_alive():
             self.kill()
             self.start()
         assert self.proc is not None
@@ -225,9 +307,22 @@ class _Worker:
             self.kill()
             return ExecResult("sandbox_error", error="sandbox server answered out of order")
         self.cpu_s = float(response.get("server_cpu_s") or self.cpu_s)
-        if self.proc.poll() is not None or response.get("server_exiting") or response.get("status") == "sandbox_error":
-            self.kill()  # the next job starts a fresh server
-        return self._result(response)
+        result = self._result(response)
+        if isinstance(result.value, dict) and result.value.get("pool_error"):
+            # the candidate pool failed under this job: its outcome says nothing about the program
+            result = ExecResult(
+                "sandbox_error",
+                error=f"candidate pool failed: {result.value['pool_error']} {_tail_of(self.zygote)}".strip(),
+                isolation=result.isolation,
+            )
+        if (
+            self.proc.poll() is not None
+            or not self.zygote_alive()
+            or response.get("server_exiting")
+            or result.status == "sandbox_error"
+        ):
+            self.kill()  # the next job starts a fresh server and candidate pool
+        return result
 
     def _result(self, response: dict[str, Any]) -> ExecResult:
         status = response.get("status", "sandbox_error")
@@ -250,6 +345,19 @@ class _Worker:
             error=error,
             phases_ms=dict(response.get("phases_ms") or {}),
         )
+
+
+def _tail_of(proc: subprocess.Popen[bytes] | None) -> str:
+    """What a sandbox process wrote to stderr so far (the end of it), without blocking."""
+    if proc is None or proc.stderr is None:
+        return ""
+    fd = proc.stderr.fileno()
+    os.set_blocking(fd, False)
+    try:
+        data = os.read(fd, 1 << 16)
+    except (BlockingIOError, OSError):
+        data = b""
+    return data.decode("utf-8", "replace")[-2000:]
 
 
 class Sandbox:
@@ -288,6 +396,7 @@ class Sandbox:
         self.preload = tuple(preload)
         self._seccomp_request = seccomp
         self.seccomp = False
+        self.seccomp_bpf: str | None = None  # the compiled filter (base64) the servers and candidate pools install
         self.python = python or os.environ.get("RFT_KIT_SANDBOX_PYTHON") or sys.executable
         self.extra_binds = tuple(extra_binds)
         # whole-worker caps (server + job + candidates + tmpfs): RLIMIT_AS alone bounds each process, not their sum
@@ -337,6 +446,10 @@ class Sandbox:
                     "seccomp was required but pyseccomp is not installed: pip install 'rft-kit[sandbox-seccomp]'"
                 )
             self.seccomp = bool(self._seccomp_request) and report.seccomp_available
+            if self.seccomp:
+                from .seccomp import compile_filter
+
+                self.seccomp_bpf = base64.b64encode(compile_filter()).decode()
             if self.workers > RUNNER_UID_OFFSET:
                 raise ValueError(f"at most {RUNNER_UID_OFFSET} workers per sandbox")
             self._reserve_uid_slot()
@@ -432,8 +545,22 @@ class Sandbox:
         return time.perf_counter() - start
 
     def cpu_seconds(self) -> float:
-        """CPU seconds used so far by the servers and the jobs they reaped, as of each server's last answer."""
-        return sum(w.cpu_s + w.cpu_s_past for w in self._all)
+        """CPU seconds used so far by the servers and the jobs they reaped (as of each server's last answer), and by
+        the candidate pools and the candidates they reaped."""
+        return sum(w.cpu_s + w.cpu_s_past + w.zygote_cpu_s() for w in self._all)
+
+    def pool_filter(self, uid: int, gid: int) -> str | None:
+        """The candidate pool's seccomp filter (base64): the job filter, but ``setresuid``/``setresgid`` to the
+        candidate ids stay allowed (see :mod:`rft_kit.sandbox.zygote`)."""
+        if not self.seccomp:
+            return None
+        from .seccomp import compile_filter
+
+        return base64.b64encode(compile_filter(become=(uid, gid))).decode()
+
+    def candidate_pool_pids(self) -> list[int]:
+        """Host pids of the running candidate pools (they run as the candidate uids, between jobs too)."""
+        return [pid for w in self._all if (pid := w.zygote_host_pid()) is not None]
 
     def server_info(self) -> list[dict[str, Any]]:
         """The hello frame of every started server (what each found inside its sandbox)."""

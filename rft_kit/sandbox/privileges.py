@@ -10,7 +10,7 @@ import os
 import resource
 from typing import Any
 
-__all__ = ["apply_rlimits", "drop_privileges", "seccomp_available", "set_dumpable"]
+__all__ = ["apply_rlimits", "drop_privileges", "seccomp_available", "set_dumpable", "set_no_new_privs"]
 
 _PR_SET_DUMPABLE = 4
 _PR_SET_NO_NEW_PRIVS = 38
@@ -22,6 +22,11 @@ _libc: Any = ctypes.CDLL(None, use_errno=True)
 def _prctl(option: int, arg: int) -> None:
     if _libc.prctl(option, arg, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), f"prctl({option}, {arg}) failed")
+
+
+def set_no_new_privs() -> None:
+    """``PR_SET_NO_NEW_PRIVS``: no execve can ever grant privileges again (also what seccomp requires)."""
+    _prctl(_PR_SET_NO_NEW_PRIVS, 1)
 
 
 def set_dumpable(flag: bool) -> None:
@@ -47,8 +52,9 @@ def apply_rlimits(limits: dict[str, Any]) -> None:
     both(resource.RLIMIT_CORE, 0)
 
 
-def drop_privileges(uid: int, gid: int, seccomp: bool) -> None:
-    """Become ``uid``/``gid`` for good (if root), forbid regaining privileges, then load the seccomp filter.
+def drop_privileges(uid: int, gid: int, seccomp_bpf: bytes | None) -> None:
+    """Become ``uid``/``gid`` for good (if root), forbid regaining privileges, then install the seccomp filter (a
+    BPF program from :func:`rft_kit.sandbox.seccomp.compile_filter`), if given.
 
     ``RLIMIT_NPROC`` is ignored for root, so the uid drop is also what makes the process limit real.
     """
@@ -56,13 +62,13 @@ def drop_privileges(uid: int, gid: int, seccomp: bool) -> None:
         os.setgroups([])
         os.setresgid(gid, gid, gid)
         os.setresuid(uid, uid, uid)
-    _prctl(_PR_SET_NO_NEW_PRIVS, 1)
+    set_no_new_privs()
     # Changing uid already resets dumpable, but say it: the runner's safety depends on it.
     set_dumpable(False)
-    if seccomp:
-        from .seccomp import load_filter
+    if seccomp_bpf:
+        from .seccomp import install
 
-        load_filter()
+        install(seccomp_bpf)
 
 
 def seccomp_available() -> bool:

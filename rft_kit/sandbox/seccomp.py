@@ -1,9 +1,12 @@
-"""Optional seccomp-bpf deny-list for job processes (extra ``sandbox-seccomp``: ``pip install pyseccomp``).
+"""Optional seccomp-bpf deny-list for sandboxed processes (extra ``sandbox-seccomp``: ``pip install pyseccomp``).
 
 A second layer under the namespaces: even inside the sandbox, job code may not start programs, open non-Unix
 sockets, trace or read other processes' memory, create namespaces, mount, load kernel modules or use io_uring/bpf.
-The filter is built once in the server (:func:`prepare`) and loaded in every job process after the uid drop
-(~0.6 ms per process on the reference VM, SANDBOX_NOTES.md section 4).
+
+The filter is compiled to a BPF program once, on the host, by :func:`compile_filter` (the only code that needs
+``pyseccomp``); the sandbox processes receive the bytes and :func:`install` hands them to the kernel with one
+``prctl``. Sandbox processes therefore never import ``pyseccomp``, which pulls in ``subprocess``, ``threading``
+and ``random``: their at-fork hooks and pages would be paid again in every forked job and candidate.
 """
 
 from __future__ import annotations
@@ -13,9 +16,8 @@ import ctypes
 import errno
 import os
 import socket
-from typing import Any
 
-__all__ = ["DENIED_SYSCALLS", "load_filter", "prepare"]
+__all__ = ["DENIED_SYSCALLS", "compile_filter", "install"]
 
 DENIED_SYSCALLS = (
     "execve",
@@ -76,22 +78,23 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-_filter: Any = None
-_program: tuple[Any, _SockFprog] | None = None  # (buffer, struct) of the compiled BPF, built once in the server
+def compile_filter(become: tuple[int, int] | None = None) -> bytes:
+    """The deny-list as a raw BPF program (host side; needs ``pyseccomp``).
 
-
-def prepare() -> None:
-    """Build and compile the filter once (in the server), so a forked job only hands it to the kernel.
-
-    Compiling per process (``seccomp_load``) cost ~130 page faults per job here; loading the precompiled program
-    with ``prctl`` costs next to nothing.
+    ``become=(uid, gid)``: the variant for the candidate pool, which stays root and whose children must still switch
+    to the candidate uid: ``setresuid``/``setresgid`` are allowed with exactly these ids (all three of each), nothing
+    else. A candidate, already that uid, gains nothing from it.
     """
-    global _filter, _program
     import pyseccomp as sc  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     f = sc.SyscallFilter(defaction=sc.ALLOW)
     deny = sc.ERRNO(errno.EPERM)
     for name in DENIED_SYSCALLS:
+        if become is not None and name in ("setresuid", "setresgid"):
+            target = become[0] if name == "setresuid" else become[1]
+            for arg in range(3):  # rules for one syscall are OR-ed: any id other than the target is refused
+                f.add_rule(deny, name, sc.Arg(arg, sc.NE, target))
+            continue
         # a syscall this architecture does not have is skipped
         with contextlib.suppress(RuntimeError, ValueError, OSError):
             f.add_rule(deny, name)
@@ -100,7 +103,6 @@ def prepare() -> None:
         f.add_rule(deny, "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
     # clone3 passes its flags in a struct the filter cannot read: make libc fall back to clone
     f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
-    _filter = f
     read_fd, write_fd = os.pipe()
     try:
         with os.fdopen(write_fd, "wb", closefd=True) as sink:
@@ -110,19 +112,17 @@ def prepare() -> None:
             bpf += chunk
     finally:
         os.close(read_fd)
-    if bpf and len(bpf) % 8 == 0:
-        buffer = ctypes.create_string_buffer(bpf, len(bpf))
-        _program = (buffer, _SockFprog(len(bpf) // 8, ctypes.addressof(buffer)))
+    if not bpf or len(bpf) % 8:
+        raise RuntimeError(f"pyseccomp exported a malformed BPF program ({len(bpf)} bytes)")
+    return bpf
 
 
-def load_filter() -> None:
-    """Install the prepared filter in the calling process (irreversible; needs no-new-privs, set by the caller)."""
-    if _filter is None:
-        prepare()
-    if _program is not None:
-        from .privileges import _libc
+def install(bpf: bytes) -> None:
+    """Install a BPF program from :func:`compile_filter` in the calling process (irreversible; needs no-new-privs,
+    set by the caller). Children inherit it."""
+    from .privileges import _libc
 
-        if _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(_program[1]), 0, 0) == 0:
-            return
+    buffer = ctypes.create_string_buffer(bpf, len(bpf))
+    program = _SockFprog(len(bpf) // 8, ctypes.addressof(buffer))
+    if _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(program), 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
-    _filter.load()

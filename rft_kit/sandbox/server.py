@@ -12,11 +12,10 @@ or an expected output. For each job it
 * kills the job's session and every leftover process, and deletes the working directory.
 
 Harnesses that run untrusted code apart from their trusted runner (``CANDIDATES = True``, the code-tests harness) get
-a *persistent* runner (forked once from the server, replaced after a timeout, a crash or ``_RUNNER_JOBS`` jobs) and
-fresh *candidate* processes, forked here rather than by the runner: the server's memory is clean, so a candidate can
-never find a job's tests or expected outputs in its own memory. The first candidate is forked with the job; the
-runner asks for more (and for kills) over a control socket and receives each candidate's control socket and stdout
-pipe by ``SCM_RIGHTS``. The runner reads each payload from the server's stdin itself, like a per-job child.
+a *persistent* runner (forked once from the server, replaced after a timeout, a crash or ``_RUNNER_JOBS`` jobs). It
+reads each payload from the server's stdin itself, like a per-job child, and gets its candidate processes from the
+worker's candidate pool (:mod:`rft_kit.sandbox.zygote`, a sandbox of its own) over the socket at ``ZYGOTE_FD``. The
+server forks nothing per code-tests job.
 
 A job that dies before consuming its payload leaves the stdin stream out of sync; the server then answers and exits,
 and the pool starts a fresh one.
@@ -24,6 +23,7 @@ and the pool starts a fresh one.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import gc
 import importlib
@@ -40,6 +40,7 @@ import traceback
 from typing import Any
 
 from . import privileges
+from .ipc import remove_sysv_ipc
 from .protocol import FrameError, read_exact, read_json, write_json
 
 HARNESSES = {
@@ -50,8 +51,8 @@ HARNESSES = {
 """Harness name -> module with ``main(ctx)``. Only these modules can run; the request names one, never code."""
 
 RESULT_FD = 3
-SPAWN_FD = 4
-CANDIDATE_CTL_FD, CANDIDATE_OUT_FD = 5, 6
+CONTROL_FD = 4  # the runner's job announcements
+ZYGOTE_FD = 5  # the runner's end of the candidate pool's socket
 ACK = b"\x01"
 _RESULT_CAP = 16 << 20
 _TAIL = 4096
@@ -60,7 +61,7 @@ _TAIL = 4096
 class JobContext:
     """What a harness gets in the job child: the payload, the privilege drop and the result channel."""
 
-    def __init__(self, payload_len: int, uid: int, gid: int, seccomp: bool, limits: dict[str, Any]) -> None:
+    def __init__(self, payload_len: int, uid: int, gid: int, seccomp: bytes | None, limits: dict[str, Any]) -> None:
         self._payload_len = payload_len
         self.uid = uid
         self.gid = gid
@@ -68,9 +69,6 @@ class JobContext:
         self.limits = limits
         self._emitted = False
         self.uid_dropped = False
-        # code-tests jobs: the first candidate (pid, control socket fd, stdout pipe fd) and the spawn channel fd
-        self.first_candidate: tuple[int, int, int] | None = None
-        self.spawn_fd: int | None = None
 
     def read_payload(self) -> Any:
         """Read this job's payload from stdin (once), acknowledge it, and detach stdin from the server's stream."""
@@ -87,7 +85,7 @@ class JobContext:
         The trusted test runner passes ``seccomp=False``: it never runs candidate code, and the filter costs ~0.6 ms.
         """
         self.uid_dropped = os.getuid() == 0
-        privileges.drop_privileges(self.uid, self.gid, self.seccomp and seccomp)
+        privileges.drop_privileges(self.uid, self.gid, self.seccomp if seccomp else None)
 
     def emit(self, value: Any) -> None:
         """Send the harness's result (a JSON value) to the server; only the first call counts."""
@@ -108,9 +106,6 @@ class _Job:
         self.header = header
         self.workdir = workdir
         self.err_w = err_w
-        self.spawn: socket.socket | None = None
-        self.first_candidate = 0
-        self.candidates: set[int] = set()
 
 
 _RUNNER_JOBS = 500
@@ -167,18 +162,17 @@ class Server:
     def __init__(self, config: dict[str, Any]) -> None:
         self.uid = int(config["uid"])
         self.gid = int(config["gid"])
-        # candidates run as another uid (same gid, for the shared working directory): they cannot signal, trace or
-        # open /proc files of the runner at all
-        self.candidate_uid = int(config.get("candidate_uid", self.uid))
+        # the candidate pool's socket (candidates themselves live in the pool's own sandbox)
+        self.zygote_fd = int(config["zygote_fd"]) if config.get("zygote_fd") is not None else None
         # the persistent test runner has a uid of its own: python-grader jobs (the job uid) must not signal it
         self.runner_uid = int(config.get("runner_uid", self.uid))
         self.private_pids = bool(config["private_pids"])
-        self.seccomp = bool(config["seccomp"]) and privileges.seccomp_available()
+        # the seccomp filter, compiled on the host (see rft_kit.sandbox.seccomp), or None
+        self.seccomp: bytes | None = base64.b64decode(config["seccomp_bpf"]) if config.get("seccomp_bpf") else None
         self.workroot = str(config["workroot"])
         self.counter = 0
         self.pid = os.getpid()
         self.runner: _RunnerProc | None = None
-        self.pending: set[int] = set()  # killed candidates (our children) not reaped yet
         os.makedirs(self.workroot, mode=0o755, exist_ok=True)
         for module in HARNESSES.values():
             importlib.import_module(module)
@@ -190,10 +184,6 @@ class Server:
                 self.preloaded.append(name)
             except Exception as exc:
                 self.preload_errors[name] = f"{type(exc).__name__}: {exc}"
-        if self.seccomp:
-            from . import seccomp
-
-            seccomp.prepare()
 
     def hello(self) -> dict[str, Any]:
         """The ready frame: what this server found about its own environment."""
@@ -203,8 +193,7 @@ class Server:
             "root": os.getuid() == 0,
             "uid_drop": os.getuid() == 0,
             "job_uid": self.uid if os.getuid() == 0 else os.getuid(),
-            "candidate_uid": self.candidate_uid if os.getuid() == 0 else os.getuid(),
-            "seccomp": self.seccomp,
+            "seccomp": self.seccomp is not None,
             "preloaded": self.preloaded,
             "preload_errors": self.preload_errors,
             "python": sys.version.split()[0],
@@ -218,9 +207,6 @@ class Server:
         gc.freeze()
         write_json(1, self.hello())
         while True:
-            # Killed candidates of the last job are reaped here, off the job's critical path, while no job waits.
-            while not select.select([0], [], [], 0.05)[0] and self._reap_pending():
-                pass
             try:
                 header = read_json(0, 1 << 20)
             except FrameError:
@@ -263,18 +249,15 @@ class Server:
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the forked child
             self._child(job, module, runner_fds)
-        for target, fd in runner_fds.items():
-            if target != 2:  # the job's stderr pipe also serves candidates forked later
-                os.close(fd)
+        for fd in runner_fds.values():
+            os.close(fd)
         forked = time.monotonic()
         try:
             outcome = self._supervise(pid, job, limits, out_r, err_r, res_r, start)
         finally:
             ran = time.monotonic()
-            for fd in (out_r, err_r, res_r, err_w):
+            for fd in (out_r, err_r, res_r):
                 os.close(fd)
-            if job.spawn is not None:
-                job.spawn.close()
             self._cleanup(pid, workdir)
         end = time.monotonic()
         outcome["id"] = header.get("id")
@@ -290,7 +273,8 @@ class Server:
     # -- jobs with a persistent test runner (code tests) ----------------------------------------------------------
     def _start_runner(self, module: Any) -> _RunnerProc:
         """Fork the persistent test runner: clean server memory, the runner uid, no seccomp (it runs trusted test
-        code only), stdin shared with us (it reads each job's payload itself), a result pipe and a control socket."""
+        code only), stdin shared with us (it reads each job's payload itself), a result pipe, a control socket and
+        the candidate pool's socket."""
         ctl_srv, ctl_run = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         res_r, res_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -300,7 +284,10 @@ class Server:
             try:
                 ctl_srv.close()
                 job = _Job({"limits": _RUNNER_LIMITS, "payload_len": 0}, self.workroot, err_w)
-                self._enter_job(job, {1: err_w, 2: err_w, RESULT_FD: res_w, SPAWN_FD: ctl_run.fileno()})
+                fds = {1: err_w, 2: err_w, RESULT_FD: res_w, CONTROL_FD: ctl_run.fileno()}
+                if self.zygote_fd is not None:
+                    fds[ZYGOTE_FD] = self.zygote_fd
+                self._enter_job(job, fds)
                 module.runner_main(self._context(job, runner=True))
             except BaseException:
                 code = 72
@@ -328,10 +315,18 @@ class Server:
         os.close(runner.res_r)
         os.close(runner.err_r)
 
+    def _end_candidates(self) -> None:
+        """Tell the candidate pool to kill this job's candidates (the runner that would have said so is gone)."""
+        if self.zygote_fd is not None:
+            with contextlib.suppress(OSError):
+                os.write(self.zygote_fd, b"E\0\0\0\0")
+
     def _run_with_runner(self, header: dict[str, Any], module: Any) -> tuple[dict[str, Any], bool]:
-        """One code-tests job: a fresh candidate process, the persistent runner, per-job cleanup."""
+        """One code-tests job: announced to the persistent runner, which gets its candidates from the pool."""
         limits: dict[str, Any] = header["limits"]
         start = time.monotonic()
+        if self.zygote_fd is None:
+            return {"id": header.get("id"), "status": "sandbox_error", "error": "no candidate pool"}, False
         if self.runner is not None and self.runner.jobs >= _RUNNER_JOBS:
             self._stop_runner()  # retire it now and then: trusted test code may still leave state behind
         if self.runner is not None and os.waitpid(self.runner.pid, os.WNOHANG)[0] == self.runner.pid:
@@ -341,50 +336,25 @@ class Server:
             self.runner = self._start_runner(module)
         runner = self.runner
         runner.jobs += 1
-        workdir = os.path.join(self.workroot, f"job{self.counter}")
-        os.mkdir(workdir)
-        if os.getuid() == 0:
-            os.chown(workdir, self.uid, self.gid)
-        os.chmod(workdir, 0o770)
-        err_r, err_w = os.pipe()
-        job = _Job(header, workdir, err_w)
-        job.spawn = runner.ctl
-        pid_c, ctl, cout = self._fork_candidate(job)
-        job.candidates.add(pid_c)
-        message = json.dumps({"payload_len": int(header["payload_len"]), "candidate": pid_c}).encode()
-        forked = time.monotonic()
+        message = json.dumps({"payload_len": int(header["payload_len"]), "limits": limits}).encode()
         try:
-            try:
-                socket.send_fds(runner.ctl, [message], [ctl, cout])
-            finally:
-                os.close(ctl)
-                os.close(cout)
-            outcome = self._supervise_runner(runner, job, limits, err_r, start)
+            runner.ctl.send(message)
+            outcome = self._supervise_runner(runner, limits, start)
         except OSError as exc:
             outcome = {"status": "crashed", "error": f"the test runner is gone: {exc}", "in_sync": False}
             outcome.update(result=None, stdout="", stderr="", exit_code=None, signal=None)
-        finally:
-            ran = time.monotonic()
-            os.close(err_r)
-            os.close(err_w)
-            if self.runner is not None and self.runner is runner and outcome.get("status") != "ok":
-                self._stop_runner()  # after a timeout or a crash the runner's state is unknown
-            self._cleanup_candidates(workdir, job.candidates)
+        if self.runner is runner and outcome.get("status") != "ok":
+            self._stop_runner()  # after a timeout or a crash the runner's state is unknown
+            self._end_candidates()
         end = time.monotonic()
         outcome["id"] = header.get("id")
         outcome["duration_ms"] = (end - start) * 1000.0
         outcome["server_cpu_s"] = self._cpu_seconds()
-        outcome["phases_ms"] = {
-            "fork": round((forked - start) * 1000.0, 3),
-            "run": round((ran - forked) * 1000.0, 3),
-            "cleanup": round((end - ran) * 1000.0, 3),
-        }
+        outcome["phases_ms"] = {"run": round((end - start) * 1000.0, 3)}
         return outcome, outcome.pop("in_sync")
 
-    def _supervise_runner(
-        self, runner: _RunnerProc, job: _Job, limits: dict[str, Any], err_r: int, start: float
-    ) -> dict[str, Any]:
-        """Wait for the runner's result frame (ACK byte, 4-byte length, JSON), serving its spawn/kill requests."""
+    def _supervise_runner(self, runner: _RunnerProc, limits: dict[str, Any], start: float) -> dict[str, Any]:
+        """Wait for the runner's result frame (ACK byte, 4-byte length, JSON)."""
         deadline = start + float(limits["wall_s"])
         cap = int(limits["output_bytes"])
         err = bytearray()
@@ -392,9 +362,8 @@ class Server:
         total_output = 0
         pidfd = os.pidfd_open(runner.pid)
         poller = select.poll()
-        for fd in (runner.ctl.fileno(), runner.res_r, runner.err_r, err_r, pidfd):
+        for fd in (runner.res_r, runner.err_r, pidfd):
             poller.register(fd, select.POLLIN)
-        os.set_blocking(err_r, False)
         status = ""
         try:
             while not status:
@@ -412,10 +381,6 @@ class Server:
                             "ok" if len(res) >= 5 and len(res) >= 5 + int.from_bytes(res[1:5], "big") else "crashed"
                         )
                         break
-                    if fd == runner.ctl.fileno():
-                        if not self._serve_spawn(job):
-                            poller.unregister(fd)
-                        continue
                     if fd == runner.res_r:
                         _drain(fd, res, _RESULT_CAP)
                         if len(res) > _RESULT_CAP:
@@ -443,38 +408,6 @@ class Server:
             "in_sync": in_sync,
         }
 
-    def _reap_pending(self) -> bool:
-        """Reap killed candidates; True while some are still dying."""
-        for pid in list(self.pending):
-            try:
-                if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                    self.pending.discard(pid)
-            except ChildProcessError:
-                self.pending.discard(pid)
-        return bool(self.pending)
-
-    def _cleanup_candidates(self, workdir: str, candidates: set[int]) -> None:
-        """Kill every process of the job (all but init, us and the runner), wait until none runs, delete files."""
-        keep = {1, self.pid} | ({self.runner.pid} if self.runner is not None else set())
-        deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline:
-            if self.private_pids:
-                pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in keep]
-            elif os.getuid() == 0:
-                pids = [p for p in _pids_of_uid({self.uid, self.candidate_uid}) if p not in keep]
-            else:
-                pids = []
-            live = [p for p in pids if not _is_zombie(p)]
-            if not live:
-                break
-            for victim in live:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(victim, signal.SIGKILL)
-        self.pending |= candidates
-        self._reap_pending()
-        _remove_sysv_ipc()
-        shutil.rmtree(workdir, ignore_errors=True)
-
     def _cpu_seconds(self) -> float:
         """CPU time of this server, the job processes it reaped, and the live persistent runner (for benchmarks)."""
         total = _cpu_seconds()
@@ -484,8 +417,8 @@ class Server:
                 total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         return total
 
-    def _context(self, job: _Job, candidate: bool = False, runner: bool = False) -> JobContext:
-        uid = self.candidate_uid if candidate else self.runner_uid if runner else self.uid
+    def _context(self, job: _Job, runner: bool = False) -> JobContext:
+        uid = self.runner_uid if runner else self.uid
         return JobContext(int(job.header["payload_len"]), uid, self.gid, self.seccomp, job.header["limits"])
 
     def _enter_job(self, job: _Job, fds: dict[int, int]) -> None:  # pragma: no cover - forked children
@@ -526,73 +459,6 @@ class Server:
         finally:
             os._exit(code)
 
-    def _fork_candidate(self, job: _Job) -> tuple[int, int, int]:
-        """Fork a candidate process for a code-tests job; returns (pid, control socket, stdout pipe) for the runner."""
-        ours, theirs = socket.socketpair()
-        out_r, out_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - candidate process
-            code = 0
-            try:
-                devnull = os.open(os.devnull, os.O_RDONLY)
-                self._enter_job(job, {0: devnull, 1: out_w, 2: job.err_w, 3: theirs.fileno()})
-                module = sys.modules[HARNESSES[job.header["harness"]]]
-                module.candidate_main(self._context(job, candidate=True), 3)
-            except BaseException:
-                code = 71
-            finally:
-                os._exit(code)
-        theirs.close()
-        os.close(out_w)
-        return pid, ours.detach(), out_r
-
-    def _serve_spawn(self, job: _Job) -> bool:
-        """Answer one request of the runner: ``c`` (fork a candidate, send its fds) or ``k`` + pid (kill it and every
-        candidate-uid process: the runner, as another uid, cannot). False when the channel is closed."""
-        assert job.spawn is not None
-        try:
-            request = job.spawn.recv(64)  # a SOCK_SEQPACKET channel: one request per message
-        except OSError:
-            return False
-        if request[:1] == b"k" and len(request) == 5:
-            target = int.from_bytes(request[1:], "big")
-            if target in job.candidates:
-                self._kill_candidates(job, target)
-            return True
-        if request != b"c":
-            return False
-        try:
-            pid, ctl, out = self._fork_candidate(job)
-        except OSError:  # e.g. the worker's pids cgroup is full: this candidate fails, the server lives on
-            with contextlib.suppress(OSError):
-                job.spawn.send(b"E")
-            return True
-        job.candidates.add(pid)
-        try:
-            socket.send_fds(job.spawn, [pid.to_bytes(4, "big")], [ctl, out])
-        except OSError:
-            return False
-        finally:
-            os.close(ctl)
-            os.close(out)
-        return True
-
-    def _kill_candidates(self, job: _Job, target: int) -> None:
-        """SIGKILL a candidate's process group and every process of the candidate uid (it may have left its group)."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(target, signal.SIGKILL)
-        if os.getuid() == 0 and self.candidate_uid != self.uid:
-            for victim in _pids_of_uid({self.candidate_uid}):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(victim, signal.SIGKILL)
-        # reap only candidates: the job's runner is waited for by _supervise
-        for pid in list(job.candidates):
-            try:
-                if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                    job.candidates.discard(pid)
-            except ChildProcessError:
-                job.candidates.discard(pid)
-
     def _supervise(
         self, pid: int, job: _Job, limits: dict[str, Any], out_r: int, err_r: int, res_r: int, start: float
     ) -> dict[str, Any]:
@@ -605,9 +471,6 @@ class Server:
         bufs = {out_r: out, err_r: err, res_r: res}
         for fd in (out_r, err_r, res_r, pidfd):
             poller.register(fd, select.POLLIN)
-        spawn_fd = job.spawn.fileno() if job.spawn is not None else -1
-        if spawn_fd >= 0:
-            poller.register(spawn_fd, select.POLLIN)
         open_fds = {out_r, err_r, res_r}
         status = ""
         exited = False
@@ -620,11 +483,6 @@ class Server:
                 for fd, _ in poller.poll(remaining * 1000.0):
                     if fd == pidfd:
                         exited = True
-                        continue
-                    if fd == spawn_fd:
-                        if not self._serve_spawn(job):
-                            poller.unregister(fd)
-                            spawn_fd = -1
                         continue
                     chunk = os.read(fd, 1 << 16)
                     if not chunk:
@@ -687,17 +545,14 @@ class Server:
         then delete its files. The next job must not share the machine with a previous job's processes."""
         if self.private_pids and os.getuid() == 0 and self.runner is None:
             # In our own pid namespace, kill(-1) reaches every process but init and us, and it is atomic with
-            # respect to fork (a process with a pending SIGKILL cannot fork), so nothing escapes. Killed candidates
-            # (our children) are reaped now or at the next job: zombies run no code.
+            # respect to fork (a process with a pending SIGKILL cannot fork), so nothing escapes.
             with contextlib.suppress(ProcessLookupError):
                 os.kill(-1, signal.SIGKILL)
             _reap()
-            _remove_sysv_ipc()
+            remove_sysv_ipc()
             shutil.rmtree(workdir, ignore_errors=True)
             return
-        if self.runner is not None:  # a persistent runner lives in this namespace: spare it
-            self._cleanup_candidates(workdir, set())
-            return
+        # a persistent test runner lives in this namespace and must be spared: find the job's processes one by one
         deadline = time.monotonic() + 2.0
         while True:
             _reap()
@@ -708,15 +563,18 @@ class Server:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(victim, signal.SIGKILL)
             time.sleep(0.001)
+        if self.private_pids:
+            remove_sysv_ipc()  # our own IPC namespace: whatever is left there is the job's
         shutil.rmtree(workdir, ignore_errors=True)
 
     def _leftovers(self) -> list[int]:
         """Live (non-zombie) processes of the job."""
         if self.private_pids:
-            # our own pid namespace: everything except bwrap's init (1) and us belongs to the job
-            pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, self.pid)]
+            # our own pid namespace: everything except bwrap's init (1), us and the runner belongs to the job
+            keep = {1, self.pid} | ({self.runner.pid} if self.runner is not None else set())
+            pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in keep]
         elif os.getuid() == 0:
-            pids = _pids_of_uid({self.uid, self.candidate_uid})  # never the runner's
+            pids = _pids_of_uid({self.uid})  # never the runner's
         else:
             return []
         return [p for p in pids if not _is_zombie(p)]
@@ -739,51 +597,6 @@ def _is_zombie(pid: int) -> bool:
         return True  # gone
     # the state follows the parenthesised command name, which may itself contain ") "
     return stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] in (b"Z", b"X")
-
-
-_IPC_RMID = 0
-
-
-def _remove_sysv_ipc() -> None:
-    """Delete System V IPC objects a job left in this worker's IPC namespace (they would outlive it and reach the
-    next job). Without CAP_SYS_ADMIN only the owner may delete them, so a short-lived child becomes each owner; this
-    costs a fork only when something was left (seccomp, when installed, forbids creating them at all)."""
-    owners: dict[int, list[tuple[str, int]]] = {}
-    for kind in ("shm", "sem", "msg"):
-        try:
-            with open(f"/proc/sysvipc/{kind}") as fh:
-                lines = fh.read().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if len(fields) > 8:
-                ident, owner = int(fields[1]), _ipc_owner(kind, fields)
-                owners.setdefault(owner, []).append((kind, ident))
-    for owner, objects in owners.items():
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - helper process
-            try:
-                if os.getuid() == 0:
-                    os.setresgid(owner, owner, owner)
-                    os.setresuid(owner, owner, owner)
-                libc = privileges._libc
-                for kind, ident in objects:
-                    if kind == "shm":
-                        libc.shmctl(ident, _IPC_RMID, None)
-                    elif kind == "sem":
-                        libc.semctl(ident, 0, _IPC_RMID)
-                    else:
-                        libc.msgctl(ident, _IPC_RMID, None)
-            finally:
-                os._exit(0)
-        os.waitpid(pid, 0)
-
-
-def _ipc_owner(kind: str, fields: list[str]) -> int:
-    """The owner uid column of a /proc/sysvipc line (its position differs per kind)."""
-    column = {"shm": 7, "sem": 4, "msg": 7}[kind]
-    return int(fields[column])
 
 
 def _pids_of_uid(uids: set[int]) -> list[int]:
@@ -816,5 +629,6 @@ def _reap() -> bool:
 
 
 def main(config_json: str) -> None:
-    """Entry point: ``config_json`` carries uid, gid, workroot, preload, seccomp and whether pids are private."""
+    """Entry point: ``config_json`` carries uid, gid, workroot, preload, seccomp_bpf, zygote_fd and whether pids are
+    private."""
     Server(json.loads(config_json)).serve()

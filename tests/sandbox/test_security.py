@@ -61,12 +61,16 @@ def run_attack(
 
 
 def _job_uid_processes() -> list[int]:
-    """Leftover host processes of this session's sandbox (other sandboxes use other uids): any process of a candidate
-    uid, and runner-uid processes beyond the one persistent test runner each worker may keep between jobs."""
-    uids = get_sandbox().job_uids()
+    """Leftover host processes of this session's sandbox (other sandboxes use other uids): any process of a job or
+    candidate uid but the candidate pools, and runner-uid processes beyond the one persistent test runner each worker
+    may keep between jobs."""
+    sandbox = get_sandbox()
+    uids = sandbox.job_uids()
     runners = _processes_of(set(uids["runner"]))
     extra = runners if len(runners) > len(uids["runner"]) else []
-    return _processes_of(set(uids["job"]) | set(uids["candidate"])) + extra
+    pools = set(sandbox.candidate_pool_pids())
+    assert len(pools) == sandbox.workers
+    return [p for p in _processes_of(set(uids["job"]) | set(uids["candidate"])) if p not in pools] + extra
 
 
 def _processes_of(uids: set[int]) -> list[int]:

@@ -1,0 +1,105 @@
+"""The candidate side of code tests: the loop that loads the untrusted program and answers the test runner.
+
+It runs in a process forked by the candidate pool (:mod:`rft_kit.sandbox.zygote`) and nothing here is trusted: the
+program can overwrite any of it, so the runner checks every reply (see :mod:`rft_kit.sandbox.harness_tests`). Imports
+stay few and light, because every candidate process is forked from the pool and pays, in page faults, for what it
+touches.
+
+Requests (length-prefixed JSON on the control socket, fd 3)::
+
+    {"op": "load", "code": str}                      -> {"ok": [callable top-level names]} | {"exc": info}
+    {"op": "call", "name", "args", "kwargs"}          -> {"ok": encoded value} | {"exc": info}
+    {"op": "stdio", "code": str, "input": str}        -> runs the program as __main__ with that stdin, closes
+                                                         stdout, then {"exit": code, "exc": info | null}
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import io
+import os
+import sys
+import traceback
+import types
+from typing import Any
+
+from . import codec
+from .protocol import FrameError, read_json, write_json
+
+__all__ = ["exc_info", "serve"]
+
+
+def exc_info(exc: BaseException) -> dict[str, str]:
+    """An exception as plain data (type name, message, traceback tail); never raises."""
+    try:
+        message = str(exc)
+    except BaseException:
+        message = "<unprintable message>"
+    try:
+        tb = "".join(traceback.format_exception(exc, limit=-3))
+    except BaseException:
+        tb = ""
+    return {"type": type(exc).__name__, "message": message[:2000], "traceback": tb[-2000:]}
+
+
+def serve(ctl: int) -> None:  # pragma: no cover - runs in candidate processes
+    """Serve the runner's requests on ``ctl`` until it closes the channel or sends something unknown."""
+    module: dict[str, Any] = {}
+    while True:
+        try:
+            msg = read_json(ctl)
+        except FrameError:
+            return
+        op = msg.get("op")
+        if op == "load":
+            # a real module object, so that dataclasses, pickle & co. find the candidate's classes
+            mod = types.ModuleType("__candidate__")
+            sys.modules["__candidate__"] = mod
+            module = mod.__dict__
+            try:
+                exec(compile(msg["code"], "solution.py", "exec"), module)
+                names = sorted(k for k, v in module.items() if callable(v) and not k.startswith("__"))
+                reply: dict[str, Any] = {"ok": names}
+            except BaseException as exc:
+                reply = {"exc": exc_info(exc)}
+        elif op == "call":
+            try:
+                fn = module[msg["name"]]
+                args = codec.decode(msg["args"])
+                kwargs = codec.decode(msg["kwargs"])
+                reply = {"ok": codec.encode(fn(*args, **kwargs))}
+            except BaseException as exc:
+                reply = {"exc": exc_info(exc)}
+        elif op == "stdio":
+            _run_stdio(ctl, msg)
+            return
+        else:
+            return
+        try:
+            write_json(ctl, reply)
+        except (ValueError, TypeError):  # e.g. NaN inside a message text: never, but do not hang the runner
+            write_json(ctl, {"exc": {"type": "TypeError", "message": "unsendable reply", "traceback": ""}})
+
+
+def _run_stdio(ctl: int, msg: dict[str, Any]) -> None:  # pragma: no cover - candidate process
+    data = msg["input"].encode()
+    memfd = os.memfd_create("stdin")
+    os.write(memfd, data)
+    os.lseek(memfd, 0, os.SEEK_SET)
+    os.dup2(memfd, 0)
+    os.close(memfd)
+    sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
+    sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8")
+    exit_code: Any = 0
+    info: dict[str, str] | None = None
+    try:
+        exec(compile(msg["code"], "solution.py", "exec"), {"__name__": "__main__", "__builtins__": builtins})
+    except SystemExit as exc:
+        exit_code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException as exc:
+        exit_code, info = 1, exc_info(exc)
+    with contextlib.suppress(BaseException):
+        sys.stdout.flush()
+    os.close(1)
+    write_json(ctl, {"exit": exit_code, "exc": info})

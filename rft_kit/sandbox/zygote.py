@@ -1,0 +1,295 @@
+"""The candidate pool: a pre-hardened process that forks one candidate process per program under test.
+
+Each sandbox worker runs two bubblewrap sandboxes. The first holds the fork-server and the trusted test runner
+(:mod:`rft_kit.sandbox.server`); this module is the second: it runs as PID 1 of its own pid namespace, with its own
+network, IPC and mount namespaces and a private ``/tmp``, and only ever forks candidates.
+
+Why a process of its own, rather than forking candidates from the server:
+
+* Hardening happens once, here, before any fork: no supplementary groups, no-new-privs, non-dumpable, the seccomp
+  filter, the working directory and environment. A candidate inherits all of it; per fork only ``setsid``, the four
+  fds, the switch to the candidate uid and the job's rlimits remain. On this class of VM a page fault costs several
+  microseconds, and the per-process Python set-up (ctypes, seccomp, environment) cost ~200 faults per candidate.
+* The pool itself stays root (with bubblewrap's reduced capabilities), so candidates, which run as the candidate uid,
+  cannot signal, renice, ``prlimit`` or trace it. Its seccomp filter lets it (and so its children) call
+  ``setresuid``/``setresgid`` with the candidate ids only.
+* The server no longer forks per job, so it stops paying copy-on-write faults on its own heap after every job.
+* As PID 1 of the namespace, ``kill(-1, SIGKILL)`` ends every candidate and everything they started, atomically
+  with respect to fork, without scanning ``/proc``; orphans are reparented here and reaped. A candidate cannot signal
+  this process (the kernel ignores signals to a namespace's init from inside unless it installed a handler) or trace
+  it (seccomp, non-dumpable), and it runs nothing but this loop, so it holds no test, expected output or verdict.
+
+Requests arrive on a ``SOCK_SEQPACKET`` socket (shared by the worker's server and its test runner); each is one
+message: an op byte, a 4-byte sequence number, and for ``B`` the job's limits as JSON:
+
+* ``B`` begin a job: kill what is left, empty the working directory, set the job's limits, fork a candidate;
+* ``C`` fork another candidate for the current job;
+* ``K`` kill every candidate (no reply);
+* ``E`` end the job: kill every candidate and empty the working directory (no reply).
+
+A fork is answered with ``seq + b"P" + pid`` carrying the candidate's control socket, stdout and stderr pipes as
+``SCM_RIGHTS``; a failure with ``seq + b"F" + message``. If the working directory cannot be emptied the process exits
+(the pool then restarts the worker), so no file of one sample can reach the next.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import gc
+import importlib
+import json
+import os
+import signal
+import socket
+import sys
+from typing import Any
+
+from . import candidate, codec, privileges
+from .ipc import remove_sysv_ipc
+
+OP_BEGIN, OP_FORK, OP_KILL, OP_END = b"B", b"C", b"K", b"E"
+REPLY_PID, REPLY_FAIL = b"P", b"F"
+_PR_SET_CHILD_SUBREAPER = 36
+_MAX_FD = 1 << 16
+
+
+class Zygote:
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.ctl = socket.socket(fileno=int(config["control_fd"]))
+        self.uid = int(config["uid"])
+        self.gid = int(config["gid"])
+        self.workdir = str(config["workdir"])
+        self.limits: dict[str, Any] = dict(config["limits"])
+        self.children: set[int] = set()
+        self.pid1 = os.getpid() == 1
+        self.root = os.getuid() == 0
+        self.seccomp: bytes | None = base64.b64decode(config["seccomp_bpf"]) if config.get("seccomp_bpf") else None
+        self.preloaded: list[str] = []
+        self.preload_errors: dict[str, str] = {}
+        for name in config.get("preload") or ():
+            try:
+                importlib.import_module(name)
+                self.preloaded.append(name)
+            except Exception as exc:
+                self.preload_errors[name] = f"{type(exc).__name__}: {exc}"
+        self.devnull = os.open(os.devnull, os.O_RDONLY)
+
+    def harden(self) -> None:
+        """Make this process what every candidate inherits (see the module docstring); irreversible."""
+        os.makedirs(self.workdir, mode=0o700, exist_ok=True)
+        if self.root:
+            os.chown(self.workdir, self.uid, self.gid)
+            os.setgroups([])
+        os.chmod(self.workdir, 0o700)
+        if not self.pid1:
+            # unisolated: orphans of candidates come to us, so that they can be found and killed
+            privileges._libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        privileges.set_no_new_privs()
+        privileges.set_dumpable(False)
+        if self.seccomp:
+            from .seccomp import install
+
+            install(self.seccomp)
+        os.chdir(self.workdir)
+        os.environ.clear()
+        os.environ.update(HOME=self.workdir, TMPDIR=self.workdir, LANG="C.UTF-8", PATH="/usr/bin:/bin")
+
+    def warm_up(self) -> None:
+        """Run once what every candidate runs, so that lazily built interpreter state (the compiler's, json's,
+        traceback's) exists before the first fork instead of being built, page by page, in each candidate."""
+        namespace: dict[str, Any] = {}
+        exec(compile("def f(x):\n    return [i * x for i in range(3)]\nv = f(2)", "warm.py", "exec"), namespace)
+        json.loads(json.dumps({"ok": codec.encode([1, "a", 2.5, None, (1,), {"k": {1, 2}}])}))
+        codec.decode(codec.encode({"a": [1, 2.0, "x", b"y", None, True]}))
+        try:
+            raise ValueError("warm")
+        except ValueError as exc:
+            candidate.exc_info(exc)
+
+    # -- candidates --------------------------------------------------------------------------------------------
+    def fork_candidate(self) -> tuple[int, list[int]]:
+        """Fork one candidate; returns its pid and the fds the runner gets (control socket, stdout, stderr)."""
+        ours, theirs = socket.socketpair()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - candidate process
+            code = 0
+            try:
+                os.setsid()
+                # every source is >= 3 (0-2 stay open here): fd 3 is the only target that can be a source
+                os.dup2(self.devnull, 0)
+                os.dup2(out_w, 1)
+                os.dup2(err_w, 2)
+                os.dup2(theirs.fileno(), 3)
+                os.closerange(4, _MAX_FD)
+                if self.root:
+                    os.setresgid(self.gid, self.gid, self.gid)
+                    os.setresuid(self.uid, self.uid, self.uid)  # the kernel makes us non-dumpable again here
+                signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+                try:
+                    with open("/proc/self/oom_score_adj", "w") as fh:
+                        fh.write("1000")  # a memory-hungry candidate, never the pool, is what the kernel kills
+                except OSError:
+                    pass
+                privileges.apply_rlimits(self.limits)
+                candidate.serve(3)
+            except BaseException:
+                code = 71
+            finally:
+                os._exit(code)
+        theirs.close()
+        os.close(out_w)
+        os.close(err_w)
+        self.children.add(pid)
+        return pid, [ours.detach(), out_r, err_r]
+
+    def kill_all(self) -> None:
+        """Kill every candidate and everything they started, and reap them."""
+        if self.pid1:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(-1, signal.SIGKILL)  # everyone in this pid namespace but us
+        else:
+            for _ in range(100):
+                victims = self._descendants()
+                if not victims:
+                    break
+                for pid in victims:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                self._reap(block=False)
+        self._reap(block=True)
+        self.children.clear()
+
+    def _reap(self, block: bool) -> None:
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+
+    def _descendants(self) -> list[int]:
+        """Unisolated only: live processes that are ours to kill (candidate uid, or our children)."""
+        me = os.getpid()
+        dedicated = self.root  # we dropped to the sandbox's own candidate uid: everything of that uid is a candidate
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == me:
+                continue
+            try:
+                with open(f"/proc/{entry}/status", "rb") as fh:
+                    status = fh.read()
+            except OSError:
+                continue
+            fields = dict(line.split(b":", 1) for line in status.splitlines() if b":" in line)
+            state = fields.get(b"State", b"").split()
+            if state and state[0] in (b"Z", b"X"):
+                continue
+            uid = int(fields.get(b"Uid", b"-1 0").split()[0])
+            ppid = int(fields.get(b"PPid", b"0").strip() or 0)
+            if ppid == me or (dedicated and uid == self.uid):
+                found.append(int(entry))
+        return found
+
+    def reset_workdir(self) -> None:
+        """Empty the working directory (and System V IPC objects), or exit: nothing may pass to the next job."""
+        try:
+            os.chmod(self.workdir, 0o700)
+            fd = os.open(self.workdir, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                _wipe(fd, 0)
+            finally:
+                os.close(fd)
+            left = os.listdir(self.workdir)
+        except (OSError, RecursionError) as exc:
+            left = [repr(exc)]
+        if left:
+            sys.stderr.write(f"candidate pool: could not empty {self.workdir}: {left[:5]}; exiting\n")
+            os._exit(3)
+        if not self.seccomp and (self.pid1 or self.root):  # never the objects of a user running us unisolated
+            remove_sysv_ipc()
+
+    # -- the loop ----------------------------------------------------------------------------------------------
+    def hello(self) -> dict[str, Any]:
+        return {
+            "ready": True,
+            "pid1": self.pid1,
+            "uid_drop": self.root,
+            "candidate_uid": self.uid if self.root else os.getuid(),
+            "seccomp": self.seccomp is not None,
+            "preloaded": self.preloaded,
+            "preload_errors": self.preload_errors,
+        }
+
+    def serve(self) -> None:
+        self.warm_up()
+        gc.collect()
+        gc.freeze()  # a candidate's collections then never touch (and copy) the pool's objects
+        sys.stdout.write(json.dumps(self.hello()) + "\n")
+        sys.stdout.flush()
+        while True:
+            try:
+                request = self.ctl.recv(1 << 16)
+            except OSError:
+                request = b""
+            if len(request) < 5:
+                self.kill_all()
+                return  # the server and the runner are gone (or broke the protocol): the worker is ending
+            op, seq = request[:1], request[1:5]
+            if op in (OP_KILL, OP_END, OP_BEGIN):
+                self.kill_all()
+                if op != OP_KILL:
+                    self.reset_workdir()
+                if op == OP_BEGIN:
+                    with contextlib.suppress(ValueError):
+                        self.limits.update(json.loads(request[5:]))
+            if op in (OP_BEGIN, OP_FORK):
+                self._answer_fork(seq)
+
+    def _answer_fork(self, seq: bytes) -> None:
+        try:
+            pid, fds = self.fork_candidate()
+        except OSError as exc:  # e.g. the pids cgroup is full: this candidate fails, the pool lives on
+            with contextlib.suppress(OSError):
+                self.ctl.send(seq + REPLY_FAIL + str(exc).encode()[:500])
+            return
+        try:
+            socket.send_fds(self.ctl, [seq + REPLY_PID + pid.to_bytes(4, "big")], fds)
+        except OSError:
+            pass
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+
+_WIPE_DEPTH = 64
+
+
+def _wipe(dir_fd: int, depth: int) -> None:
+    """Delete everything inside the directory open at ``dir_fd``, never following symlinks. (Not ``shutil.rmtree``:
+    ``shutil`` imports ``bz2`` and so ``threading``, whose at-fork hook every candidate would run.) Every candidate is
+    dead when this runs, so nothing changes under it. Deeper trees than ``_WIPE_DEPTH`` raise: the pool exits and
+    the worker restarts with a fresh ``/tmp``."""
+    if depth > _WIPE_DEPTH:
+        raise OSError(f"directory tree deeper than {_WIPE_DEPTH}")
+    for entry in os.scandir(dir_fd):
+        if entry.is_dir(follow_symlinks=False):
+            os.chmod(entry.name, 0o700, dir_fd=dir_fd)  # a candidate may have made it unreadable
+            sub = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+            try:
+                _wipe(sub, depth + 1)
+            finally:
+                os.close(sub)
+            os.rmdir(entry.name, dir_fd=dir_fd)
+        else:
+            os.unlink(entry.name, dir_fd=dir_fd)
+
+
+def main(config_json: str) -> None:
+    """Entry point: ``config_json`` carries control_fd, uid, gid, workdir, limits, seccomp_bpf and preload."""
+    zygote = Zygote(json.loads(config_json))
+    zygote.harden()
+    zygote.serve()
