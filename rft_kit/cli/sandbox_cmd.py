@@ -36,6 +36,7 @@ def _probe(allow_unisolated: bool) -> dict[str, Any]:
             seconds = sandbox.warm_up()
             res = sandbox.run("exec", {"code": _PROBE}, Limits(wall_s=20))
             info = sandbox.server_info()[0] if sandbox.server_info() else {}
+            pool = sandbox.candidate_pool_info()[0] if sandbox.candidate_pool_info() else {}
     except DependencyError as exc:
         return {"refused": str(exc)}
     import json
@@ -51,7 +52,8 @@ def _probe(allow_unisolated: bool) -> dict[str, Any]:
         "job_status": res.status,
         "job_ms": round(res.duration_ms, 2),
         "isolation": res.isolation,
-        "server": {k: info.get(k) for k in ("python", "job_uid", "seccomp", "uid_drop", "preloaded")},
+        "server": {k: info.get(k) for k in ("python", "job_uid", "seccomp", "uid_drop", "preloaded", "cpus")},
+        "candidate_pool": {k: pool.get(k) for k in ("pid1", "candidate_uid", "seccomp", "uid_drop", "cpus")},
         "inside": facts,
         "error": res.error or None,
     }
@@ -95,6 +97,13 @@ def info(
         "worker cgroups (v1): "
         + (", ".join(k for k, v in data["cgroups_v1"].items() if v) or "none writable (RLIMIT_AS per process only)"),
         f"interpreter: {data['python']}",
+        "code-tests candidates: forked by a pre-hardened candidate pool, PID 1 of a sandbox of its own",
+        "CPU pinning: "
+        + (
+            "one CPU per worker (RFT_KIT_SANDBOX_PIN=0 turns it off)"
+            if os.environ.get("RFT_KIT_SANDBOX_PIN", "").lower() not in ("0", "false", "no")
+            else "off (RFT_KIT_SANDBOX_PIN=0)"
+        ),
     ]
     if report.probe_error:
         lines.append(f"bwrap probe error: {report.probe_error}")
@@ -111,5 +120,6 @@ def info(
                 f"  active: {found['isolation']}",
                 f"  inside: uid {inside.get('uid')}, network {inside.get('network')}, "
                 f"/ = {inside.get('visible_root')}, env = {inside.get('env_keys')}",
+                f"  candidate pool: {found.get('candidate_pool')}",
             ]
     typer.echo("\n".join(lines))

@@ -10,7 +10,7 @@ import os
 import resource
 from typing import Any
 
-__all__ = ["apply_rlimits", "drop_privileges", "seccomp_available", "set_dumpable", "set_no_new_privs"]
+__all__ = ["apply_rlimits", "drop_privileges", "rlimits", "seccomp_available", "set_dumpable", "set_no_new_privs"]
 
 _PR_SET_DUMPABLE = 4
 _PR_SET_NO_NEW_PRIVS = 38
@@ -36,20 +36,28 @@ def set_dumpable(flag: bool) -> None:
     _prctl(_PR_SET_DUMPABLE, 1 if flag else 0)
 
 
-def apply_rlimits(limits: dict[str, Any]) -> None:
-    """Apply the job's limits to the calling process (inherited by everything it forks)."""
+def rlimits(limits: dict[str, Any]) -> list[tuple[int, tuple[int, int]]]:
+    """The ``setrlimit`` calls that apply a job's limits, as ``(resource, (soft, hard))`` pairs."""
 
-    def both(kind: int, value: int) -> None:
-        resource.setrlimit(kind, (value, value))
+    def both(value: int) -> tuple[int, int]:
+        return (value, value)
 
     cpu = max(1, int(limits["cpu_s"] + 0.999))
-    # The soft CPU limit sends SIGXCPU; the hard one a second later is SIGKILL for code that catches SIGXCPU.
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    both(resource.RLIMIT_AS, int(limits["memory_mb"]) << 20)
-    both(resource.RLIMIT_FSIZE, int(limits["file_size_mb"]) << 20)
-    both(resource.RLIMIT_NOFILE, int(limits["open_files"]))
-    both(resource.RLIMIT_NPROC, int(limits["processes"]))
-    both(resource.RLIMIT_CORE, 0)
+    return [
+        # The soft CPU limit sends SIGXCPU; the hard one a second later is SIGKILL for code that catches SIGXCPU.
+        (resource.RLIMIT_CPU, (cpu, cpu + 1)),
+        (resource.RLIMIT_AS, both(int(limits["memory_mb"]) << 20)),
+        (resource.RLIMIT_FSIZE, both(int(limits["file_size_mb"]) << 20)),
+        (resource.RLIMIT_NOFILE, both(int(limits["open_files"]))),
+        (resource.RLIMIT_NPROC, both(int(limits["processes"]))),
+        (resource.RLIMIT_CORE, both(0)),
+    ]
+
+
+def apply_rlimits(limits: dict[str, Any]) -> None:
+    """Apply the job's limits to the calling process (inherited by everything it forks)."""
+    for kind, value in rlimits(limits):
+        resource.setrlimit(kind, value)
 
 
 def drop_privileges(uid: int, gid: int, seccomp_bpf: bytes | None) -> None:

@@ -195,6 +195,7 @@ class Server:
             "job_uid": self.uid if os.getuid() == 0 else os.getuid(),
             "seccomp": self.seccomp is not None,
             "preloaded": self.preloaded,
+            "cpus": sorted(os.sched_getaffinity(0)),
             "preload_errors": self.preload_errors,
             "python": sys.version.split()[0],
             "net_interfaces": sorted(os.listdir("/sys/class/net")) if os.path.isdir("/sys/class/net") else None,
@@ -631,4 +632,7 @@ def _reap() -> bool:
 def main(config_json: str) -> None:
     """Entry point: ``config_json`` carries uid, gid, workroot, preload, seccomp_bpf, zygote_fd and whether pids are
     private."""
-    Server(json.loads(config_json)).serve()
+    config = json.loads(config_json)
+    if config.get("cpus"):
+        os.sched_setaffinity(0, config["cpus"])
+    Server(config).serve()

@@ -43,6 +43,7 @@ import os
 import signal
 import socket
 import sys
+from resource import setrlimit
 from typing import Any
 
 from . import candidate, codec, privileges
@@ -61,6 +62,7 @@ class Zygote:
         self.gid = int(config["gid"])
         self.workdir = str(config["workdir"])
         self.limits: dict[str, Any] = dict(config["limits"])
+        self.rlimits = privileges.rlimits(self.limits)
         self.children: set[int] = set()
         self.pid1 = os.getpid() == 1
         self.root = os.getuid() == 0
@@ -92,6 +94,13 @@ class Zygote:
 
             install(self.seccomp)
         os.chdir(self.workdir)
+        # Set here once and inherited: only SIGPIPE's default matters to a candidate's own writes, and the pool itself
+        # only writes to the runner's socket, whose other end lives as long as the worker does.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        # With every process of this sandbox at the same (maximal) score, the kernel's OOM killer picks the biggest:
+        # a memory-hungry candidate, not the small pool.
+        with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write("1000")
         os.environ.clear()
         os.environ.update(HOME=self.workdir, TMPDIR=self.workdir, LANG="C.UTF-8", PATH="/usr/bin:/bin")
 
@@ -127,13 +136,8 @@ class Zygote:
                 if self.root:
                     os.setresgid(self.gid, self.gid, self.gid)
                     os.setresuid(self.uid, self.uid, self.uid)  # the kernel makes us non-dumpable again here
-                signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-                try:
-                    with open("/proc/self/oom_score_adj", "w") as fh:
-                        fh.write("1000")  # a memory-hungry candidate, never the pool, is what the kernel kills
-                except OSError:
-                    pass
-                privileges.apply_rlimits(self.limits)
+                for kind, value in self.rlimits:
+                    setrlimit(kind, value)
                 candidate.serve(3)
             except BaseException:
                 code = 71
@@ -221,6 +225,7 @@ class Zygote:
             "candidate_uid": self.uid if self.root else os.getuid(),
             "seccomp": self.seccomp is not None,
             "preloaded": self.preloaded,
+            "cpus": sorted(os.sched_getaffinity(0)),
             "preload_errors": self.preload_errors,
         }
 
@@ -246,6 +251,7 @@ class Zygote:
                 if op == OP_BEGIN:
                     with contextlib.suppress(ValueError):
                         self.limits.update(json.loads(request[5:]))
+                        self.rlimits = privileges.rlimits(self.limits)
             if op in (OP_BEGIN, OP_FORK):
                 self._answer_fork(seq)
 
@@ -290,6 +296,9 @@ def _wipe(dir_fd: int, depth: int) -> None:
 
 def main(config_json: str) -> None:
     """Entry point: ``config_json`` carries control_fd, uid, gid, workdir, limits, seccomp_bpf and preload."""
-    zygote = Zygote(json.loads(config_json))
+    config = json.loads(config_json)
+    if config.get("cpus"):
+        os.sched_setaffinity(0, config["cpus"])
+    zygote = Zygote(config)
     zygote.harden()
     zygote.serve()
