@@ -86,6 +86,49 @@ class ExecResult:
     phases_ms: dict[str, float] = field(default_factory=dict)
 
 
+class _Spawner:
+    """Starts the sandbox processes from one long-lived thread.
+
+    bwrap's ``--die-with-parent`` is ``PR_SET_PDEATHSIG``, which fires when the *thread* that forked it ends, not the
+    process. Servers started lazily from a grading thread pool died with the pool at the end of the batch and were
+    restarted at the next one; started from this thread, they live as long as the process.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: queue.Queue[tuple[Any, Any]] = queue.Queue()
+        self._pid = 0
+
+    def __call__(self, argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        import concurrent.futures as cf
+
+        with self._lock:
+            if self._pid != os.getpid():  # first use, or a forked child: the parent's thread does not exist here
+                self._requests = queue.Queue()
+                threading.Thread(
+                    target=self._serve, args=(self._requests,), name="rft-sandbox-spawner", daemon=True
+                ).start()
+                self._pid = os.getpid()
+            requests = self._requests
+        future: cf.Future[subprocess.Popen[bytes]] = cf.Future()
+        requests.put(((argv, kwargs), future))
+        return future.result()
+
+    @staticmethod
+    def _serve(requests: queue.Queue[tuple[Any, Any]]) -> None:
+        while True:
+            (argv, kwargs), future = requests.get()
+            try:
+                future.set_result(subprocess.Popen(argv, **kwargs))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+
+_spawn = _Spawner()
+# a fork while another thread held the lock must not leave the child's copy locked forever
+os.register_at_fork(after_in_child=lambda: setattr(_spawn, "_lock", threading.Lock()))
+
+
 class _Worker:
     """One fork-server process (and its candidate pool) and the pipes to them. Used by one thread at a time (the pool
     hands it out)."""
@@ -161,7 +204,7 @@ class _Worker:
         return self.cgroup.wrap(argv) if self.cgroup is not None else argv
 
     def _popen(self, argv: list[str], pass_fd: int) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
+        return _spawn(
             self._command(argv),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

@@ -163,3 +163,18 @@ def test_preload_imports_once_per_server():
     assert result.stdout.strip() == "True"  # already imported before the job started
     assert info["preloaded"] == ["rapidfuzz"]
     assert "no_such_module_xyz" in info["preload_errors"]
+
+
+def test_servers_outlive_the_thread_that_started_them():
+    # bwrap --die-with-parent follows the *thread* that forked it: a sandbox first used from a grading thread pool
+    # must not lose its servers when that pool's threads end (they were restarted at every batch before)
+    require_bwrap()
+    with Sandbox(workers=1) as sb:
+        with cf.ThreadPoolExecutor(1) as pool:
+            assert pool.submit(sb.run, "exec", {"code": "print(1)"}, Limits(wall_s=10)).result().status == "ok"
+        time.sleep(0.5)
+        worker = sb._all[0]
+        assert worker.proc is not None and worker.proc.poll() is None
+        assert worker.zygote_alive()
+        assert sb.run("exec", {"code": "print(2)"}, Limits(wall_s=10)).stdout == "2\n"
+        assert worker.starts == 1
