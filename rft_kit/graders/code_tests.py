@@ -26,6 +26,7 @@ Not exportable to OpenAI yet: the hosted service has no such type; exporting wou
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -56,11 +57,23 @@ def extract_code(text: str, mode: str) -> str:
     return "" if mode == "fenced" else text
 
 
+_DEF_NAMES = re.compile(r"\bdef[\s\\]+(\w+)")
+"""Every function definition has ``def``, blanks or line continuations, then its name: a cheap test that a
+completion cannot define ``entry_point`` (most completions are bodies, which do not parse on their own)."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _top_level_def(name: str) -> re.Pattern[str]:
+    return re.compile(rf"^def\s+{re.escape(name)}\s*\(", re.MULTILINE)
+
+
 def _defines(code: str, name: str) -> bool:
+    if name not in _DEF_NAMES.findall(code):
+        return False
     try:
         tree = ast.parse(code)
     except SyntaxError:
-        return re.search(rf"^def\s+{re.escape(name)}\s*\(", code, re.MULTILINE) is not None
+        return _top_level_def(name).search(code) is not None
     return any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name for n in tree.body)
 
 

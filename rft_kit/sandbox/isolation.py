@@ -180,6 +180,18 @@ _BOOT = (
 )
 _ENTRY_POINTS = ("server", "zygote")
 
+_BOOT_NO_SITE = _BOOT.replace(
+    "import site\nfor d in sys.argv[4:]: site.addsitedir(d)\n",
+    # Started with -S: no .pth file runs (the editable-install finders and setuptools' hook import pathlib, urllib,
+    # ipaddress, ... and every candidate forked from this process would carry them), so the site-packages directories
+    # are added as they are, and the builtins site would add that programs use (exit, quit, help) are put back.
+    "sys.path.extend(sys.argv[4:])\n"
+    "import builtins, _sitebuiltins\n"
+    "builtins.exit = _sitebuiltins.Quitter('exit', 'Ctrl-D (i.e. EOF)')\n"
+    "builtins.quit = _sitebuiltins.Quitter('quit', 'Ctrl-D (i.e. EOF)')\n"
+    "builtins.help = _sitebuiltins._Helper()\n",
+)
+
 
 def _same_interpreter(python: str) -> bool:
     return os.path.realpath(python) == os.path.realpath(sys.executable)
@@ -195,10 +207,23 @@ def site_dirs_for(python: str) -> list[str]:
 
 
 def server_argv(python: str, config_json: str, entry: str = "server") -> list[str]:
-    """The interpreter command that runs :func:`rft_kit.sandbox.server.main` (or ``zygote.main``)."""
+    """The interpreter command that runs :func:`rft_kit.sandbox.server.main` (or ``zygote.main``, which starts without
+    ``site``: see ``_BOOT_NO_SITE``)."""
     if entry not in _ENTRY_POINTS:
         raise ValueError(f"unknown sandbox entry point {entry!r}")
+    if entry == "zygote":
+        return [python, "-I", "-S", "-c", _BOOT_NO_SITE, str(package_dir()), entry, config_json, *_site_packages()]
     return [python, "-I", "-c", _BOOT, str(package_dir()), entry, config_json, *site_dirs_for(python)]
+
+
+def _site_packages() -> list[str]:
+    """This interpreter's site-packages directories (plus the user's, if site enabled them)."""
+    import site
+
+    dirs = list(site.getsitepackages())
+    if site.ENABLE_USER_SITE and site.USER_SITE:
+        dirs.append(site.USER_SITE)
+    return [d for d in dirs if os.path.isdir(d)]
 
 
 def interpreter_version(python: str) -> str | None:

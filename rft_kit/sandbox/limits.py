@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 __all__ = ["Limits"]
@@ -38,10 +38,14 @@ class Limits:
 
     def to_dict(self) -> dict[str, Any]:
         """The limits as a JSON-ready dict (what travels to the server)."""
-        return asdict(self)
+        # not dataclasses.asdict: it deep-copies field by field, and this runs once per sandboxed sample
+        return {name: getattr(self, name) for name in _NAMES}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Limits:
         """Rebuild from :meth:`to_dict` output; unknown keys are ignored."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+_NAMES = tuple(f.name for f in fields(Limits))

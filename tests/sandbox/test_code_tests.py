@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rft_kit import ConfigError, load_grader
 from rft_kit.graders.code_tests import assemble_humaneval, extract_code
@@ -258,3 +260,42 @@ def test_cli_sandbox_info(sandbox):
     text = _rft("sandbox", "info", "--no-probe")
     assert text.returncode == 0
     assert "isolation: bwrap" in text.stdout
+
+
+def _defines_reference(code: str, name: str) -> bool:
+    """What "the completion defines entry_point" means (the grader puts a cheap pre-check in front of this)."""
+    import ast
+    import re
+
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return re.search(rf"^def\s+{re.escape(name)}\s*\(", code, re.MULTILINE) is not None
+    return any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name for n in tree.body)
+
+
+_CODE_PARTS = [
+    "def f(x):\n    return 1\n",
+    "async def f(x):\n    pass\n",
+    "def \\\n f(x): pass\n",
+    "    return 1\n",
+    "'''\ndef f(\n'''\n",
+    "@dec\n",
+    "def g(x): pass\n",
+    "class f: pass\n",
+    "def\tf\t(x): pass\n",
+    "x = 1\n",
+    "def ff(): pass\n",
+    "def f_(): pass\n",
+    "if 1:\n    def f(): pass\n",
+    "\x0cdef f(): pass\n",
+    "def é(): pass\n",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_CODE_PARTS), max_size=4).map("".join), st.sampled_from(["f", "g", "é"]))
+def test_completion_defines_entry_point_as_the_reference_does(code, name):
+    from rft_kit.graders.code_tests import _defines
+
+    assert _defines(code, name) == _defines_reference(code, name)
