@@ -18,6 +18,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import io
+import json
 import os
 import sys
 import traceback
@@ -25,7 +26,7 @@ import types
 from typing import Any
 
 from . import codec
-from .protocol import FrameError, read_json, write_json
+from .protocol import write_json
 
 __all__ = ["exc_info", "serve"]
 
@@ -46,11 +47,19 @@ def exc_info(exc: BaseException) -> dict[str, str]:
 def serve(ctl: int) -> None:  # pragma: no cover - runs in candidate processes
     """Serve the runner's requests on ``ctl`` until it closes the channel or sends something unknown."""
     module: dict[str, Any] = {}
+    pending = b""  # one read per request: the runner sends a request and waits for its answer
     while True:
+        while len(pending) < 4 or len(pending) < 4 + int.from_bytes(pending[:4], "big"):
+            chunk = os.read(ctl, 1 << 16)
+            if not chunk:
+                return
+            pending += chunk
+        end = 4 + int.from_bytes(pending[:4], "big")
         try:
-            msg = read_json(ctl)
-        except FrameError:
+            msg = json.loads(pending[4:end])
+        except ValueError:
             return
+        pending = pending[end:]
         op = msg.get("op")
         if op == "load":
             # a real module object, so that dataclasses, pickle & co. find the candidate's classes
