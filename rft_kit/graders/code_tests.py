@@ -26,16 +26,19 @@ Not exportable to OpenAI yet: the hosted service has no such type; exporting wou
 from __future__ import annotations
 
 import ast
+import concurrent.futures as cf
+import dataclasses
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ..errors import GradeFailure
 from ..model import GradeResult, Sample
-from ..sandbox import Limits
+from ..sandbox import ExecResult, Limits, get_sandbox
 from ..templating import Template
+from .base import SampleLike, as_sample
 from .python_grader import SandboxedGrader, _exec_metadata
 
 __all__ = ["CodeTestsGrader", "assemble_humaneval", "extract_code"]
@@ -44,6 +47,13 @@ _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOT
 _PY_LABELS = {"", "python", "py", "python3", "py3"}
 _SERVER = "python_grader_server_error"
 _STATUSES = {"passed", "failed", "timeout", "error"}
+_CHUNK_MAX = 16
+"""Most samples one sandbox job grades (one after another, each in its own candidate process)."""
+
+
+def _sample_ms(value: Any, default: float) -> float:
+    ms = value.get("ms") if isinstance(value, dict) else None
+    return float(ms) if isinstance(ms, int | float) and not isinstance(ms, bool) else default
 
 
 def extract_code(text: str, mode: str) -> str:
@@ -134,6 +144,14 @@ class CodeTestsGrader(SandboxedGrader):
         return tests
 
     def _score(self, sample: Sample, item: Mapping[str, Any]) -> GradeResult:
+        prepared = self._prepare(sample, item)
+        if isinstance(prepared, GradeResult):
+            return prepared
+        payload, limits = prepared
+        return self._finish(self._run("code_tests", payload, limits))
+
+    def _prepare(self, sample: Sample, item: Mapping[str, Any]) -> GradeResult | tuple[dict[str, Any], Limits]:
+        """The runner's payload and the job's limits, or the result when there is nothing to run."""
         ns = sample.namespace()
         code = extract_code(self.code.render(ns, item), self.extract)
         payload: dict[str, Any] = {"format": self.format, "timeout_s": self.timeout, "output_bytes": 1 << 20}
@@ -158,8 +176,9 @@ class CodeTestsGrader(SandboxedGrader):
         payload["program"] = program
         # room for every test to time out, plus process start-up; the runner enforces the per-test limit itself
         wall = self.timeout * (n_tests + 1) + 10.0
-        limits = Limits(wall_s=wall, cpu_s=wall, memory_mb=self.memory_mb)
-        res = self._run("code_tests", payload, limits)
+        return payload, Limits(wall_s=wall, cpu_s=wall, memory_mb=self.memory_mb)
+
+    def _finish(self, res: ExecResult) -> GradeResult:
         if res.status == "sandbox_error":
             return self._error("sandbox", _SERVER, res.error or "the sandbox failed", res)
         meta = _exec_metadata(res)
@@ -173,6 +192,65 @@ class CodeTestsGrader(SandboxedGrader):
             meta.update(reason=reasons.get(res.status, res.status), tests=[])
             return GradeResult(reward=0.0, metadata=meta)
         return self._verdict(res.value, meta)
+
+    def grade_batch(
+        self, samples: Sequence[SampleLike], items: Sequence[Mapping[str, Any] | None]
+    ) -> list[GradeResult]:
+        """Grade pairs in chunks: one sandbox job runs several samples one after another, each still in its own
+        fresh candidate process (see :mod:`rft_kit.sandbox.harness_tests`). Results equal per-pair :meth:`grade`;
+        anything unusual (a bad sample, nothing to run, a chunk that failed as a whole) takes the per-pair path."""
+        if len(samples) != len(items):
+            raise ValueError(f"a batch needs as many items as samples ({len(samples)} != {len(items)})")
+        if len(samples) <= 1:
+            return super().grade_batch(samples, items)
+        results: list[GradeResult | None] = [None] * len(samples)
+        jobs: list[tuple[int, dict[str, Any], Limits]] = []
+        for index, (sample, item) in enumerate(zip(samples, items, strict=True)):
+            try:
+                smp = as_sample(sample)
+                prepared = None if smp.error else self._prepare(smp, item if item is not None else {})
+            except Exception:  # reported exactly as the per-pair path reports it
+                prepared = None
+            if isinstance(prepared, tuple):
+                jobs.append((index, *prepared))
+        workers = get_sandbox().workers
+        # chunks small enough that every server stays busy to the end, large enough to pay the job overhead once
+        size = max(1, min(_CHUNK_MAX, -(-len(jobs) // (4 * workers))))
+        chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+        with cf.ThreadPoolExecutor(min(len(chunks), 2 * workers) or 1, thread_name_prefix="rft-code_tests") as pool:
+            for chunk, outcome in zip(chunks, pool.map(self._run_chunk, chunks), strict=True):
+                for (index, _, _), result in zip(chunk, outcome, strict=True):
+                    results[index] = result
+        return [r if r is not None else self.grade(s, i) for r, s, i in zip(results, samples, items, strict=True)]
+
+    def _run_chunk(self, chunk: list[tuple[int, dict[str, Any], Limits]]) -> list[GradeResult | None]:
+        """One sandbox job for a chunk; ``None`` for each sample when the job failed as a whole."""
+        if len(chunk) == 1:
+            _, payload, limits = chunk[0]
+            return [self._finished(self._run("code_tests", payload, limits))]
+        wall = sum(limits.wall_s for _, _, limits in chunk)
+        cpu = max(limits.cpu_s for _, _, limits in chunk)
+        res = self._run(
+            "code_tests", {"batch": [p for _, p, _ in chunk]}, Limits(wall_s=wall, cpu_s=cpu, memory_mb=self.memory_mb)
+        )
+        values = res.value.get("batch") if res.status == "ok" and isinstance(res.value, dict) else None
+        if not isinstance(values, list) or len(values) != len(chunk):
+            return [None] * len(chunk)
+        return [
+            self._finished(dataclasses.replace(res, value=v, duration_ms=_sample_ms(v, res.duration_ms / len(chunk))))
+            for v in values
+        ]
+
+    def _finished(self, res: ExecResult) -> GradeResult | None:
+        """:meth:`_finish` plus what :meth:`grade` adds; ``None`` (take the per-pair path) if it raised."""
+        try:
+            result = self._finish(res)
+        except Exception:
+            return None
+        result.duration_ms = res.duration_ms
+        result.grader_name = self.name
+        result.grader_type = self.type
+        return result
 
     def _verdict(self, value: Any, meta: dict[str, Any]) -> GradeResult:
         if not isinstance(value, dict) or not isinstance(value.get("tests"), list):
@@ -188,6 +266,8 @@ class CodeTestsGrader(SandboxedGrader):
         meta["total"] = len(tests)
         if value.get("load_error"):
             meta["reason"] = str(value["load_error"])
+        if isinstance(value.get("stderr"), str) and value["stderr"]:
+            meta["stderr"] = value["stderr"][-2000:]  # what the candidates wrote to stderr (the end of it)
         if not tests:
             return GradeResult(reward=0.0, metadata=meta)
         if self.scoring == "fraction":

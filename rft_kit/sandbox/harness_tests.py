@@ -673,15 +673,11 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
     channel = socket.socket(fileno=os.dup(CONTROL_FD))
     pool = CandidatePool(ZYGOTE_FD)
     pristine = dict(builtins.__dict__)
-    while True:
-        message = channel.recv(1 << 16)
-        if not message:
-            return  # the server closed the channel
-        job = json.loads(message)
-        payload = json.loads(read_exact(0, int(job["payload_len"])))
-        os.write(RESULT_FD, ACK)
+
+    def run_one(payload: Any, limits: dict[str, Any]) -> dict[str, Any]:
+        start = time.perf_counter()
         try:
-            pool.begin(job["limits"])
+            pool.begin(limits)
             result = Runner(payload, pool).run()
         except CandidateDied:
             result = {}
@@ -692,6 +688,27 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
             builtins.__dict__.update(pristine)
         with contextlib.suppress(CandidateDied):
             pool.end()
+        result["ms"] = round((time.perf_counter() - start) * 1000.0, 3)
+        return result
+
+    while True:
+        message = channel.recv(1 << 16)
+        if not message:
+            return  # the server closed the channel
+        job = json.loads(message)
+        payload = json.loads(read_exact(0, int(job["payload_len"])))
+        os.write(RESULT_FD, ACK)
+        batch = payload.get("batch") if isinstance(payload, dict) else None
+        if isinstance(batch, list):
+            # several samples, one after another; each still gets its own fresh candidates and working directory
+            results = []
+            for one in batch:
+                results.append(run_one(one, job["limits"]))
+                if pool.broken:
+                    break
+            result: dict[str, Any] = {"batch": results}
+        else:
+            result = run_one(payload, job["limits"])
         if pool.broken:
             result = {"tests": [], "load_error": None, "config_error": None, "pool_error": pool.broken}
         body = json.dumps(result, allow_nan=False, separators=(",", ":")).encode()
