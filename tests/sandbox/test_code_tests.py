@@ -299,3 +299,42 @@ def test_completion_defines_entry_point_as_the_reference_does(code, name):
     from rft_kit.graders.code_tests import _defines
 
     assert _defines(code, name) == _defines_reference(code, name)
+
+
+def test_batch_runs_chunks_and_matches_per_pair_on_every_outcome(humaneval_grader, sandbox):
+    # A batch runs several samples per sandbox job. Every kind of outcome must come out as the per-pair path gives
+    # it: passes, wrong answers, no code, a candidate that hangs, one that kills itself, and an item whose trusted
+    # test code kills the test runner, which fails its whole chunk (those samples are then graded one by one).
+    grader = humaneval_grader(timeout_per_test_s=1, scoring="fraction")
+    good = {
+        "prompt": "def inc(x):\n",
+        "test": "def check(c):\n    assert c(1) == 2\n    assert c(5) == 6\n",
+        "entry_point": "inc",
+    }
+    runner_killer = {**good, "test": "def check(c):\n    assert c(1) == 2\n    import os; os._exit(3)\n"}
+    cases = [
+        ("    return x + 1\n", good),
+        ("    return x\n", good),
+        ("", good),
+        ("    while True: pass\n", good),
+        ("    import os; os._exit(0)\n", good),
+        ("    return x + 1\n", runner_killer),
+    ] * 3
+    samples, items = [c[0] for c in cases], [c[1] for c in cases]
+    first_id = next(sandbox._ids)
+    batch = grader.grade_batch(samples, items)
+    jobs = next(sandbox._ids) - first_id - 1
+    single = [grader.grade(s, i) for s, i in zip(samples, items, strict=True)]
+
+    def outcome(r):
+        tests = [(t["status"], t["message"]) for t in r.metadata.get("tests", [])]
+        return r.status, r.reward, r.metadata.get("reason"), tests
+
+    assert [outcome(r) for r in batch] == [outcome(r) for r in single]
+    assert [r.reward for r in batch[:6]] == [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    assert batch[5].metadata["reason"].startswith("the test runner was killed")
+    # fewer jobs than samples with code: chunks ran (a chunk with a runner-killer is re-run sample by sample)
+    with_code = sum(1 for text in samples if text)
+    if -(-with_code // (4 * sandbox.workers)) > 1:
+        assert jobs < with_code
+    assert all(r.grader_type == "code_tests" and r.grader_name == "he" for r in batch)
