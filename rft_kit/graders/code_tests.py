@@ -26,11 +26,11 @@ Not exportable to OpenAI yet: the hosted service has no such type; exporting wou
 from __future__ import annotations
 
 import ast
-import concurrent.futures as cf
 import dataclasses
 import functools
 import json
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -204,23 +204,41 @@ class CodeTestsGrader(SandboxedGrader):
         if len(samples) <= 1:
             return super().grade_batch(samples, items)
         results: list[GradeResult | None] = [None] * len(samples)
-        jobs: list[tuple[int, dict[str, Any], Limits]] = []
-        for index, (sample, item) in enumerate(zip(samples, items, strict=True)):
-            try:
-                smp = as_sample(sample)
-                prepared = None if smp.error else self._prepare(smp, item if item is not None else {})
-            except Exception:  # reported exactly as the per-pair path reports it
-                prepared = None
-            if isinstance(prepared, tuple):
-                jobs.append((index, *prepared))
         workers = get_sandbox().workers
-        # chunks small enough that every server stays busy to the end, large enough to pay the job overhead once
-        size = max(1, min(_CHUNK_MAX, -(-len(jobs) // (4 * workers))))
-        chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-        with cf.ThreadPoolExecutor(min(len(chunks), 2 * workers) or 1, thread_name_prefix="rft-code_tests") as pool:
-            for chunk, outcome in zip(chunks, pool.map(self._run_chunk, chunks), strict=True):
-                for (index, _, _), result in zip(chunk, outcome, strict=True):
-                    results[index] = result
+        taken = 0
+        lock = threading.Lock()
+
+        def take() -> range:
+            # Guided chunks: large while much is left (the job overhead is paid once per chunk), shrinking towards
+            # the end so that no server idles while another works through a last big chunk.
+            nonlocal taken
+            with lock:
+                size = max(1, min(_CHUNK_MAX, (len(samples) - taken) // (2 * workers)))
+                start, taken = taken, min(len(samples), taken + size)
+                return range(start, taken)
+
+        def work() -> None:
+            # each thread prepares its own chunks, so rendering overlaps the servers' work from the first chunk on
+            while indices := take():
+                chunk: list[tuple[int, dict[str, Any], Limits]] = []
+                for index in indices:
+                    try:
+                        smp = as_sample(samples[index])
+                        item = items[index]
+                        prepared = None if smp.error else self._prepare(smp, item if item is not None else {})
+                    except Exception:  # reported exactly as the per-pair path reports it
+                        prepared = None
+                    if isinstance(prepared, tuple):
+                        chunk.append((index, *prepared))
+                if chunk:
+                    for (index, _, _), result in zip(chunk, self._run_chunk(chunk), strict=True):
+                        results[index] = result
+
+        threads = [threading.Thread(target=work, name="rft-code_tests") for _ in range(min(len(samples), 2 * workers))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         return [r if r is not None else self.grade(s, i) for r, s, i in zip(results, samples, items, strict=True)]
 
     def _run_chunk(self, chunk: list[tuple[int, dict[str, Any], Limits]]) -> list[GradeResult | None]:
