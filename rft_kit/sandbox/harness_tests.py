@@ -53,6 +53,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import codec
+from .protocol import compact_json
 from .zygote import OP_BEGIN, OP_END, OP_FORK, OP_KILL, REPLY_PID
 
 __all__ = ["CANDIDATES", "compare_output", "runner_main"]
@@ -63,6 +64,7 @@ CANDIDATES = True
 _MSG = 300
 _REPLY_LIMIT = 32 << 20
 _STDERR_TAIL = 4096
+_NO_KWARGS = codec.encode({})
 
 
 def _clip(text: str, limit: int = _MSG) -> str:
@@ -237,7 +239,7 @@ class Candidate:
                 raise CandidateOutputLimit
 
     def send(self, msg: dict[str, Any], deadline: float) -> None:
-        data = json.dumps(msg, separators=(",", ":")).encode()
+        data = compact_json(msg).encode()
         view = memoryview(len(data).to_bytes(4, "big") + data)
         while view:
             try:
@@ -381,7 +383,8 @@ class Runner:
     def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         self._ensure_loaded()
         assert self.candidate is not None
-        msg = {"op": "call", "name": name, "args": codec.encode(list(args)), "kwargs": codec.encode(dict(kwargs))}
+        encoded_kwargs = codec.encode(dict(kwargs)) if kwargs else _NO_KWARGS
+        msg = {"op": "call", "name": name, "args": codec.encode(list(args)), "kwargs": encoded_kwargs}
         reply = self.candidate.request(msg, self.deadline)
         if "exc" in reply:
             raise _rebuild_exception(reply["exc"])
@@ -711,7 +714,7 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
             result = run_one(payload, job["limits"])
         if pool.broken:
             result = {"tests": [], "load_error": None, "config_error": None, "pool_error": pool.broken}
-        body = json.dumps(result, allow_nan=False, separators=(",", ":")).encode()
+        body = compact_json(result).encode()
         view = memoryview(len(body).to_bytes(4, "big") + body)
         while view:
             view = view[os.write(RESULT_FD, view) :]

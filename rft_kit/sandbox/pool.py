@@ -30,7 +30,7 @@ from ..errors import DependencyError
 from . import isolation as iso
 from .cgroups import WorkerCgroup
 from .limits import Limits
-from .protocol import FrameError, read_json, write_frame
+from .protocol import FrameError, compact_json, read_json, write_frame
 
 __all__ = ["ExecResult", "ExecStatus", "Sandbox", "get_sandbox", "reset_default_sandbox"]
 
@@ -576,7 +576,7 @@ class Sandbox:
         self._start()
         limits = limits or Limits()
         try:
-            data = json.dumps(payload, allow_nan=False, separators=(",", ":")).encode()
+            data = compact_json(payload).encode()
         except (TypeError, ValueError) as exc:
             return ExecResult("sandbox_error", error=f"the payload is not JSON-serialisable: {exc}")
         worker = self._idle.get()

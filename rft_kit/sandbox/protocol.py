@@ -12,12 +12,24 @@ import os
 import struct
 from typing import Any
 
-__all__ = ["MAX_FRAME", "FrameError", "read_exact", "read_frame", "read_json", "write_frame", "write_json"]
+__all__ = [
+    "MAX_FRAME",
+    "FrameError",
+    "compact_json",
+    "read_exact",
+    "read_frame",
+    "read_json",
+    "write_frame",
+    "write_json",
+]
 
 MAX_FRAME = 64 << 20
 """Largest frame anyone accepts (64 MiB): a python grader source is at most 256 kB, items are far smaller."""
 
 _HEADER = struct.Struct(">I")
+compact_json = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
+"""``json.dumps(value, allow_nan=False, separators=(",", ":"))`` without building an encoder per call (these run once
+or more per candidate call)."""
 
 
 class FrameError(Exception):
@@ -76,4 +88,4 @@ def read_json(fd: int, limit: int = MAX_FRAME) -> Any:
 
 def write_json(fd: int, value: Any) -> None:
     """Write ``value`` as one JSON frame (``allow_nan`` off: NaN is not JSON and would break strict readers)."""
-    write_frame(fd, json.dumps(value, allow_nan=False, separators=(",", ":")).encode())
+    write_frame(fd, compact_json(value).encode())

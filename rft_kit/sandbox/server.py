@@ -41,7 +41,7 @@ from typing import Any
 
 from . import privileges
 from .ipc import remove_sysv_ipc
-from .protocol import FrameError, read_exact, read_json, write_json
+from .protocol import FrameError, compact_json, read_exact, read_json, write_json
 
 HARNESSES = {
     "python_grader": "rft_kit.sandbox.harness_python",
@@ -92,7 +92,7 @@ class JobContext:
         if self._emitted:
             return
         self._emitted = True
-        data = json.dumps(value, allow_nan=False, separators=(",", ":")).encode()
+        data = compact_json(value).encode()
         view = memoryview(data)
         while view:
             view = view[os.write(RESULT_FD, view) :]
