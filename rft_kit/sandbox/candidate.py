@@ -21,27 +21,26 @@ import io
 import json
 import os
 import sys
-import traceback
 import types
-from typing import Any
 
 from . import codec
 from .protocol import write_json
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing into every candidate (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["exc_info", "serve"]
 
 
 def exc_info(exc: BaseException) -> dict[str, str]:
-    """An exception as plain data (type name, message, traceback tail); never raises."""
+    """An exception as plain data (type name and message); never raises. The runner reports only these, so the
+    ``traceback`` module (and linecache, tokenize, ...) stays out of every candidate's memory."""
     try:
         message = str(exc)
     except BaseException:
         message = "<unprintable message>"
-    try:
-        tb = "".join(traceback.format_exception(exc, limit=-3))
-    except BaseException:
-        tb = ""
-    return {"type": type(exc).__name__, "message": message[:2000], "traceback": tb[-2000:]}
+    return {"type": type(exc).__name__, "message": message[:2000]}
 
 
 def serve(ctl: int) -> None:  # pragma: no cover - runs in candidate processes

@@ -17,7 +17,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing into every candidate (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["MAX_DEPTH", "MAX_NODES", "DecodeError", "decode", "encode"]
 

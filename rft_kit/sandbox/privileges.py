@@ -8,7 +8,10 @@ from __future__ import annotations
 import ctypes
 import os
 import resource
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing into every candidate (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["apply_rlimits", "drop_privileges", "rlimits", "seccomp_available", "set_dumpable", "set_no_new_privs"]
 

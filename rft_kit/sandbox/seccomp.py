@@ -15,7 +15,6 @@ import contextlib
 import ctypes
 import errno
 import os
-import socket
 
 __all__ = ["DENIED_SYSCALLS", "compile_filter", "install"]
 
@@ -85,6 +84,8 @@ def compile_filter(become: tuple[int, int] | None = None) -> bytes:
     to the candidate uid: ``setresuid``/``setresgid`` are allowed with exactly these ids (all three of each), nothing
     else. A candidate, already that uid, gains nothing from it.
     """
+    import socket
+
     import pyseccomp as sc  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     f = sc.SyscallFilter(defaction=sc.ALLOW)

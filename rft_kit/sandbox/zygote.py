@@ -34,6 +34,8 @@ A fork is answered with ``seq + b"P" + pid`` carrying the candidate's control so
 
 from __future__ import annotations
 
+import _socket
+import array
 import base64
 import contextlib
 import gc
@@ -41,13 +43,15 @@ import importlib
 import json
 import os
 import signal
-import socket
 import sys
 from resource import setrlimit
-from typing import Any
 
 from . import candidate, codec, privileges
 from .ipc import remove_sysv_ipc
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing into every candidate (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any
 
 OP_BEGIN, OP_FORK, OP_KILL, OP_END = b"B", b"C", b"K", b"E"
 REPLY_PID, REPLY_FAIL = b"P", b"F"
@@ -57,7 +61,7 @@ _MAX_FD = 1 << 16
 
 class Zygote:
     def __init__(self, config: dict[str, Any]) -> None:
-        self.ctl = socket.socket(fileno=int(config["control_fd"]))
+        self.ctl = _socket.socket(fileno=int(config["control_fd"]))
         self.uid = int(config["uid"])
         self.gid = int(config["gid"])
         self.workdir = str(config["workdir"])
@@ -119,7 +123,7 @@ class Zygote:
     # -- candidates --------------------------------------------------------------------------------------------
     def fork_candidate(self) -> tuple[int, list[int]]:
         """Fork one candidate; returns its pid and the fds the runner gets (control socket, stdout, stderr)."""
-        ours, theirs = socket.socketpair()
+        ours, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         pid = os.fork()
@@ -271,7 +275,8 @@ class Zygote:
                 self.ctl.send(seq + REPLY_FAIL + str(exc).encode()[:500])
             return
         try:
-            socket.send_fds(self.ctl, [seq + REPLY_PID + pid.to_bytes(4, "big")], fds)
+            rights = [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, array.array("i", fds))]
+            self.ctl.sendmsg([seq + REPLY_PID + pid.to_bytes(4, "big")], rights)
         except OSError:
             pass
         finally:
