@@ -65,6 +65,7 @@ _MSG = 300
 _REPLY_LIMIT = 32 << 20
 _STDERR_TAIL = 4096
 _NO_KWARGS = codec.encode({})
+_POOL_ANSWER_S = 5.0
 
 
 def _clip(text: str, limit: int = _MSG) -> str:
@@ -147,7 +148,12 @@ class CandidatePool:
         """A fresh candidate process (the one :meth:`begin` asked for, if it is still unused)."""
         seq = self.pending if self.pending is not None else self._send(OP_FORK)
         self.pending = None
+        deadline = time.monotonic() + _POOL_ANSWER_S
         while True:
+            # A fork takes milliseconds; a pool that does not answer is broken (that is not the program's fault)
+            if not select.select([self.channel], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                self.broken = f"the candidate pool did not answer within {_POOL_ANSWER_S:g} s"
+                raise CandidateDied(self.broken)
             try:
                 msg, fds, _, _ = socket.recv_fds(self.channel, 1024, 3)
             except OSError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import os
 import pickle
 import signal
@@ -178,3 +179,52 @@ def test_servers_outlive_the_thread_that_started_them():
         assert worker.zygote_alive()
         assert sb.run("exec", {"code": "print(2)"}, Limits(wall_s=10)).stdout == "2\n"
         assert worker.starts == 1
+
+
+def _tests_payload(program: str) -> dict[str, object]:
+    return {"format": "asserts", "program": program, "tests": ["assert f(2) == 4"], "timeout_s": 2}
+
+
+def test_dead_candidate_pool_is_reported_and_replaced():
+    # The candidate pool dies (here: killed from the host). The job it leaves unanswered is a sandbox error, never a
+    # wrong answer, and the worker comes back with a fresh pool.
+    require_bwrap()
+    with Sandbox(workers=1) as sb:
+        program = "def f(x):\n    return x * 2\n"
+        assert sb.run("code_tests", _tests_payload(program), Limits(wall_s=20)).value["tests"][0]["status"] == "passed"
+        worker = sb._all[0]
+        pool_pid = worker.zygote_host_pid()
+        assert pool_pid is not None
+        os.kill(pool_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while worker.zygote_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        after = [sb.run("code_tests", _tests_payload(program), Limits(wall_s=20)) for _ in range(3)]
+        assert all(r.status in ("ok", "sandbox_error") for r in after)
+        assert all(r.value["tests"][0]["status"] == "passed" for r in after if r.status == "ok")
+        assert after[-1].status == "ok"
+        assert worker.zygote_host_pid() not in (None, pool_pid)
+
+
+def test_candidate_pool_that_stops_answering_is_a_sandbox_error():
+    # The runner waits a bounded time for a candidate: a pool that is alive but does not answer makes the job a
+    # sandbox error naming the pool (not a timeout charged to the program), and the worker is replaced.
+    require_bwrap()
+    with Sandbox(workers=1) as sb:
+        program = "def f(x):\n    return x * 2\n"
+        assert sb.run("code_tests", _tests_payload(program), Limits(wall_s=20)).status == "ok"
+        worker = sb._all[0]
+        pool_pid = worker.zygote_host_pid()
+        assert pool_pid is not None
+        os.kill(pool_pid, signal.SIGSTOP)
+        try:
+            start = time.monotonic()
+            result = sb.run("code_tests", _tests_payload(program), Limits(wall_s=30))
+            waited = time.monotonic() - start
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pool_pid, signal.SIGKILL)
+        assert result.status == "sandbox_error"
+        assert "candidate pool did not answer" in result.error
+        assert waited < 15
+        assert sb.run("code_tests", _tests_payload(program), Limits(wall_s=20)).status == "ok"
