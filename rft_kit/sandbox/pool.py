@@ -49,6 +49,18 @@ RUNNER_UID_OFFSET = 250
 CANDIDATE_UID_OFFSET = 500
 
 DEFAULT_PRELOAD = "rapidfuzz"
+DEFAULT_CANDIDATE_PRELOAD = (
+    "typing",
+    "math",
+    "collections",
+    "itertools",
+    "functools",
+    "heapq",
+    "bisect",
+    "string",
+    "copy",
+)
+"""Imported once by each candidate pool. Not ``random``: its at-fork hook would reseed in every candidate."""
 DEFAULT_CGROUP_MEMORY_MB = 3072
 """Memory cap of one worker's cgroup: one 2 GB job (the hosted limit), the 512 MB tmpfs and the server."""
 _START_TIMEOUT_S = 60.0
@@ -180,7 +192,7 @@ class _Worker:
             "uid": uid + CANDIDATE_UID_OFFSET,
             "gid": uid,
             "seccomp_bpf": sb.pool_filter(uid + CANDIDATE_UID_OFFSET, uid),
-            "preload": list(sb.preload),
+            "preload": list(sb.candidate_preload),
             "workdir": os.path.join(sb.workroot, f"candidates{self.index}") if unisolated else "/tmp/work",
             "limits": Limits().to_dict(),
             "cpus": self.cpus(),
@@ -420,7 +432,12 @@ class Sandbox:
         workers: number of servers (default: CPU count, at least 1).
         isolation: ``"auto"``, ``"bwrap"`` or ``"none"`` (see :mod:`rft_kit.sandbox.isolation`).
         allow_unisolated: allow running without namespaces (also ``RFT_KIT_ALLOW_UNISOLATED=1``).
-        preload: modules every server imports once (e.g. ``("numpy", "rapidfuzz")``); jobs then import them for free.
+        preload: modules every server imports once (e.g. ``("numpy", "rapidfuzz")``); python-grader jobs then import
+            them for free.
+        candidate_preload: modules every candidate pool imports once, for the programs under test (``code_tests``).
+            The default is the standard-library modules model-written programs import most; an import the pool has
+            not done costs each candidate that makes it a full module load (``typing``: about 2 ms here), while a
+            preloaded module costs every candidate a little more page-table copying.
         seccomp: ``"auto"`` (use the filter if ``pyseccomp`` is installed), ``True`` (require it) or ``False``.
         python: interpreter for the servers (default: this one; it must be readable by an unprivileged uid).
         extra_binds: more host directories to make visible read-only (e.g. a data directory tests need).
@@ -443,6 +460,7 @@ class Sandbox:
         isolation: str = "auto",
         allow_unisolated: bool = False,
         preload: Sequence[str] = (),
+        candidate_preload: Sequence[str] = DEFAULT_CANDIDATE_PRELOAD,
         seccomp: bool | Literal["auto"] = "auto",
         python: str | None = None,
         extra_binds: Sequence[str] = (),
@@ -453,6 +471,7 @@ class Sandbox:
         self.isolation = isolation
         self.allow_unisolated = allow_unisolated or os.environ.get("RFT_KIT_ALLOW_UNISOLATED", "") in ("1", "true")
         self.preload = tuple(preload)
+        self.candidate_preload = tuple(candidate_preload)
         self._seccomp_request = seccomp
         self.seccomp = False
         self.seccomp_bpf: str | None = None  # the compiled filter (base64) the servers and candidate pools install
@@ -669,6 +688,8 @@ def get_sandbox() -> Sandbox:
     * ``RFT_KIT_SANDBOX_WORKERS``: number of servers (default: CPU count);
     * ``RFT_KIT_SANDBOX_PRELOAD``: comma-separated modules every server imports once (default ``rapidfuzz``; empty
       for none);
+    * ``RFT_KIT_SANDBOX_CANDIDATE_PRELOAD``: the same for the candidate pools (default
+      :data:`DEFAULT_CANDIDATE_PRELOAD`);
     * ``RFT_KIT_SANDBOX_ISOLATION``: auto, bwrap or none; ``RFT_KIT_ALLOW_UNISOLATED=1`` to accept none;
     * ``RFT_KIT_SANDBOX_SECCOMP=0``: do not load the seccomp filter;
     * ``RFT_KIT_SANDBOX_MEMORY_MB``: memory cap of each worker's cgroup (default 3072; 0 for no cgroups);
@@ -683,6 +704,7 @@ def get_sandbox() -> Sandbox:
             # once per server it costs a job nothing instead of ~15 ms (measured: 51 -> 181 graded samples/s)
             preload_spec = os.environ.get("RFT_KIT_SANDBOX_PRELOAD", DEFAULT_PRELOAD)
             preload = [m for m in preload_spec.split(",") if m.strip()]
+            candidate_spec = os.environ.get("RFT_KIT_SANDBOX_CANDIDATE_PRELOAD", ",".join(DEFAULT_CANDIDATE_PRELOAD))
             seccomp: bool | Literal["auto"] = "auto"
             if os.environ.get("RFT_KIT_SANDBOX_SECCOMP", "").lower() in ("0", "false", "no"):
                 seccomp = False
@@ -692,6 +714,7 @@ def get_sandbox() -> Sandbox:
                 workers=int(workers) if workers else None,
                 isolation=os.environ.get("RFT_KIT_SANDBOX_ISOLATION", "auto"),
                 preload=[m.strip() for m in preload],
+                candidate_preload=[m.strip() for m in candidate_spec.split(",") if m.strip()],
                 seccomp=seccomp,
                 pin_cpus=os.environ.get("RFT_KIT_SANDBOX_PIN", "").lower() not in ("0", "false", "no"),
             )

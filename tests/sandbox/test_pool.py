@@ -228,3 +228,17 @@ def test_candidate_pool_that_stops_answering_is_a_sandbox_error():
         assert "candidate pool did not answer" in result.error
         assert waited < 15
         assert sb.run("code_tests", _tests_payload(program), Limits(wall_s=20)).status == "ok"
+
+
+def test_candidate_pools_preload_what_model_code_imports(pool):
+    # candidates forked from the pool find typing & co. already imported (an import each would cost ~2 ms), while
+    # python-grader preloads (rapidfuzz by default) stay out of the candidates' memory
+    program = (
+        "from typing import List\nimport heapq\n\ndef f(x: List[int]) -> int:\n    return heapq.nlargest(1, x)[0]\n"
+    )
+    payload = {"format": "asserts", "program": program, "tests": ["assert f([3, 9, 2]) == 9"], "timeout_s": 2}
+    assert pool.run("code_tests", payload, Limits(wall_s=20)).value["tests"][0]["status"] == "passed"
+    for info in pool.candidate_pool_info():
+        assert set(info["preloaded"]) == set(pool.candidate_preload)
+        assert "typing" in info["preloaded"]
+        assert info["pid1"] is True
