@@ -167,7 +167,7 @@ class Zygote:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
                 self._reap(block=False)
-        self._reap(block=True)
+        self._reap(block=self.pid1)  # unisolated, a survivor (not ours to kill) must not hang the pool
         self.children.clear()
 
     def _reap(self, block: bool) -> None:
@@ -182,7 +182,7 @@ class Zygote:
     def _descendants(self) -> list[int]:
         """Unisolated only: live processes that are ours to kill (candidate uid, or our children)."""
         me = os.getpid()
-        dedicated = self.root  # we dropped to the sandbox's own candidate uid: everything of that uid is a candidate
+        dedicated = self.root  # the candidate uid is this sandbox's own: every process of it is a candidate
         found = []
         for entry in os.listdir("/proc"):
             if not entry.isdigit() or int(entry) == me:

@@ -128,6 +128,51 @@ def test_unisolated_when_allowed(monkeypatch):
         assert int(result.stdout) in uids  # still dropped to the job uid
 
 
+def test_unisolated_code_tests_still_drop_uid_and_clean_up(monkeypatch):
+    # Without bubblewrap the candidate pool is not PID 1 of anything: it finds a job's processes by uid (as root)
+    # and kills them at the end of the job all the same.
+    monkeypatch.setenv("RFT_KIT_ALLOW_UNISOLATED", "1")
+    program = (
+        "import os, time\n"
+        "def f(x):\n"
+        "    if os.fork() == 0:\n"
+        "        os.setsid()\n"
+        "        time.sleep(60)\n"
+        "        os._exit(0)\n"
+        "    return os.getuid()\n"
+    )
+    with Sandbox(workers=1, isolation="none") as sb:
+        payload = {"format": "asserts", "program": program, "tests": ["assert f(1) > 0"], "timeout_s": 5}
+        result = sb.run("code_tests", payload, Limits(wall_s=20))
+        assert result.status == "ok"
+        assert result.value["tests"][0]["status"] == "passed"
+        assert result.isolation["level"] == "none"
+        candidate_uids = set(sb.job_uids()["candidate"])
+        assert (
+            sb.run("code_tests", {**payload, "program": "def f(x):\n    return 1\n"}, Limits(wall_s=20)).status == "ok"
+        )
+        if os.getuid() == 0:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and _live_processes_of(candidate_uids):
+                time.sleep(0.05)
+            assert _live_processes_of(candidate_uids) == []  # the forked sleeper died with its job
+
+
+def _live_processes_of(uids: set[int]) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as fh:
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+        except OSError:
+            continue
+        if int(fields["Uid"].split()[0]) in uids and fields["State"].split()[0] not in ("Z", "X"):
+            found.append(int(entry))
+    return found
+
+
 def test_python_grader_reports_refusal_as_server_error(monkeypatch):
     from rft_kit import load_grader
     from rft_kit.sandbox import reset_default_sandbox
