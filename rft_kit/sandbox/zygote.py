@@ -48,6 +48,7 @@ from resource import setrlimit
 
 from . import candidate, codec, privileges
 from .ipc import remove_sysv_ipc
+from .protocol import compact_json
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing into every candidate (mypy knows the name)
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ _MAX_FD = 1 << 16
 
 
 class Zygote:
+    """The candidate pool of one worker (see the module docstring)."""
+
     def __init__(self, config: dict[str, Any]) -> None:
         self.ctl = _socket.socket(fileno=int(config["control_fd"]))
         self.uid = int(config["uid"])
@@ -67,7 +70,6 @@ class Zygote:
         self.workdir = str(config["workdir"])
         self.limits: dict[str, Any] = dict(config["limits"])
         self.rlimits = privileges.rlimits(self.limits)
-        self.children: set[int] = set()
         self.pid1 = os.getpid() == 1
         self.root = os.getuid() == 0
         self.seccomp: bytes | None = base64.b64decode(config["seccomp_bpf"]) if config.get("seccomp_bpf") else None
@@ -109,11 +111,11 @@ class Zygote:
         os.environ.update(HOME=self.workdir, TMPDIR=self.workdir, LANG="C.UTF-8", PATH="/usr/bin:/bin")
 
     def warm_up(self) -> None:
-        """Run once what every candidate runs, so that lazily built interpreter state (the compiler's, json's,
-        traceback's) exists before the first fork instead of being built, page by page, in each candidate."""
+        """Run once what every candidate runs, so that lazily built interpreter state (the compiler's, json's, the
+        codec's) exists before the first fork instead of being built, page by page, in each candidate."""
         namespace: dict[str, Any] = {}
         exec(compile("def f(x):\n    return [i * x for i in range(3)]\nv = f(2)", "warm.py", "exec"), namespace)
-        json.loads(json.dumps({"ok": codec.encode([1, "a", 2.5, None, (1,), {"k": {1, 2}}])}))
+        json.loads(compact_json({"ok": codec.encode([1, "a", 2.5, None, (1,), {"k": {1, 2}}])}))
         codec.decode(codec.encode({"a": [1, 2.0, "x", b"y", None, True]}))
         try:
             raise ValueError("warm")
@@ -150,7 +152,6 @@ class Zygote:
         theirs.close()
         os.close(out_w)
         os.close(err_w)
-        self.children.add(pid)
         return pid, [ours.detach(), out_r, err_r]
 
     def kill_all(self) -> None:
@@ -168,7 +169,6 @@ class Zygote:
                         os.kill(pid, signal.SIGKILL)
                 self._reap(block=False)
         self._reap(block=self.pid1)  # unisolated, a survivor (not ours to kill) must not hang the pool
-        self.children.clear()
 
     def _reap(self, block: bool) -> None:
         while True:
