@@ -634,5 +634,7 @@ def main(config_json: str) -> None:
     private."""
     config = json.loads(config_json)
     if config.get("cpus"):
-        os.sched_setaffinity(0, config["cpus"])
+        # pinning is an optimisation: a CPU that went offline (or a refusal) must not keep the worker from starting
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, config["cpus"])
     Server(config).serve()

@@ -311,7 +311,9 @@ def main(config_json: str) -> None:
     """Entry point: ``config_json`` carries control_fd, uid, gid, workdir, limits, seccomp_bpf and preload."""
     config = json.loads(config_json)
     if config.get("cpus"):
-        os.sched_setaffinity(0, config["cpus"])
+        # pinning is an optimisation: a CPU that went offline (or a refusal) must not keep the worker from starting
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, config["cpus"])
     zygote = Zygote(config)
     zygote.harden()
     zygote.serve()

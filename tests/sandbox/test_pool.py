@@ -287,3 +287,21 @@ def test_candidate_pools_preload_what_model_code_imports(pool):
         assert set(info["preloaded"]) == set(pool.candidate_preload)
         assert "typing" in info["preloaded"]
         assert info["pid1"] is True
+
+
+def test_workers_are_pinned_and_start_even_when_pinning_fails(monkeypatch):
+    require_bwrap()
+    with Sandbox(workers=2) as sb:
+        sb.warm_up()
+        allowed = sorted(os.sched_getaffinity(0))
+        assert [info["cpus"] for info in sb.server_info()] == [[allowed[i % len(allowed)]] for i in range(2)]
+        assert [info["cpus"] for info in sb.candidate_pool_info()] == [[allowed[i % len(allowed)]] for i in range(2)]
+    from rft_kit.sandbox import pool as sandbox_pool
+
+    monkeypatch.setattr(sandbox_pool._Worker, "cpus", lambda self: [4095])  # a CPU this machine does not have
+    with Sandbox(workers=1) as sb:
+        assert sb.run("exec", {"code": "print(1)"}, Limits(wall_s=10)).stdout == "1\n"
+        assert sb.server_info()[0]["cpus"] == sorted(os.sched_getaffinity(0))  # not pinned, but running
+    with Sandbox(workers=1, pin_cpus=False) as sb:
+        sb.warm_up()
+        assert sb.server_info()[0]["cpus"] == sorted(os.sched_getaffinity(0))
