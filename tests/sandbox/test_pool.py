@@ -302,6 +302,7 @@ def test_workers_are_pinned_and_start_even_when_pinning_fails(monkeypatch):
     with Sandbox(workers=1) as sb:
         assert sb.run("exec", {"code": "print(1)"}, Limits(wall_s=10)).stdout == "1\n"
         assert sb.server_info()[0]["cpus"] == sorted(os.sched_getaffinity(0))  # not pinned, but running
+    monkeypatch.undo()
     with Sandbox(workers=1, pin_cpus=False) as sb:
         sb.warm_up()
         assert sb.server_info()[0]["cpus"] == sorted(os.sched_getaffinity(0))
