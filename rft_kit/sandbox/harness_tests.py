@@ -183,8 +183,7 @@ class Candidate:
         self.output_cap = output_cap
         self.stdout = bytearray()
         self.stderr = bytearray()
-        self.stdout_eof = False
-        self.stderr_eof = False
+        self.open_outputs = {out, err}
         self.alive = True
         for fd in (ctl, out, err):
             os.set_blocking(fd, False)
@@ -207,42 +206,31 @@ class Candidate:
         for fd, _ in ready:
             if fd == self.ctl:
                 ctl_ready = True
-            elif fd == self.out:
-                self._drain_stdout()
-            elif fd == self.err:
-                self._drain_stderr()
+            else:
+                self._drain(fd)
         return ctl_ready
 
-    def _drain_stdout(self) -> None:
-        """Move what the candidate printed into our buffer (so it never blocks on a full pipe)."""
+    def _drain(self, fd: int) -> None:
+        """Move what the candidate wrote to stdout or stderr into our buffer, so that it never blocks on a full pipe;
+        both count against the output cap."""
+        buf = self.stdout if fd == self.out else self.stderr
         while True:
             try:
-                chunk = os.read(self.out, 1 << 16)
+                chunk = os.read(fd, 1 << 16)
             except BlockingIOError:
                 return
             if not chunk:
-                self.stdout_eof = True
-                self.poller.unregister(self.out)
+                if fd in self.open_outputs:
+                    self.open_outputs.discard(fd)
+                    self.poller.unregister(fd)
                 return
-            self.stdout += chunk
+            buf += chunk
             if len(self.stdout) + len(self.stderr) > self.output_cap:
                 raise CandidateOutputLimit
 
-    def _drain_stderr(self) -> None:
-        """Keep what the candidate wrote to stderr; it counts against the output cap like stdout."""
-        while True:
-            try:
-                chunk = os.read(self.err, 1 << 16)
-            except BlockingIOError:
-                return
-            if not chunk:
-                if not self.stderr_eof:
-                    self.stderr_eof = True
-                    self.poller.unregister(self.err)
-                return
-            self.stderr += chunk
-            if len(self.stdout) + len(self.stderr) > self.output_cap:
-                raise CandidateOutputLimit
+    @property
+    def stdout_eof(self) -> bool:
+        return self.out not in self.open_outputs
 
     def send(self, msg: dict[str, Any], deadline: float) -> None:
         data = compact_json(msg).encode()
@@ -322,7 +310,7 @@ class Candidate:
             with contextlib.suppress(CandidateDied):
                 self.pool.kill_all()
         with contextlib.suppress(CandidateOutputLimit):
-            self._drain_stderr()
+            self._drain(self.err)
         tail = self.pool.stderr_tail
         tail += self.stderr[-_STDERR_TAIL:]
         del tail[:-_STDERR_TAIL]

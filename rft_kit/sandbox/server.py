@@ -23,7 +23,6 @@ and the pool starts a fresh one.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import gc
 import importlib
@@ -39,7 +38,7 @@ import time
 import traceback
 from typing import Any
 
-from . import privileges
+from . import privileges, startup
 from .ipc import remove_sysv_ipc
 from .protocol import FrameError, compact_json, read_exact, read_json, write_json
 
@@ -102,10 +101,9 @@ class JobContext:
 class _Job:
     """Server-side state of the job being run."""
 
-    def __init__(self, header: dict[str, Any], workdir: str, err_w: int) -> None:
+    def __init__(self, header: dict[str, Any], workdir: str) -> None:
         self.header = header
         self.workdir = workdir
-        self.err_w = err_w
 
 
 _RUNNER_JOBS = 500
@@ -168,7 +166,7 @@ class Server:
         self.runner_uid = int(config.get("runner_uid", self.uid))
         self.private_pids = bool(config["private_pids"])
         # the seccomp filter, compiled on the host (see rft_kit.sandbox.seccomp), or None
-        self.seccomp: bytes | None = base64.b64decode(config["seccomp_bpf"]) if config.get("seccomp_bpf") else None
+        self.seccomp = startup.seccomp_program(config)
         self.workroot = str(config["workroot"])
         self.counter = 0
         self.pid = os.getpid()
@@ -176,14 +174,7 @@ class Server:
         os.makedirs(self.workroot, mode=0o755, exist_ok=True)
         for module in HARNESSES.values():
             importlib.import_module(module)
-        self.preloaded: list[str] = []
-        self.preload_errors: dict[str, str] = {}
-        for name in config.get("preload") or ():
-            try:
-                importlib.import_module(name)
-                self.preloaded.append(name)
-            except Exception as exc:
-                self.preload_errors[name] = f"{type(exc).__name__}: {exc}"
+        self.preloaded, self.preload_errors = startup.preload(config.get("preload"))
 
     def hello(self) -> dict[str, Any]:
         """The ready frame: what this server found about its own environment."""
@@ -244,7 +235,7 @@ class Server:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         res_r, res_w = os.pipe()
-        job = _Job(header, workdir, err_w)
+        job = _Job(header, workdir)
         start = time.monotonic()
         runner_fds: dict[int, int] = {1: out_w, 2: err_w, RESULT_FD: res_w}
         pid = os.fork()
@@ -284,7 +275,7 @@ class Server:
             code = 0
             try:
                 ctl_srv.close()
-                job = _Job({"limits": _RUNNER_LIMITS, "payload_len": 0}, self.workroot, err_w)
+                job = _Job({"limits": _RUNNER_LIMITS, "payload_len": 0}, self.workroot)
                 fds = {1: err_w, 2: err_w, RESULT_FD: res_w, CONTROL_FD: ctl_run.fileno()}
                 if self.zygote_fd is not None:
                     fds[ZYGOTE_FD] = self.zygote_fd
@@ -633,8 +624,5 @@ def main(config_json: str) -> None:
     """Entry point: ``config_json`` carries uid, gid, workroot, preload, seccomp_bpf, zygote_fd and whether pids are
     private."""
     config = json.loads(config_json)
-    if config.get("cpus"):
-        # pinning is an optimisation: a CPU that went offline (or a refusal) must not keep the worker from starting
-        with contextlib.suppress(OSError):
-            os.sched_setaffinity(0, config["cpus"])
+    startup.pin(config)
     Server(config).serve()

@@ -36,17 +36,15 @@ from __future__ import annotations
 
 import _socket
 import array
-import base64
 import contextlib
 import gc
-import importlib
 import json
 import os
 import signal
 import sys
 from resource import setrlimit
 
-from . import candidate, codec, privileges
+from . import candidate, codec, privileges, startup
 from .ipc import remove_sysv_ipc
 from .protocol import compact_json
 
@@ -72,15 +70,8 @@ class Zygote:
         self.rlimits = privileges.rlimits(self.limits)
         self.pid1 = os.getpid() == 1
         self.root = os.getuid() == 0
-        self.seccomp: bytes | None = base64.b64decode(config["seccomp_bpf"]) if config.get("seccomp_bpf") else None
-        self.preloaded: list[str] = []
-        self.preload_errors: dict[str, str] = {}
-        for name in config.get("preload") or ():
-            try:
-                importlib.import_module(name)
-                self.preloaded.append(name)
-            except Exception as exc:
-                self.preload_errors[name] = f"{type(exc).__name__}: {exc}"
+        self.seccomp = startup.seccomp_program(config)
+        self.preloaded, self.preload_errors = startup.preload(config.get("preload"))
         self.devnull = os.open(os.devnull, os.O_RDONLY)
 
     def harden(self) -> None:
@@ -310,10 +301,7 @@ def _wipe(dir_fd: int, depth: int) -> None:
 def main(config_json: str) -> None:
     """Entry point: ``config_json`` carries control_fd, uid, gid, workdir, limits, seccomp_bpf and preload."""
     config = json.loads(config_json)
-    if config.get("cpus"):
-        # pinning is an optimisation: a CPU that went offline (or a refusal) must not keep the worker from starting
-        with contextlib.suppress(OSError):
-            os.sched_setaffinity(0, config["cpus"])
+    startup.pin(config)
     zygote = Zygote(config)
     zygote.harden()
     zygote.serve()

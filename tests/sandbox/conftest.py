@@ -6,6 +6,7 @@ instead of skipping, except the tests that are about refusing to run without iso
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -24,6 +25,22 @@ def require_bwrap() -> None:
     report = detect()
     if report.level != "bwrap":
         pytest.fail(f"bubblewrap cannot isolate here: {report.reason}: {report.probe_error}", pytrace=False)
+
+
+def live_processes_of(uids: set[int]) -> list[int]:
+    """Host processes running as one of ``uids``; zombies (dead, waiting to be reaped) are not counted."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as fh:
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+        except OSError:
+            continue
+        if int(fields["Uid"].split()[0]) in uids and fields["State"].split()[0] not in ("Z", "X"):
+            found.append(int(entry))
+    return found
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from rft_kit import DependencyError
 from rft_kit.sandbox import Limits, Sandbox, detect, get_sandbox
 from rft_kit.sandbox import isolation as iso
 
-from .conftest import require_bwrap
+from .conftest import live_processes_of, require_bwrap
 
 
 @pytest.fixture(scope="module")
@@ -153,24 +153,9 @@ def test_unisolated_code_tests_still_drop_uid_and_clean_up(monkeypatch):
         )
         if os.getuid() == 0:
             deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and _live_processes_of(candidate_uids):
+            while time.monotonic() < deadline and live_processes_of(candidate_uids):
                 time.sleep(0.05)
-            assert _live_processes_of(candidate_uids) == []  # the forked sleeper died with its job
-
-
-def _live_processes_of(uids: set[int]) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status") as fh:
-                fields = dict(line.split(":", 1) for line in fh if ":" in line)
-        except OSError:
-            continue
-        if int(fields["Uid"].split()[0]) in uids and fields["State"].split()[0] not in ("Z", "X"):
-            found.append(int(entry))
-    return found
+            assert live_processes_of(candidate_uids) == []  # the forked sleeper died with its job
 
 
 def test_python_grader_reports_refusal_as_server_error(monkeypatch):

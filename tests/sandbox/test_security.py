@@ -30,6 +30,8 @@ import rft_kit
 from rft_kit.graders.base import Grader
 from rft_kit.sandbox import get_sandbox, reset_default_sandbox
 
+from .conftest import live_processes_of
+
 REPO = Path(rft_kit.__file__).resolve().parents[1]
 
 
@@ -66,26 +68,11 @@ def _job_uid_processes() -> list[int]:
     may keep between jobs."""
     sandbox = get_sandbox()
     uids = sandbox.job_uids()
-    runners = _processes_of(set(uids["runner"]))
+    runners = live_processes_of(set(uids["runner"]))
     extra = runners if len(runners) > len(uids["runner"]) else []
     pools = set(sandbox.candidate_pool_pids())
     assert len(pools) == sandbox.workers
-    return [p for p in _processes_of(set(uids["job"]) | set(uids["candidate"])) if p not in pools] + extra
-
-
-def _processes_of(uids: set[int]) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            status = Path(f"/proc/{entry}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("Uid:") and int(line.split()[1]) in uids:
-                found.append(int(entry))
-    return found
+    return [p for p in live_processes_of(set(uids["job"]) | set(uids["candidate"])) if p not in pools] + extra
 
 
 @pytest.fixture
