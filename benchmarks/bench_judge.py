@@ -34,7 +34,7 @@ from rft_kit import load_grader
 from rft_kit.judge.engine import EngineSettings
 from rft_kit.judge.ledger import Ledger
 from rft_kit.judge.runner import engine_for, run
-from rft_kit.model import Sample
+from rft_kit.records import Sample
 
 REFERENCE = "the quick brown fox jumps over the lazy dog near the river bank"
 
@@ -51,7 +51,7 @@ def start_server(latency_s: float) -> tuple[subprocess.Popen[bytes], str]:
         [
             sys.executable,
             "-m",
-            "rft_kit.server",
+            "rft_kit.local_openai",
             "--port",
             str(port),
             "--latency-s",

@@ -10,11 +10,11 @@ The grader format is OpenAI's (``string_check``, ``text_similarity``, ``score_mo
 """
 
 from ._version import __version__
-from .config import load_grader
 from .errors import ConfigError, DependencyError, GradeFailure, InputError, RftKitError
 from .graders import Grader
+from .graders.loading import load_grader
 from .grading import GradeSummary, grade
-from .model import GradeError, GradeResult, Item, Sample
+from .records import GradeError, GradeResult, Item, Sample
 
 # Sampling, reports and pipelines pull in openai and numpy; they load on first use so `import rft_kit` stays cheap.
 _LAZY = {

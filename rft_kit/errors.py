@@ -71,7 +71,7 @@ class GradeFailure(Exception):
     """One sample could not be graded; the grader records it as an error with reward 0.
 
     Attributes:
-        kind: coarse category used in reports (see ``rft_kit.model.ERROR_KINDS``).
+        kind: coarse category used in reports (see ``rft_kit.records.ERROR_KINDS``).
         flag: the hosted ``metadata.errors`` flag it maps to (``invalid_variable_error``, ...).
         message: what went wrong, for a human.
     """

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .config import build_grader, load_grader
 from .errors import InputError
 from .graders.base import Grader
+from .graders.loading import build_grader, load_grader
 from .io.jsonl import InputErrorLog, JsonlWriter, iter_jsonl, repair_tail
-from .model import GradeResult
+from .records import GradeResult
 
 __all__ = ["GradeSummary", "grade", "load_items"]
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from .errors import ConfigError, GradeFailure
-from .model import json_problem
+from .records import json_problem
 
 __all__ = [
     "NAMESPACES",

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import yaml
 
 from rft_kit.errors import ConfigError
-from rft_kit.model import Item
+from rft_kit.records import Item
 from rft_kit.tasks.base import Draft, Levels, TaskConfig, TaskGenerator, between, pick
 
 OPERATIONS = ("use_amount", "use_fraction", "receive", "grow_percent", "split")

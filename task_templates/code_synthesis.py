@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rft_kit.errors import ConfigError
-from rft_kit.model import Item
+from rft_kit.records import Item
 from rft_kit.tasks.base import Draft, Levels, TaskConfig, TaskGenerator
 
 DEVELOPER = (

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import yaml
 
 from rft_kit.errors import ConfigError
-from rft_kit.model import Item
+from rft_kit.records import Item
 from rft_kit.tasks.base import Draft, Levels, TaskConfig, TaskGenerator
 
 LABELS = ("refund", "billing", "faq", "escalation")

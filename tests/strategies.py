@@ -18,7 +18,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from rft_kit.model import Sample
+from rft_kit.records import Sample
 
 try:  # rft_kit.similarity is still being written; keep the other strategies importable without it
     from rft_kit.similarity.bleu import BLEU_SMOOTHINGS, BLEU_TOKENIZERS

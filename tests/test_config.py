@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import rft_kit
-from rft_kit.config import read_grader_file
 from rft_kit.errors import ConfigError
+from rft_kit.graders.loading import read_grader_file
 
 CHECK = {"type": "string_check", "name": "c", "input": "{{sample.output_text}}", "reference": "x", "operation": "eq"}
 LABEL = {
@@ -64,7 +64,7 @@ def test_wrong_type_value() -> None:
 
 def test_placement_rules() -> None:
     assert "only accepted inside a multi" in error_of(LABEL)
-    rft_kit.config.validate_grader_config(LABEL, placement="evals")  # allowed as an Evals criterion
+    rft_kit.graders.validate.validate_grader_config(LABEL, placement="evals")  # allowed as an Evals criterion
     nested = {
         "type": "multi",
         "graders": {"inner": {"type": "multi", "graders": {"a": CHECK}, "calculate_output": "a"}},
@@ -76,7 +76,7 @@ def test_placement_rules() -> None:
     )
     # label_model inside multi validates in the rft placement (it cannot run until model graders land)
     wrapped = {"type": "multi", "graders": {"tone": LABEL}, "calculate_output": "tone"}
-    validated = rft_kit.config.validate_grader_config(wrapped)
+    validated = rft_kit.graders.validate.validate_grader_config(wrapped)
     assert validated["graders"]["tone"]["type"] == "label_model"
 
 
@@ -112,7 +112,7 @@ def test_label_semantics_and_score_range() -> None:
 
 def test_python_grader_config_validates() -> None:
     python = {"type": "python", "name": "p", "source": "def grade(sample, item):\n    return 1.0\n"}
-    assert rft_kit.config.validate_grader_config(python)["name"] == "p"
+    assert rft_kit.graders.validate.validate_grader_config(python)["name"] == "p"
     too_big = {**python, "source": "#" * 300_000}
     assert "at most 262144" in error_of(too_big)
 

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import rft_kit
-from rft_kit.config import GraderFile, read_grader_file
 from rft_kit.errors import ConfigError
+from rft_kit.graders.loading import GraderFile, read_grader_file
 from tests.strategies import Mutation, attempt, json_values, mutated_configs, valid_configs
 
 PLACEMENTS = ("rft", "evals", "any")

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from rft_kit.embeddings import minilm_available
 from rft_kit.errors import ConfigError, GradeFailure
-from rft_kit.server import LocalServer
-from rft_kit.server.routes import ROUTES, Response
+from rft_kit.local_openai import LocalServer
+from rft_kit.local_openai.routes import ROUTES, Response
 from rft_kit.similarity.cosine import DEFAULT_BASE_URL, CosineMetric, clear_embedding_cache
 
 requires_minilm = pytest.mark.skipif(

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import rft_kit
 from rft_kit.errors import ConfigError, GradeFailure
 from rft_kit.graders.formula import Formula
-from rft_kit.model import HOSTED_ERROR_FLAGS, GradeResult, Sample
+from rft_kit.records import HOSTED_ERROR_FLAGS, GradeResult, Sample
 from tests.strategies import (
     GRADER_KEYS,
     METRICS,

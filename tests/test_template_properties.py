@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rft_kit.errors import ConfigError, GradeFailure
-from rft_kit.model import Sample
+from rft_kit.records import Sample
 from rft_kit.templating import RenderOptions, Template, VarRef, compile_template, resolve
 from tests.strategies import TEMPLATE_LOOKING, attempt, json_values, sample_texts, sample_texts_with_huge
 

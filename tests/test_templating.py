@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from rft_kit.errors import ConfigError, GradeFailure
-from rft_kit.model import Sample
+from rft_kit.records import Sample
 from rft_kit.templating import RenderOptions, compile_template
 
 

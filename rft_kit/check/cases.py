@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
-from ..model import GradeResult
+from ..records import GradeResult
 
 __all__ = ["Case", "Expectation", "parse_cases"]
 

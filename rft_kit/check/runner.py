@@ -23,11 +23,11 @@ from typing import Any, Literal
 
 import yaml
 
-from ..config import build_grader, read_grader_file
-from ..config.validate import Placement
 from ..errors import ConfigError, GradeFailure
 from ..graders.base import Grader
-from ..model import GradeResult, Sample
+from ..graders.loading import build_grader, read_grader_file
+from ..graders.validate import Placement
+from ..records import GradeResult, Sample
 from ..templating import resolve
 from .cases import Case, parse_cases
 from .probes import HACKING, METAMORPHIC, ProbeInput, hacking_variants, metamorphic_variants, referenced_values

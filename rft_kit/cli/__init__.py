@@ -14,8 +14,8 @@ from . import (
     grade_cmd,
     grader_cmd,
     job_cmd,
+    local_server_cmd,
     report_cmd,
-    reward_serve_cmd,
     run_cmd,
     sample_cmd,
     sandbox_cmd,
@@ -34,7 +34,7 @@ app = typer.Typer(
 app.add_typer(grader_cmd.app, name="grader")
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.command("grade")(grade_cmd.grade)
-app.command("local-server")(serve_cmd.serve)
+app.command("local-server")(local_server_cmd.serve)
 app.command("check")(check_cmd.check)
 app.command("generate")(generate_cmd.generate)
 app.command("templates")(generate_cmd.templates)
@@ -46,7 +46,7 @@ app.command("report")(report_cmd.report)
 app.command("demo")(demo_cmd.demo)
 app.add_typer(export_cmd.app, name="export")
 app.add_typer(job_cmd.app, name="job")
-app.command("serve")(reward_serve_cmd.serve)
+app.command("serve")(serve_cmd.serve)
 app.command("calibrate")(calibrate_cmd.calibrate)
 
 

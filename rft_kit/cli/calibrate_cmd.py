@@ -10,10 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..config import build_grader, read_grader_file
+from ..calibration.run import LOWER_IS_BETTER, check_thresholds, run_calibration
 from ..errors import InputError, RftKitError
+from ..graders.loading import build_grader, read_grader_file
 from ..io.jsonl import iter_jsonl
-from ..judge.calibrate import LOWER_IS_BETTER, check_thresholds, run_calibration
 from ._common import PlacementChoice, err_console, fail
 
 _METRICS = ("accuracy", "kappa", "spearman", "mae", "mean_variance", "flip_rate")

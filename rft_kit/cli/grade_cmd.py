@@ -17,8 +17,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ..config import build_grader, read_grader_file
 from ..errors import RftKitError
+from ..graders.loading import build_grader, read_grader_file
 from ..grading import GradeSummary
 from ..grading import grade as run_grading
 from ._common import PlacementChoice, err_console, fail

@@ -8,8 +8,8 @@ from typing import Any
 
 import typer
 
-from ..config import build_grader, read_grader_file
 from ..errors import RftKitError
+from ..graders.loading import build_grader, read_grader_file
 from ._common import PlacementChoice, fail, print_json
 
 app = typer.Typer(help="Validate and run one grader file.", no_args_is_help=True)

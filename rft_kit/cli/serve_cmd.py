@@ -1,37 +1,42 @@
-"""``rft local-server``: the local OpenAI-compatible server (local embeddings; a simulated model for offline runs)."""
+"""``rft serve GRADER_FILE``: expose a grader over HTTP for trainers that call remote rewards."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import typer
 
+from ..errors import RftKitError
 from ._common import fail
 
 
 def serve(
+    grader_file: Path = typer.Argument(..., help="Grader config file (.json, .yaml or .yml).", show_default=False),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (127.0.0.1 keeps it local)."),
-    port: int = typer.Option(8000, "--port", help="TCP port."),
-    latency_s: float = typer.Option(0.0, "--latency", help="Add this many seconds to every response (testing)."),
-    fail_first: int = typer.Option(0, "--fail-first", help="Fail the first N requests (testing retries)."),
-    fail_status: int = typer.Option(500, "--fail-status", help="HTTP status of the injected failures."),
-    embedding_model: str | None = typer.Option(
-        None, "--embedding-model", help="Model behind the text-embedding-3-* aliases (default: the best installed)."
+    port: int = typer.Option(8080, "--port", help="TCP port."),
+    workers: int = typer.Option(
+        min(4, os.cpu_count() or 1), "--workers", min=0, help="Grading processes (0: grade in the server process)."
     ),
-    api_key: str | None = typer.Option(None, "--api-key", help="Require this bearer token (default: none)."),
+    token: str | None = typer.Option(
+        None, "--token", envvar="RFT_SERVE_TOKEN", help="Require 'Authorization: Bearer TOKEN' (env RFT_SERVE_TOKEN)."
+    ),
+    max_body_mb: float = typer.Option(8.0, "--max-body-mb", min=0.001, help="Refuse larger request bodies (413)."),
+    read_timeout_s: float = typer.Option(10.0, "--read-timeout", min=0.1, help="Drop clients silent this long."),
     quiet: bool = typer.Option(False, "--quiet", help="Do not log each request."),
 ) -> None:
-    """Serve /v1/embeddings and /v1/models locally for the cosine metric, tests and offline demos."""
-    from ..server import serve as run_server
+    """Serve GRADER_FILE: POST /score {item, sample} -> {score} (Azure endpoint-grader body), /score_batch, /health,
+    /metrics."""
+    from ..reward_server import RewardSettings
+    from ..reward_server import serve as run_server
 
+    settings = RewardSettings(
+        token=token,
+        max_body_bytes=int(max_body_mb * 1024 * 1024),
+        read_timeout_s=read_timeout_s,
+        log_requests=not quiet,
+    )
     try:
-        run_server(
-            host,
-            port,
-            latency_s=latency_s,
-            fail_first=fail_first,
-            fail_status=fail_status,
-            default_embedding_model=embedding_model,
-            api_key=api_key,
-            log_requests=not quiet,
-        )
-    except (ValueError, OSError) as exc:
+        run_server(grader_file, host, port, workers=workers, settings=settings)
+    except (RftKitError, OSError) as exc:
         fail(str(exc))

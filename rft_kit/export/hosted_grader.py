@@ -14,9 +14,10 @@ import copy
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ..config import build_grader, validate_grader_config
 from ..errors import ConfigError
+from ..graders.loading import build_grader
 from ..graders.registry import get_spec
+from ..graders.validate import validate_grader_config
 from ..similarity import OPTION_PROPERTIES
 from .issues import Issues
 

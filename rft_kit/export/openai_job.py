@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from .._version import __version__
-from ..config import build_grader, read_grader_file
 from ..errors import ConfigError
+from ..graders.loading import build_grader, read_grader_file
 from .hosted_grader import hosted_grader
 from .hyper import check_hyperparameters
 from .issues import Issues

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import build_grader, read_grader_file
 from ..errors import DependencyError
+from ..graders.loading import build_grader, read_grader_file
 from .chat import check_prompt, reference_field, to_chat
 from .issues import Issues
 from .tasks import read_tasks

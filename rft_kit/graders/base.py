@@ -20,7 +20,7 @@ from itertools import repeat
 from typing import Any, ClassVar, cast
 
 from ..errors import GradeFailure
-from ..model import GradeError, GradeResult, Sample
+from ..records import GradeError, GradeResult, Sample
 from ..templating import RenderOptions, Template, compile_template
 
 __all__ = [
@@ -184,7 +184,7 @@ class Grader(ABC):
 
 
 def _rebuild(config: dict[str, Any], path: str) -> Grader:
-    from ..config import build_grader
+    from ..graders.loading import build_grader
 
     return build_grader(config, path=path)
 

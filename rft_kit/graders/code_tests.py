@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ..errors import GradeFailure
-from ..model import GradeResult, Sample
+from ..records import GradeResult, Sample
 from ..sandbox import ExecResult, Limits, get_sandbox
 from ..templating import Template
 from .base import SampleLike, as_sample

@@ -17,7 +17,7 @@ import jsonschema
 from jsonschema import validators
 
 from ..errors import ConfigError, GradeFailure
-from ..model import GradeResult, Sample
+from ..records import GradeResult, Sample
 from ..templating import Template
 from . import _json_extract
 from .base import Grader

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..errors import GradeFailure
-from ..judge.grader import ReplyError, SingleVerdictJudge, read_verdict, token_usage
 from ..judge.protocol import JudgeReply
 from ..judge.schemas import label_schema
-from ..model import GradeResult, Sample
+from ..records import GradeResult, Sample
+from .judge_base import ReplyError, SingleVerdictJudge, read_verdict, token_usage
 
 __all__ = ["LabelModelGrader"]
 

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from .._killable import KillableWorker, WorkerCrashed
 from ..errors import ConfigError, DependencyError, GradeFailure
-from ..model import GradeResult, Sample
+from ..records import GradeResult, Sample
 from ..templating import Template
 from .base import Grader
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ..errors import GradeFailure
-from ..model import GradeError, GradeResult, Sample
+from ..records import GradeError, GradeResult, Sample
 from ..templating import Template
 from .base import Grader, SampleLike
 from .formula import Formula
@@ -29,7 +29,7 @@ class MultiGrader(Grader):
 
     def __init__(self, config: Mapping[str, Any], *, path: str = "") -> None:
         super().__init__(config, path=path)
-        from ..config import build_grader
+        from ..graders.loading import build_grader
 
         prefix = f"{path}.graders" if path else "graders"
         self.graders: dict[str, Grader] = {

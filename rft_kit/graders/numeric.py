@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..errors import GradeFailure
-from ..model import GradeResult, Sample
+from ..records import GradeResult, Sample
 from ..templating import Template
 from . import _numbers
 from .base import Grader

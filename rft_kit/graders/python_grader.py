@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ..errors import ConfigError, DependencyError
-from ..model import GradeError, GradeResult, Sample
+from ..records import GradeError, GradeResult, Sample
 from ..sandbox import ExecResult, Limits, get_sandbox
 from ..sandbox.harness_python import check_reward
 from .base import Grader, SampleLike

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import regex
 
 from ..errors import ConfigError, GradeFailure
-from ..model import GradeResult, Sample
+from ..records import GradeResult, Sample
 from ..templating import Template
 from . import _text_norm
 from .base import Grader

@@ -31,7 +31,7 @@ class GraderSpec:
 
     Attributes:
         type: the config ``type`` value.
-        schema: JSON Schema file name under ``rft_kit/config/schemas`` (built-ins) or ``None`` for plugins.
+        schema: JSON Schema file name under ``rft_kit/graders/schemas`` (built-ins) or ``None`` for plugins.
         impl: ``"module:Class"`` of the implementation, or ``None`` while the type can be validated but not run.
         pending: for types without an implementation yet, what to tell the user.
         hosted: part of OpenAI's grader format (``False`` for our extensions).
@@ -87,7 +87,7 @@ ENTRY_POINT_GROUP = "rft_kit.graders"
 
 @cache
 def _builtin_schema(filename: str) -> dict[str, Any]:
-    text = resources.files("rft_kit.config").joinpath("schemas", filename).read_text(encoding="utf-8")
+    text = resources.files("rft_kit.graders").joinpath("schemas", filename).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

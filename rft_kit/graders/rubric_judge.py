@@ -28,13 +28,13 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..errors import ConfigError, GradeFailure
-from ..judge.grader import JudgeGrader, ReplyError, read_verdict, token_usage
 from ..judge.prompt import PromptTemplate
 from ..judge.protocol import ChatRequest, JudgeReply
 from ..judge.rubric import Criterion, parse_criteria, rubric_score, tag_scores
 from ..judge.schemas import criteria_schema, criterion_schema
-from ..model import GradeResult, Sample
+from ..records import GradeResult, Sample
 from ..templating import Template, compile_template, resolve
+from .judge_base import JudgeGrader, ReplyError, read_verdict, token_usage
 
 __all__ = ["RubricJudgeGrader"]
 

@@ -2,7 +2,8 @@
 
 The judge is asked for ``{steps: [{description, conclusion}], result: number}`` through Structured Outputs; the
 reward is ``result`` clamped to ``range`` (default ``[0, 1]``), not rescaled. Errors follow the hosted flags (see
-:mod:`rft_kit.judge.grader`); the engine options live in ``rft_options`` (:class:`~rft_kit.judge.options.JudgeOptions`).
+:mod:`rft_kit.graders.judge_base`); the engine options live in ``rft_options``
+(:class:`~rft_kit.judge.options.JudgeOptions`).
 
 Hardening (``rft_options.harden``) is OFF by default here: the hosted grader renders templates verbatim, and a local
 grade should mean what the hosted one means. Turn it on to delimit sample text as data (:mod:`rft_kit.judge.harden`),
@@ -18,10 +19,10 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..errors import GradeFailure
-from ..judge.grader import ReplyError, SingleVerdictJudge, is_number, read_verdict, token_usage
 from ..judge.protocol import JudgeReply
 from ..judge.schemas import score_schema
-from ..model import GradeResult, Sample
+from ..records import GradeResult, Sample
+from .judge_base import ReplyError, SingleVerdictJudge, is_number, read_verdict, token_usage
 
 __all__ = ["ScoreModelGrader"]
 

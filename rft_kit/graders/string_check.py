@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from ..model import Sample
+from ..records import Sample
 from ..templating import Template
 from .base import Grader, SampleLike, batch_texts, reads_text_in_batch
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ..errors import ConfigError
-from ..model import Sample
+from ..records import Sample
 from ..templating import Template
 from .base import Grader, SampleLike, batch_texts, reads_text_in_batch
 

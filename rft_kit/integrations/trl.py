@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from ..config import load_grader
 from ..graders.base import Grader
+from ..graders.loading import load_grader
 
 __all__ = ["GraderReward", "reward_funcs"]
 

@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..config import load_grader
 from ..graders.base import Grader
+from ..graders.loading import load_grader
 
 __all__ = ["ComputeScore", "make_compute_score"]
 

@@ -3,14 +3,13 @@
 * :mod:`.engine`: async calls through the official ``openai`` SDK to any OpenAI-compatible endpoint, with bounded
   concurrency, retries (Retry-After aware), an on-disk reply cache, a token/cost ledger with a budget, and a
   structured-output fallback; :mod:`.runner` runs it on a private event loop for the sync grader API.
-* :mod:`.grader`: the grader base class (batching, error flags, token usage); :mod:`.prompt` and :mod:`.harden`
-  build the judge prompt; :mod:`.schemas` and :mod:`.parse` ask for and read the verdict.
+* :mod:`.prompt` and :mod:`.harden` build the judge prompt (the grader base class is
+  :mod:`rft_kit.graders.judge_base`); :mod:`.schemas` and :mod:`.parse` ask for and read the verdict.
 """
 
 from __future__ import annotations
 
 from .engine import EngineSettings, JudgeEngine
-from .grader import JudgeGrader
 from .ledger import PRICES, Ledger, Price, Usage, price_for
 from .options import JudgeOptions
 from .protocol import ChatRequest, JudgeReply
@@ -20,7 +19,6 @@ __all__ = [
     "ChatRequest",
     "EngineSettings",
     "JudgeEngine",
-    "JudgeGrader",
     "JudgeOptions",
     "JudgeReply",
     "Ledger",

@@ -42,7 +42,7 @@ def local_server_url() -> str:
     global _LOCAL_SERVER
     with _LOCAL_LOCK:
         if _LOCAL_SERVER is None:
-            from ..server import LocalServer
+            from ..local_openai import LocalServer
 
             server = LocalServer(default_embedding_model="hashing-embed-256")
             server.start()

@@ -20,9 +20,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import build_grader
 from ..graders.base import Grader
-from ..model import GradeResult
+from ..graders.loading import build_grader
+from ..records import GradeResult
 
 __all__ = ["Scorer", "result_payload"]
 

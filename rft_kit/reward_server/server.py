@@ -8,8 +8,8 @@ import threading
 from pathlib import Path
 from types import FrameType, TracebackType
 
-from ..config import build_grader, read_grader_file
 from ..graders.base import Grader
+from ..graders.loading import build_grader, read_grader_file
 from .httpd import RewardHTTPServer, RewardSettings
 from .metrics import RewardMetrics
 from .scoring import Scorer

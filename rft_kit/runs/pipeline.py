@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..config import load_grader
 from ..errors import InputError
 from ..graders.base import Grader
+from ..graders.loading import load_grader
 from ..grading import grade
+from ..local_openai import LocalServer
+from ..local_openai.simulated_solver import ensure_solver_route, is_solver_model
 from ..report import make_report, write_report
 from ..sampling import sample
-from ..server import LocalServer
-from ..server.simulated_solver import ensure_solver_route, is_solver_model
 from .config import PipelineConfig, TaskSource
 from .folder import RunFolder, file_sha256, json_sha256, now_iso
 

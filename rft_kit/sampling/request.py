@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..model import Sample, parse_json_object
+from ..records import Sample, parse_json_object
 from .params import SamplingParams
 
 __all__ = ["build_request", "error_record", "sample_record"]

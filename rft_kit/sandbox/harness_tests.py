@@ -663,8 +663,8 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
     JSON result. Trusted test code runs in a fresh namespace per job, and ``builtins`` is restored after each; the
     server replaces the runner after a timeout, a crash, or a few hundred jobs.
     """
+    from .forkserver import ACK, CONTROL_FD, RESULT_FD, ZYGOTE_FD
     from .protocol import read_exact
-    from .server import ACK, CONTROL_FD, RESULT_FD, ZYGOTE_FD
 
     ctx.drop_privileges(seccomp=False)  # the runner never runs candidate code
     channel = socket.socket(fileno=os.dup(CONTROL_FD))

@@ -178,7 +178,7 @@ _BOOT = (
     "import importlib\n"
     "importlib.import_module('rft_kit.sandbox.' + sys.argv[2]).main(sys.argv[3])\n"
 )
-_ENTRY_POINTS = ("server", "zygote")
+_ENTRY_POINTS = ("forkserver", "zygote")
 
 _BOOT_NO_SITE = _BOOT.replace(
     "import site\nfor d in sys.argv[4:]: site.addsitedir(d)\n",
@@ -206,8 +206,9 @@ def site_dirs_for(python: str) -> list[str]:
     return [d for d in site.getsitepackages() if os.path.isdir(d)]
 
 
-def server_argv(python: str, config_json: str, entry: str = "server") -> list[str]:
-    """The interpreter command that runs :func:`rft_kit.sandbox.server.main` (or ``zygote.main``, which starts without
+def server_argv(python: str, config_json: str, entry: str = "forkserver") -> list[str]:
+    """The interpreter command that runs :func:`rft_kit.sandbox.forkserver.main` (or ``zygote.main``, which starts
+    without
     ``site``: see ``_BOOT_NO_SITE``)."""
     if entry not in _ENTRY_POINTS:
         raise ValueError(f"unknown sandbox entry point {entry!r}")

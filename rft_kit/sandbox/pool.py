@@ -237,7 +237,7 @@ class _Worker:
             zfd, sfd = zygote_end.fileno(), server_end.fileno()
             self.zygote = self._popen(self._argv("zygote", self._zygote_config(zfd)), zfd)
             self.zygote_hello = self._zygote_hello(time.monotonic() + _START_TIMEOUT_S)
-            self.proc = self._popen(self._argv("server", self._server_config(sfd)), sfd)
+            self.proc = self._popen(self._argv("forkserver", self._server_config(sfd)), sfd)
         finally:
             server_end.close()
             zygote_end.close()

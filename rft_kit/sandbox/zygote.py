@@ -1,7 +1,7 @@
 """The candidate pool: a pre-hardened process that forks one candidate process per program under test.
 
 Each sandbox worker runs two bubblewrap sandboxes. The first holds the fork-server and the trusted test runner
-(:mod:`rft_kit.sandbox.server`); this module is the second: it runs as PID 1 of its own pid namespace, with its own
+(:mod:`rft_kit.sandbox.forkserver`); this module is the second: it runs as PID 1 of its own pid namespace, with its own
 network, IPC and mount namespaces and a private ``/tmp``, and only ever forks candidates.
 
 Why a process of its own, rather than forking candidates from the server:

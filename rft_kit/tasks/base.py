@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from ..errors import ConfigError
-from ..model import Item
+from ..records import Item
 
 if TYPE_CHECKING:
     from ..graders.base import Grader
@@ -202,7 +202,7 @@ class TaskGenerator(ABC, Generic[C]):
         Raises:
             ConfigError: the grader file is missing or invalid.
         """
-        from ..config import build_grader, read_grader_file
+        from ..graders.loading import build_grader, read_grader_file
         from .registry import repo_root
 
         path = Path(self.grader)

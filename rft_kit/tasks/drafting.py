@@ -33,7 +33,7 @@ import jsonschema
 
 from ..config.files import format_path, read_document
 from ..errors import ConfigError, DependencyError
-from ..model import Item
+from ..records import Item
 from .base import stable_int
 from .generate import write_items
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
-from ..model import Item
+from ..records import Item
 from .base import TaskGenerator, stable_int
 from .registry import get_template
 

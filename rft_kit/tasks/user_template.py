@@ -40,7 +40,7 @@ import jsonschema
 
 from ..config.files import format_path, read_document
 from ..errors import ConfigError
-from ..model import Item
+from ..records import Item
 from .base import Draft, TaskConfig, TaskGenerator
 from .expr import Expr, compile_expr, render_text, split_template
 
@@ -216,7 +216,7 @@ class UserTemplate(TaskGenerator[UserConfig]):
         """The template's grader: the file it names, or its inline config."""
         if isinstance(self.grader_ref, Path):
             return super().load_grader()
-        from ..config import build_grader
+        from ..graders.loading import build_grader
 
         return build_grader(self.grader_ref, source=f"{self.source}: grader")
 
@@ -348,7 +348,7 @@ def _load(file: Path) -> UserTemplate:
         if not grader_ref.is_file():
             raise fail(f"grader file {grader_ref} does not exist", "grader")
     else:
-        from ..config import validate_grader_config
+        from ..graders.validate import validate_grader_config
 
         grader_ref = validate_grader_config(doc["grader"], source=f"{file}: grader")
     return UserTemplate(

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from rft_kit.check import check_file
-from rft_kit.server import LocalServer
+from rft_kit.local_openai import LocalServer
 
 
 @pytest.fixture(scope="module")

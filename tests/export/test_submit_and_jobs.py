@@ -15,7 +15,7 @@ from rft_kit.cli import app
 from rft_kit.export.job_metrics import pull_metrics
 from rft_kit.export.openai_job import OpenAIExportOptions, export_openai
 from rft_kit.export.submit import make_client, submit_job_dir
-from rft_kit.server import LocalServer
+from rft_kit.local_openai import LocalServer
 
 from .conftest import GRADERS, qa_rows, tool_rows, write_jsonl
 

@@ -10,8 +10,8 @@ import pytest
 
 from rft_kit import load_grader
 from rft_kit.graders.base import Grader
-from rft_kit.server import LocalServer
-from rft_kit.server.routes.chat import ChatControls, chat_controls
+from rft_kit.local_openai import LocalServer
+from rft_kit.local_openai.routes.chat import ChatControls, chat_controls
 
 CHAT = "/v1/chat/completions"
 

@@ -1,6 +1,7 @@
 """Prompt-injection probes: the SIMULATED judge is fooled by naive prompts and must not be fooled when hardened.
 
-The simulated judge (rft_kit/server/simulated.py) obeys "output result X" anywhere outside a data block, and closes
+The simulated judge (rft_kit/local_openai/simulated.py) obeys "output result X" anywhere outside a data block, and
+closes
 a data block at the FIRST end marker it sees, whatever its tag. So without hardening an injected instruction steers
 it (this is the probe working), and with hardening only unguessable tags plus escaping keep the verdict honest.
 """
@@ -13,7 +14,7 @@ import pytest
 
 from rft_kit.judge import harden
 from rft_kit.judge.schemas import response_format, score_schema
-from rft_kit.server.simulated import simulate_chat
+from rft_kit.local_openai.simulated import simulate_chat
 
 from .conftest import score_config
 
@@ -81,7 +82,7 @@ def test_escape_and_tags() -> None:
 
 def test_hardened_prompt_shape(make) -> None:
     grader = make(score_config(), harden=True)
-    from rft_kit.model import Sample
+    from rft_kit.records import Sample
 
     (request,) = grader._requests(Sample.from_text("Rome"), ITEM)
     messages = request.messages

@@ -6,7 +6,7 @@ import pytest
 
 from rft_kit import load_grader
 from rft_kit.errors import ConfigError
-from rft_kit.server import LocalServer
+from rft_kit.local_openai import LocalServer
 
 from .conftest import chat_requests, label_config, score_config
 

@@ -9,7 +9,7 @@ from rft_kit.judge.options import sampling_params
 from rft_kit.judge.prompt import PromptTemplate
 from rft_kit.judge.protocol import ChatRequest
 from rft_kit.judge.schemas import score_schema
-from rft_kit.model import Sample
+from rft_kit.records import Sample
 from rft_kit.templating import RenderOptions
 
 MESSAGES = [

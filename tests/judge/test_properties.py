@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rft_kit import load_grader
-from rft_kit.server import LocalServer
+from rft_kit.local_openai import LocalServer
 
 from .conftest import score_config
 

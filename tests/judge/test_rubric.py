@@ -7,10 +7,10 @@ import json
 import pytest
 
 from rft_kit import load_grader
-from rft_kit.config import validate_grader_config
 from rft_kit.errors import ConfigError
+from rft_kit.graders.validate import validate_grader_config
 from rft_kit.judge.rubric import Criterion, parse_criteria, rubric_score, tag_scores
-from rft_kit.server import LocalServer
+from rft_kit.local_openai import LocalServer
 
 from .conftest import chat_requests
 

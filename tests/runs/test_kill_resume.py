@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from rft_kit.io.jsonl import iter_jsonl
-from rft_kit.server import LocalServer
-from rft_kit.server.simulated_solver import ensure_solver_route
+from rft_kit.local_openai import LocalServer
+from rft_kit.local_openai.simulated_solver import ensure_solver_route
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "examples" / "quickstart"

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from rft_kit.grading import grade
+from rft_kit.local_openai import LocalServer
+from rft_kit.local_openai.routes import ROUTES
+from rft_kit.local_openai.simulated_solver import ensure_solver_route
 from rft_kit.sampling import SamplingParams, sample
 from rft_kit.sampling.request import build_request
-from rft_kit.server import LocalServer
-from rft_kit.server.routes import ROUTES
-from rft_kit.server.simulated_solver import ensure_solver_route
 
 ROOT = Path(__file__).resolve().parents[2]
 ITEMS = ROOT / "examples" / "quickstart" / "items.jsonl"

@@ -8,10 +8,10 @@ from pathlib import Path
 import openai
 import pytest
 
-from rft_kit.config import load_grader
-from rft_kit.server import LocalServer
-from rft_kit.server.errors import ApiError
-from rft_kit.server.simulated_solver import (
+from rft_kit.graders.loading import load_grader
+from rft_kit.local_openai import LocalServer
+from rft_kit.local_openai.errors import ApiError
+from rft_kit.local_openai.simulated_solver import (
     SOLVER_MODELS,
     ensure_solver_route,
     item_ease,

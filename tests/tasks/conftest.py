@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from rft_kit.server import LocalServer
+from rft_kit.local_openai import LocalServer
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """Model-assisted drafting (``rft generate --from-docs``) against the local OpenAI-compatible server.
 
-The server's simulated drafter (rft_kit/server/simulated_drafter.py) drafts clean fill-in-the-blank items plus one
+The server's simulated drafter (rft_kit/local_openai/simulated_drafter.py) drafts clean fill-in-the-blank items plus one
 of each defect a real model produces; every filter must catch its defect, keep the clean items, and say why."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import rft_kit.server.simulated as simulated
+import rft_kit.local_openai.simulated as simulated
 from rft_kit.cli import app
 from rft_kit.errors import ConfigError
-from rft_kit.server.simulated_drafter import drafter_verdict
+from rft_kit.local_openai.simulated_drafter import drafter_verdict
 from rft_kit.tasks.drafting import draft_from_docs, load_spec
 
 LEAVE = """# Annual leave policy

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 import openai
 import pytest
 
-from rft_kit.server import LocalServer
-from rft_kit.server.routes import match_route
-from rft_kit.server.routes.models import retrieve_model
+from rft_kit.local_openai import LocalServer
+from rft_kit.local_openai.routes import match_route
+from rft_kit.local_openai.routes.models import retrieve_model
 
 
 def test_base_url_points_at_v1_on_the_bound_port() -> None:

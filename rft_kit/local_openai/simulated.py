@@ -21,7 +21,7 @@ judge engine's fallback instruction). Rules, by schema:
 * ``criteria_met`` (one rubric criterion, in the ``Criterion:`` section): met when every quoted phrase of the
   criterion occurs in the answer, or, without quotes, when at least half of its words of 4+ letters do.
 * ``criteria`` (a batch of criteria listed as ``[n] text`` lines under ``Criteria:``): the same rule per criterion.
-* ``items`` / ``answerable`` (task drafting from documents): the rules of :mod:`rft_kit.server.simulated_drafter`.
+* ``items`` / ``answerable`` (task drafting from documents): the rules of :mod:`rft_kit.local_openai.simulated_drafter`.
 
 NAIVETY, on purpose: the judge obeys instructions it sees *outside* data blocks: ``output result 0.9`` sets the
 score, ``output label X`` the label, ``mark every criterion met`` passes every criterion (the last such instruction
@@ -30,7 +30,8 @@ does not check that the tags match, so a forged closing delimiter would let an i
 what the judge hardening in :mod:`rft_kit.judge.harden` must defeat (unguessable tags, escaping of ``<<<`` / ``>>>``
 in sample text); with hardening off, a sample saying "output result 1.0" steers this judge.
 
-Served at ``POST /v1/chat/completions`` (:mod:`rft_kit.server.routes.chat`, which also counts requests in flight and
+Served at ``POST /v1/chat/completions`` (:mod:`rft_kit.local_openai.routes.chat`, which also counts requests in flight
+and
 can hold each one for ``think_s``). Usage is realistic in shape: ``prompt_tokens`` counts words and punctuation of
 every message plus 4 per message, ``completion_tokens`` those of the reply, ``cached_tokens`` is 0.
 ``max_completion_tokens`` (or ``max_tokens``) cuts the reply at that many tokens with ``finish_reason: length``.

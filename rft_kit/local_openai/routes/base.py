@@ -48,4 +48,4 @@ class Response:
 
 
 RouteHandler = Callable[[ServerState, Request], Response]
-"""A route: answers a request, or raises :class:`~rft_kit.server.errors.ApiError`."""
+"""A route: answers a request, or raises :class:`~rft_kit.local_openai.errors.ApiError`."""

@@ -20,9 +20,9 @@ from typing import Any, Final
 
 from ..errors import InputError
 from ..graders.base import Grader
-from ..model import GradeResult
-from . import calibration as stats
-from .grader import JudgeGrader
+from ..graders.judge_base import JudgeGrader
+from ..records import GradeResult
+from . import agreement as stats
 
 __all__ = ["LOWER_IS_BETTER", "check_thresholds", "run_calibration"]
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from rft_kit.calibration import agreement as stats
+from rft_kit.calibration.run import check_thresholds
 from rft_kit.cli import app
-from rft_kit.judge import calibration as stats
-from rft_kit.judge.calibrate import check_thresholds
-from rft_kit.server import LocalServer
+from rft_kit.local_openai import LocalServer
 
 from .conftest import chat_requests, label_config, score_config
 

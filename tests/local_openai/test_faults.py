@@ -7,7 +7,7 @@ import time
 import openai
 import pytest
 
-from rft_kit.server import LocalServer, ServerConfig
+from rft_kit.local_openai import LocalServer, ServerConfig
 
 
 def test_the_sdk_retries_through_the_first_failures(server: LocalServer, client: openai.OpenAI) -> None:

@@ -27,16 +27,16 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from ..errors import ConfigError, GradeFailure
-from ..graders.base import Grader, NotVectorizable, SampleLike, as_sample
-from ..model import GradeError, GradeResult, Sample
+from ..judge.engine import CacheMode, EngineSettings, JudgeEngine
+from ..judge.ledger import Ledger, price_for
+from ..judge.options import JudgeOptions, sampling_params
+from ..judge.parse import last_object
+from ..judge.prompt import PromptTemplate
+from ..judge.protocol import ChatRequest, JudgeReply
+from ..judge.runner import engine_for, run
+from ..records import GradeError, GradeResult, Sample
 from ..templating import Template
-from .engine import CacheMode, EngineSettings, JudgeEngine
-from .ledger import Ledger, price_for
-from .options import JudgeOptions, sampling_params
-from .parse import last_object
-from .prompt import PromptTemplate
-from .protocol import ChatRequest, JudgeReply
-from .runner import engine_for, run
+from .base import Grader, NotVectorizable, SampleLike, as_sample
 
 __all__ = ["JudgeGrader", "ReplyError", "is_number", "read_verdict", "token_usage"]
 

@@ -1,4 +1,5 @@
-"""``POST /v1/chat/completions`` (non-streaming), answered by the SIMULATED model of :mod:`rft_kit.server.simulated`.
+"""``POST /v1/chat/completions`` (non-streaming), answered by the SIMULATED model of
+:mod:`rft_kit.local_openai.simulated`.
 
 Beside the server-wide fault injection (latency, fail-first-N, Retry-After), the route keeps its own controls and
 counters (:func:`chat_controls`): ``think_s`` sleeps *inside* the handler, so requests overlap there and
@@ -102,7 +103,7 @@ def _payload(model: str, reply: SimulatedReply, request_body: Any) -> dict[str, 
 
 
 def chat_completions(state: ServerState, request: Request) -> Response:
-    """Answer one chat completion with the SIMULATED model; see :mod:`rft_kit.server.simulated`."""
+    """Answer one chat completion with the SIMULATED model; see :mod:`rft_kit.local_openai.simulated`."""
     body = request.body
     if body.get("stream"):
         raise ApiError(400, "stream=true is not supported by this local server.", param="stream")

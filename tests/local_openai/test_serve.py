@@ -19,7 +19,10 @@ def _free_port() -> int:
 
 def test_serve_announces_models_answers_and_stops_on_ctrl_c() -> None:
     port = _free_port()
-    code = f"from rft_kit.server import serve; serve('127.0.0.1', {port}, default_embedding_model='hashing-embed-256')"
+    code = (
+        "from rft_kit.local_openai import serve; "
+        f"serve('127.0.0.1', {port}, default_embedding_model='hashing-embed-256')"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
     try:
         client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="local", max_retries=0)

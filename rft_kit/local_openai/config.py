@@ -13,7 +13,7 @@ FailFirst = int | Literal["all"]
 
 @dataclass(frozen=True)
 class ServerConfig:
-    """Settings of a :class:`~rft_kit.server.LocalServer`.
+    """Settings of a :class:`~rft_kit.local_openai.LocalServer`.
 
     Attributes:
         latency_s: seconds to sleep before answering each API request (simulates a slow endpoint).

