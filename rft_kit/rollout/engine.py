@@ -48,6 +48,7 @@ class RolloutSummary(InputErrorLog):
     completion_tokens: int = 0
     model_ms: float = 0.0
     environment_ms: float = 0.0
+    environment_offloaded: int = 0
     duration_s: float = 0.0
     output: str = ""
 
@@ -80,6 +81,7 @@ class RolloutSummary(InputErrorLog):
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "environment_ms": round(self.environment_ms, 3),
+            "environment_ops_in_threads": self.environment_offloaded,
             "input_errors": self.input_error_count,
             "duration_s": round(self.duration_s, 3),
             "output": self.output,
@@ -124,6 +126,7 @@ async def rollout_async(
     finally:
         writer.close()
         runner.close()
+        summary.environment_offloaded = runner.offloaded
         if owned:
             await api.close()
     summary.duration_s = time.perf_counter() - start
