@@ -104,6 +104,13 @@ class Sample:
     usage: dict[str, Any] | None = None
     latency_ms: float | None = None
     error: dict[str, Any] | None = None
+    # episode fields of a rollout sample (DESIGN.md 10); None for a single-turn sample. ``trajectory`` and
+    # ``final_state`` are visible to templates as {{sample.trajectory}} / {{sample.final_state.*}}.
+    trajectory: list[dict[str, Any]] | None = None
+    final_state: dict[str, Any] | None = None
+    stop_reason: str | None = None
+    turns: int | None = None
+    tool_errors: dict[str, Any] | None = None
 
     @classmethod
     def from_text(cls, text: str, **bookkeeping: Any) -> Sample:
@@ -167,6 +174,12 @@ class Sample:
             raise TypeError("sample.sample_index must be an integer")
         item_id = obj.get("item_id")
         error = obj.get("error")
+        trajectory = obj.get("trajectory")
+        if trajectory is not None and not isinstance(trajectory, list):
+            raise TypeError("sample.trajectory must be a list of messages")
+        final_state = obj.get("final_state")
+        if final_state is not None and not isinstance(final_state, dict):
+            raise TypeError("sample.final_state must be an object")
         return cls(
             output_text=text,
             output_json=output_json,
@@ -179,10 +192,25 @@ class Sample:
             usage=obj.get("usage"),
             latency_ms=obj.get("latency_ms"),
             error=error if isinstance(error, dict) or error is None else {"message": str(error)},
+            trajectory=trajectory,
+            final_state=final_state,
+            stop_reason=obj.get("stop_reason"),
+            turns=obj.get("turns"),
+            tool_errors=obj.get("tool_errors"),
         )
 
     def namespace(self) -> dict[str, Any]:
-        """The ``sample`` namespace templates and python graders see (exactly the hosted keys)."""
+        """The ``sample`` namespace templates see: the hosted keys, plus ``trajectory`` and ``final_state`` when
+        the sample is an episode (a rollout)."""
+        ns = self.hosted_namespace()
+        if self.trajectory is not None:
+            ns["trajectory"] = self.trajectory
+        if self.final_state is not None:
+            ns["final_state"] = self.final_state
+        return ns
+
+    def hosted_namespace(self) -> dict[str, Any]:
+        """Exactly the keys the hosted service gives ``sample`` (what a python grader sees)."""
         return {
             "choices": self.choices,
             "output_text": self.output_text,
@@ -195,7 +223,7 @@ class Sample:
         """The JSONL record of this sample (the format ``rft sample`` writes and ``rft grade`` reads)."""
         record: dict[str, Any] = {"item_id": self.item_id, "sample_index": self.sample_index}
         record.update(self.namespace())
-        for key in ("model", "usage", "latency_ms", "error"):
+        for key in ("model", "usage", "latency_ms", "error", "stop_reason", "turns", "tool_errors"):
             value = getattr(self, key)
             if value is not None:
                 record[key] = value
