@@ -114,9 +114,10 @@ class Sample:
     usage: dict[str, Any] | None = None
     latency_ms: float | None = None
     error: dict[str, Any] | None = None
-    # episodes (``rft rollout``); ``None`` for a single-turn sample
-    trajectory: list[Any] | None = None
-    final_state: Any | None = None
+    # episode fields of a rollout sample (DESIGN.md 10); None for a single-turn sample. ``trajectory`` and
+    # ``final_state`` are visible to templates as {{sample.trajectory}} / {{sample.final_state.*}}.
+    trajectory: list[dict[str, Any]] | None = None
+    final_state: dict[str, Any] | None = None
     stop_reason: str | None = None
     turns: int | None = None
     tool_errors: dict[str, Any] | None = None
@@ -187,6 +188,9 @@ class Sample:
         trajectory = obj.get("trajectory")
         if trajectory is not None and not isinstance(trajectory, list):
             raise TypeError("sample.trajectory must be a list of messages")
+        final_state = obj.get("final_state")
+        if final_state is not None and not isinstance(final_state, dict):
+            raise TypeError("sample.final_state must be an object")
         turns = obj.get("turns")
         if turns is not None and (not isinstance(turns, int) or isinstance(turns, bool)):
             raise TypeError("sample.turns must be an integer")
@@ -205,7 +209,7 @@ class Sample:
             latency_ms=obj.get("latency_ms"),
             error=error if isinstance(error, dict) or error is None else {"message": str(error)},
             trajectory=trajectory,
-            final_state=obj.get("final_state"),
+            final_state=final_state,
             stop_reason=None if stop_reason is None else str(stop_reason),
             turns=turns,
             tool_errors=tool_errors if isinstance(tool_errors, dict) else None,
@@ -217,25 +221,30 @@ class Sample:
         return self.trajectory is not None
 
     def namespace(self) -> dict[str, Any]:
-        """The ``sample`` namespace templates and python graders see: the hosted keys, plus ``trajectory`` and
-        ``final_state`` for an episode (what trajectory and final-state graders read)."""
-        ns: dict[str, Any] = {
+        """The ``sample`` namespace templates see: the hosted keys, plus ``trajectory`` and ``final_state`` when
+        the sample is an episode (a rollout)."""
+        ns = self.hosted_namespace()
+        if self.trajectory is not None:
+            ns["trajectory"] = self.trajectory
+        if self.final_state is not None:
+            ns["final_state"] = self.final_state
+        return ns
+
+    def hosted_namespace(self) -> dict[str, Any]:
+        """Exactly the keys the hosted service gives ``sample`` (what a python grader sees)."""
+        return {
             "choices": self.choices,
             "output_text": self.output_text,
             "output_json": self.output_json,
             "output_tools": self.output_tools,
             "output_audio": self.output_audio,
         }
-        if self.trajectory is not None:
-            ns["trajectory"] = self.trajectory
-            ns["final_state"] = self.final_state
-        return ns
 
     def to_record(self) -> dict[str, Any]:
         """The JSONL record of this sample (the format ``rft sample`` writes and ``rft grade`` reads)."""
         record: dict[str, Any] = {"item_id": self.item_id, "sample_index": self.sample_index}
         record.update(self.namespace())
-        for key in ("model", "usage", "latency_ms", "error", *EPISODE_FIELDS):
+        for key in ("model", "usage", "latency_ms", "error", "stop_reason", "turns", "tool_errors"):
             value = getattr(self, key)
             if value is not None:
                 record[key] = value
