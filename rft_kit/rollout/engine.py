@@ -21,6 +21,7 @@ from typing import Any
 
 import openai
 
+from ..errors import ConfigError, InputError
 from ..io.jsonl import InputErrorLog, JsonlWriter
 from ..sampling.call import make_client
 from ..sampling.resume import SampleKey, done_keys
@@ -103,9 +104,14 @@ async def rollout_async(
     start = time.perf_counter()
     out = Path(output)
     summary = RolloutSummary(output=str(out))
+    if isinstance(items, str | Path) and not Path(items).is_file():
+        raise InputError("cannot open: no such file", source=str(items))
     done: set[SampleKey] = done_keys(out, retry_errors=retry_errors)
     owned = client is None
-    api = client or make_client(base_url, api_key, params.sampling.timeout_s)
+    try:
+        api = client or make_client(base_url, api_key, params.sampling.timeout_s)
+    except openai.OpenAIError as exc:
+        raise ConfigError(f"cannot create the OpenAI client ({exc}); set OPENAI_API_KEY or give a base URL") from None
     runner = ToolRunner(params.tool_threads, offload_after_ms=params.offload_after_ms)
     ctx = EpisodeContext(api, params, runner, random.Random(0))
     writer = JsonlWriter(out)
@@ -164,6 +170,7 @@ def rollout(
 
     Raises:
         InputError: the items file cannot be opened.
+        ConfigError: no API key for a remote endpoint.
         ValueError: invalid parameters.
     """
     if params is None:
