@@ -79,6 +79,21 @@ def _first_request(item: Mapping[str, Any], sample_index: int, params: RolloutPa
     return request
 
 
+def _wire(request: Mapping[str, Any], messages: list[Any]) -> dict[str, Any]:
+    """The keyword arguments of one turn's ``create``, with ``messages`` and ``tools`` passed through ``extra_body``.
+
+    Both are already wire-format JSON (the row's own, and messages this module built), and the SDK would otherwise
+    walk every message and every tool schema again on every turn to "transform" them, a cost that grows with the
+    trajectory and the tool catalogue (200+ tools at the hard levels); ``extra_body`` fields go out unchanged.
+    ``benchmarks/bench_rollout.py`` measures the engine.
+    """
+    kwargs = {key: value for key, value in request.items() if key not in ("tools", "extra_body")}
+    body: dict[str, Any] = {**request.get("extra_body", {}), "messages": messages}
+    if "tools" in request:
+        body["tools"] = request["tools"]
+    return {**kwargs, "messages": [], "extra_body": body}
+
+
 def _tool_call(raw: Mapping[str, Any], turn: int, position: int) -> dict[str, Any]:
     """A call in the ``choices[0].message.tool_calls`` shape, whatever the endpoint left out."""
     function = raw.get("function") if isinstance(raw.get("function"), Mapping) else {}
@@ -115,7 +130,7 @@ async def _turn(
     """One model turn and its tool calls; returns whether the episode goes on."""
     outcome = await create_with_retries(
         ctx.client,
-        {**request, "messages": [*prompt, *state.trajectory]},
+        _wire(request, [*prompt, *state.trajectory]),
         max_retries=ctx.params.sampling.max_retries,
         rng=ctx.rng,
     )
