@@ -81,6 +81,9 @@ BUILTIN: dict[str, GraderSpec] = {
         # agentic episodes (DESIGN.md 10)
         GraderSpec("final_state", "final_state.json", "rft_kit.graders.final_state:FinalStateGrader", hosted=False),
         GraderSpec("trajectory", "trajectory.json", "rft_kit.graders.trajectory:TrajectoryGrader", hosted=False),
+        GraderSpec(
+            "required_facts", "required_facts.json", "rft_kit.graders.required_facts:RequiredFactsGrader", hosted=False
+        ),
     )
 }
 """Built-in grader types. Add a type by writing its module and schema and adding one line here."""
