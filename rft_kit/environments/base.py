@@ -30,12 +30,14 @@ from jsonschema import Draft202012Validator
 from ..errors import RftKitError
 
 __all__ = [
+    "CATALOGUE_METHOD",
     "Environment",
     "EnvironmentFailure",
     "ToolError",
     "ToolErrorKind",
     "ToolResult",
     "ToolSpec",
+    "compile_tool",
     "derive_schema",
     "render_output",
     "spec_field",
@@ -44,6 +46,9 @@ __all__ = [
 
 ToolErrorKind = Literal["unknown_tool", "bad_json", "bad_arguments", "tool_error"]
 TOOL_ERROR_KINDS: Final = ("unknown_tool", "bad_json", "bad_arguments", "tool_error")
+
+# ToolSpec.method of tools that are data, not methods (a catalogue); Environment.catalogue_call runs them.
+CATALOGUE_METHOD: Final = "<catalogue>"
 
 # Arguments longer than this are refused before parsing: no tool here takes more, and a multi-megabyte string from
 # a looping model should cost nothing.
@@ -244,7 +249,8 @@ def _type_word(sub: Mapping[str, Any]) -> str:
     return "any"
 
 
-def _compile(name: str, method: str, schema: dict[str, Any], int_params: frozenset[str]) -> ToolSpec:
+def compile_tool(name: str, method: str, schema: dict[str, Any], int_params: frozenset[str] = frozenset()) -> ToolSpec:
+    """A :class:`ToolSpec` from an OpenAI function schema (the parameters must be a valid JSON Schema)."""
     parameters = schema["function"]["parameters"]
     Draft202012Validator.check_schema(parameters)
     return ToolSpec(name, method, schema, Draft202012Validator(parameters), int_params)
@@ -337,9 +343,10 @@ class Environment(ABC):
                 schema = derive_schema(member, name=name)
             hints = get_type_hints(member)
             ints = frozenset(p for p, h in hints.items() if h is int or (h == (int | None)))
-            found[name] = _compile(name, attr, schema, ints)
-        # definition order is what the model sees: sort by source line, stable across processes
-        ordered = dict(sorted(found.items(), key=lambda kv: _source_line(getattr(cls, kv[1].method))))
+            found[name] = compile_tool(name, attr, schema, ints)
+        # definition order is what the model sees: the class's own tools first, then its bases' (a mixin's), each in
+        # source-line order; stable across processes and installs
+        ordered = dict(sorted(found.items(), key=lambda kv: _definition_key(cls, kv[1].method)))
         cls._specs = ordered
         return ordered
 
@@ -355,6 +362,10 @@ class Environment(ABC):
     def callable_tools(self) -> dict[str, ToolSpec]:
         """The tools this episode accepts calls to (by default every tool of the class)."""
         return self._tool_specs()
+
+    def catalogue_call(self, name: str, arguments: dict[str, Any]) -> Any:
+        """Run a tool that is not a method (a catalogue entry whose spec has ``method == CATALOGUE_METHOD``)."""
+        raise EnvironmentFailure(f"tool {name} is declared as a catalogue tool but {self.name} has no catalogue")
 
     # ------------------------------------------------------------------------------------------ calls
     def call(self, name: str, arguments: str) -> ToolResult:
@@ -418,7 +429,10 @@ class Environment(ABC):
             if isinstance(value, float):
                 args[key] = int(value)
         try:
-            value = getattr(self, spec.method)(**args)
+            if spec.method == CATALOGUE_METHOD:
+                value = self.catalogue_call(spec.name, args)
+            else:
+                value = getattr(self, spec.method)(**args)
         except EnvironmentFailure:
             raise
         except ToolError as exc:
@@ -429,6 +443,8 @@ class Environment(ABC):
                 f"{spec.signature()} and try again",
                 "tool_error",
             )
+        if isinstance(value, ToolResult):  # a dispatch tool (call_tool) passes its inner result through
+            return value
         try:
             return ToolResult(render_output(value))
         except (TypeError, ValueError) as exc:
@@ -475,11 +491,13 @@ def _clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _source_line(fn: Any) -> int:
+def _definition_key(cls: type, attr: str) -> tuple[int, int]:
+    depth = next((i for i, klass in enumerate(cls.__mro__) if attr in vars(klass)), len(cls.__mro__))
     try:
-        return int(fn.__code__.co_firstlineno)
+        line = int(getattr(cls, attr).__code__.co_firstlineno)
     except AttributeError:
-        return 0
+        line = 0
+    return depth, line
 
 
 def spec_field(spec: Mapping[str, Any], key: str, kind: type | tuple[type, ...], env: str) -> Any:

@@ -19,17 +19,38 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import cache
 from typing import Any, ClassVar
 
-from .base import Environment, EnvironmentFailure, ToolError, spec_field, tool
+from .base import EnvironmentFailure, ToolError, spec_field, tool
+from .catalogue import CatalogueMixin
 
 __all__ = ["SupportStore"]
 
 
-class SupportStore(Environment):
-    """Customers, their orders and a product catalogue with stock; refunds, exchanges, cancellations, escalations."""
+class SupportStore(CatalogueMixin):
+    """Customers, their orders and a product catalogue with stock; refunds, exchanges, cancellations, escalations.
+
+    With ``"catalogue": {"declared": [...]}`` in the spec, the row offers ``search_tools``, ``call_tool`` and the
+    declared tools; the other real tools and 240 back-office distractors are found by searching. A distractor that
+    reads returns an empty record; one that writes is recorded in the snapshot's ``other_actions``.
+    """
 
     name: ClassVar[str] = "support_store"
+
+    @classmethod
+    def catalogue_schemas(cls) -> list[dict[str, Any]]:
+        return [json.loads(json.dumps(s)) for s in _distractors()]
+
+    def catalogue_call(self, name: str, arguments: dict[str, Any]) -> Any:
+        target = arguments.get("order_id") or arguments.get("customer_id")
+        known = target in self.orders if "order_id" in arguments else target in self.customers
+        if not known:
+            raise ToolError(f"{name}: no record with id {target!r}")
+        if name in _WRITES:
+            self.other_actions.append({"tool": name, "target": target})
+            return {"ok": True, "tool": name, "target": target}
+        return {"tool": name, "target": target, "records": []}
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
         super().__init__(spec)
@@ -60,6 +81,7 @@ class SupportStore(Environment):
         self.exchanges: list[dict[str, Any]] = []
         self.escalations: list[dict[str, Any]] = []
         self.cancelled: list[str] = []
+        self.other_actions: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------------------------------ lookups
     def _order(self, order_id: str) -> dict[str, Any]:
@@ -235,7 +257,78 @@ class SupportStore(Environment):
             "refunds": [{k: r[k] for k in ("order_id", "skus", "amount_cents")} for r in self.refunds],
             "refunded_cents": sum(r["amount_cents"] for r in self.refunds),
             "exchanges": [{k: x[k] for k in ("order_id", "sku", "new_sku")} for x in self.exchanges],
-            "cancelled": list(self.cancelled),
+            "cancelled": sorted(self.cancelled),
             "escalated_orders": sorted({e["order_id"] for e in self.escalations}),
             "stock": dict(self.stock),
+            "other_actions": list(self.other_actions),
         }
+
+
+# ---------------------------------------------------------------------------------------------- the tool catalogue
+# Back-office tools of a shop, generated from (verb, object) pairs: plausible neighbours of the real tools. The
+# near misses matter most: issue_store_credit is not a refund, create_return_label does not refund anything.
+_OBJECTS: tuple[tuple[str, str, str], ...] = (
+    ("loyalty_points", "loyalty points balance", "customer_id"),
+    ("gift_card", "gift card", "customer_id"),
+    ("coupon", "discount coupon", "customer_id"),
+    ("shipping_address", "shipping address", "order_id"),
+    ("billing_address", "billing address", "customer_id"),
+    ("invoice", "invoice", "order_id"),
+    ("wishlist", "wishlist", "customer_id"),
+    ("product_review", "product review", "customer_id"),
+    ("newsletter_subscription", "newsletter subscription", "customer_id"),
+    ("store_credit", "store credit (not a refund to the payment method)", "customer_id"),
+    ("warranty_claim", "warranty claim", "order_id"),
+    ("price_match", "price-match request", "order_id"),
+    ("back_order", "back-order", "order_id"),
+    ("delivery_slot", "delivery time slot", "order_id"),
+    ("gift_wrap", "gift wrapping", "order_id"),
+    ("return_label", "prepaid return shipping label (does not refund anything)", "order_id"),
+    ("tracking_number", "parcel tracking number", "order_id"),
+    ("payment_method", "saved payment method", "customer_id"),
+    ("support_note", "internal support note", "customer_id"),
+    ("referral_code", "referral code", "customer_id"),
+)
+_VERBS: tuple[tuple[str, str, bool], ...] = (
+    ("get", "Get the {obj} of a {owner}.", False),
+    ("list", "List every {obj} record of a {owner}.", False),
+    ("check", "Check the status of the {obj} of a {owner}.", False),
+    ("export", "Export the {obj} history of a {owner} as CSV.", False),
+    ("create", "Create a new {obj} for a {owner}.", True),
+    ("update", "Update the {obj} of a {owner}.", True),
+    ("delete", "Delete the {obj} of a {owner}.", True),
+    ("issue", "Issue a {obj} to a {owner}.", True),
+    ("apply", "Apply a {obj} to a {owner}.", True),
+    ("send", "Send the {obj} of a {owner} by email.", True),
+    ("schedule", "Schedule a change to the {obj} of a {owner}.", True),
+    ("verify", "Verify the {obj} of a {owner}.", False),
+)
+_WRITES = frozenset(f"{verb}_{obj}" for verb, _, write in _VERBS if write for obj, _, _ in _OBJECTS)
+
+
+@cache
+def _distractors() -> tuple[dict[str, Any], ...]:
+    schemas = []
+    for obj, words, key in _OBJECTS:
+        owner = "customer" if key == "customer_id" else "order"
+        for verb, text, write in _VERBS:
+            properties: dict[str, Any] = {key: {"type": "string", "description": f"the {owner} id"}}
+            required = [key]
+            if write:
+                properties["details"] = {"type": "string", "description": "what to set or send"}
+            schemas.append(
+                {
+                    "type": "function",
+                    "function": {
+                        "name": f"{verb}_{obj}",
+                        "description": text.format(obj=words, owner=owner),
+                        "parameters": {
+                            "type": "object",
+                            "properties": properties,
+                            "required": required,
+                            "additionalProperties": False,
+                        },
+                    },
+                }
+            )
+    return tuple(schemas)

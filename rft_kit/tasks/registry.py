@@ -29,6 +29,8 @@ TEMPLATES: dict[str, str] = {
     "code_synthesis": "code_synthesis.py:CodeSynthesis",
     "constrained_rewrite": "constrained_rewrite.py:ConstrainedRewrite",
     "rubric_answer": "rubric_answer.py:RubricAnswer",
+    # agentic (rows with tools, an environment and an oracle plan)
+    "support_desk": "support_desk.py:SupportDesk",
 }
 """Built-in templates. Add one by writing its module under ``task_templates/`` and adding one line here."""
 

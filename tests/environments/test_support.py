@@ -48,7 +48,7 @@ def spec() -> dict[str, Any]:
     }
 
 
-def call(env: Any, name: str, **args: Any) -> Any:
+def call(env: Any, name: str, /, **args: Any) -> Any:
     result = env.call(name, json.dumps(args))
     return result if result.error else json.loads(result.output)
 
@@ -96,6 +96,7 @@ def test_refund_exchange_cancel_escalate_and_snapshot() -> None:
         "cancelled": ["O-2"],
         "escalated_orders": ["O-1"],
         "stock": {"TEE-M": 1, "TEE-L": 0, "TEE-S": 0, "CAP-1": 3},
+        "other_actions": [],
     }
 
 
@@ -112,3 +113,28 @@ def test_malformed_spec_is_an_environment_failure() -> None:
         build_environment({"name": "support_store", "orders": []})
     with pytest.raises(EnvironmentFailure, match="malformed spec"):
         build_environment({"name": "support_store", "customers": [{"id": "C"}], "orders": []})
+
+
+def test_catalogue_search_and_dispatch() -> None:
+    catalogue = {**spec(), "catalogue": {"declared": ["find_customer"]}}
+    env = build_environment(catalogue)
+    offered = [s["function"]["name"] for s in env.tool_schemas(catalogue)]
+    assert offered == ["find_customer", "search_tools", "call_tool"]
+    assert len(env.callable_tools()) > 200
+    found = call(env, "search_tools", query="refund items of an order", limit=3)
+    assert found[0]["name"] == "refund_items"
+    assert found[0]["parameters"]["required"] == ["order_id", "skus", "reason"]
+    via = call(env, "call_tool", name="refund_items", arguments={"order_id": "O-1", "skus": ["TEE-M"], "reason": "x"})
+    assert via["amount_cents"] == 1500
+    # the dispatched call is validated like a direct one, and keeps the inner error kind
+    bad = env.call("call_tool", json.dumps({"name": "refund_items", "arguments": {"order_id": 3}}))
+    assert bad.error == "bad_arguments"
+    assert "invalid arguments for refund_items" in bad.output
+    assert env.call("call_tool", json.dumps({"name": "refnd", "arguments": {}})).error == "unknown_tool"
+    # a distractor that writes is recorded
+    assert call(env, "issue_store_credit", customer_id="C-1", details="15 USD")["ok"] is True
+    assert env.snapshot()["other_actions"] == [{"tool": "issue_store_credit", "target": "C-1"}]
+    # without a catalogue, the dispatch tools do not exist
+    plain = build_environment(spec())
+    assert plain.call("search_tools", '{"query": "refund"}').error == "unknown_tool"
+    assert plain.call("issue_store_credit", '{"customer_id": "C-1"}').error == "unknown_tool"
