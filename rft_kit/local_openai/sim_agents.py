@@ -22,9 +22,10 @@ and ``{"final_answer": "..."}`` (the final message; the episode ends).
   - *bad arguments*: the planned tool with broken arguments, cycling through non-JSON text, a missing required
     argument and a value of the wrong type (the step is retried next turn);
   - *stopping early*: the final answer now, claiming success, with the rest of the plan not done;
-  - *policy violation* (drawn once per episode, at a plan position drawn from the same hash): the calls of
-    ``rft_reference.violation_plan`` when the row has one (the tempting forbidden action, e.g. refunding a
-    final-sale item), else the previous planned call made a second time (a duplicated refund, booking or write).
+  - *policy violation* (drawn once per episode, at a plan position drawn from the same hash): the call (or list of
+    calls) in ``rft_reference.policy_violation`` when the row has one (the tempting forbidden action, e.g.
+    refunding a final-sale item; sent through the row's ``call_tool`` dispatcher when that tool is only reachable
+    so), else the previous planned call made a second time (a duplicated refund, booking or write).
 
 Behaviour flags after ``+`` (for tests of the rollout engine): ``+never-stop`` keeps calling the plan's last tool
 after the plan (the episode can only end at ``max_turns`` or the token budget); ``+bad-calls`` opens with one turn of
@@ -49,6 +50,8 @@ from .simulated import count_tokens
 __all__ = ["AGENT_FLAGS", "AGENT_MODELS", "MistakeRates", "agent_reply", "is_agent_model"]
 
 FINGERPRINT: Final = "rft-kit-simulated-agent"
+DISPATCHER: Final = "call_tool"
+"""The tool through which a catalogue's tools are called (``{"name": tool, "arguments": {...}}``)."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,9 @@ def _plan(reference: Mapping[str, Any]) -> _Plan:
             steps.append([_call(c) for c in step["parallel"]])
         else:
             steps.append([_call(step)])
-    violation_raw = reference.get("violation_plan")
+    violation_raw = reference.get("policy_violation", reference.get("violation_plan"))
+    if isinstance(violation_raw, Mapping):
+        violation_raw = [violation_raw]
     violation = [_call(c) for c in violation_raw] if isinstance(violation_raw, list) else []
     return _Plan(steps, final, violation)
 
@@ -222,7 +227,7 @@ class _Agent:
         if self.violation_at is not None and not state.violated and state.position == self.violation_at:
             state.violated = True
             if self.plan.violation:
-                return list(self.plan.violation), None
+                return [self._offered(c) for c in self.plan.violation], None
             return list(steps[state.position - 1]), None
         if state.position >= len(steps):
             if "never-stop" in self.flags and steps:
@@ -242,6 +247,13 @@ class _Agent:
             return [_broken(planned[0], self.tools, variant), *planned[1:]], None
         state.position += 1
         return list(planned), None
+
+    def _offered(self, call: Call) -> Call:
+        """``call`` through the row's ``call_tool`` dispatcher when its tool is only reachable that way (a catalogue
+        of tools discovered with ``search_tools``)."""
+        if call["name"] in self.tools or DISPATCHER not in self.tools:
+            return call
+        return {"name": DISPATCHER, "arguments": {"name": call["name"], "arguments": call["arguments"]}}
 
     def _bad_calls(self) -> list[Call]:
         first = self.plan.steps[0][0] if self.plan.steps else {"name": "", "arguments": {}}
