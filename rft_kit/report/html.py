@@ -67,8 +67,8 @@ def _header(report: Mapping[str, Any]) -> str:
     )
     if run["simulated"]:
         parts.append(
-            '<div class="sim">The model in this run is SIMULATED (rft-kit\'s rule-based solver on a local server), '
-            "not a language model. The numbers show the pipeline working, not any model's ability.</div>"
+            '<div class="sim">The model in this run is SIMULATED (a rule-based rft-kit solver or agent on a local '
+            "server), not a language model. The numbers show the pipeline working, not any model's ability.</div>"
         )
     return "".join(parts)
 

@@ -81,7 +81,10 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     )
     lines.append("")
     if run["simulated"]:
-        lines += ["> **The model in this run is SIMULATED** (rft-kit's rule-based solver), not a language model.", ""]
+        lines += [
+            "> **The model in this run is SIMULATED** (a rule-based rft-kit solver or agent), not a language model.",
+            "",
+        ]
     signal = report["learning_signal"]
     lines += _table(
         ["metric", "value"],

@@ -19,7 +19,9 @@ def print_summary(report: Mapping[str, Any], console: Console | None = None) -> 
     console = console or Console()
     run, s = report["run"], report["summary"]
     if run["simulated"]:
-        console.print("[bold yellow]The model is SIMULATED[/] (rule-based solver on a local server), not an LLM.")
+        console.print(
+            "[bold yellow]The model is SIMULATED[/] (a rule-based solver or agent on a local server), not an LLM."
+        )
     table = Table(title=f"report: {run['name']} · model {run['model']} · grader {run['grader']['name']}")
     table.add_column("metric")
     table.add_column("value", justify="right")
