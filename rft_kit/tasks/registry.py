@@ -31,6 +31,7 @@ TEMPLATES: dict[str, str] = {
     "rubric_answer": "rubric_answer.py:RubricAnswer",
     # agentic (rows with tools, an environment and an oracle plan)
     "support_desk": "support_desk.py:SupportDesk",
+    "calendar_scheduling": "calendar_scheduling.py:CalendarScheduling",
 }
 """Built-in templates. Add one by writing its module under ``task_templates/`` and adding one line here."""
 
