@@ -42,6 +42,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from .errors import ApiError
@@ -284,6 +285,12 @@ def _message_text(message: Mapping[str, Any]) -> str:
     return text
 
 
+@lru_cache(maxsize=1 << 16)
+def _tokens(text: str) -> int:
+    # An episode resends its whole conversation every turn: each message is counted once, not once per turn.
+    return count_tokens(text)
+
+
 def _turn(messages: Sequence[Mapping[str, Any]]) -> int:
     return sum(1 for m in messages if m.get("role") == "assistant")
 
@@ -328,7 +335,7 @@ def agent_reply(body: Mapping[str, Any]) -> dict[str, Any]:
             }
             for k, call in enumerate(calls)
         ]
-    prompt_tokens = sum(count_tokens(_message_text(m)) + 4 for m in messages)
+    prompt_tokens = sum(_tokens(_message_text(m)) + 4 for m in messages)
     completion_tokens = max(1, count_tokens(_message_text(message)))
     digest = hashlib.sha256(repr((agent.key, turn)).encode()).hexdigest()[:24]
     return {
