@@ -21,6 +21,7 @@ __all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "build_environment", "environment_cla
 BUILTIN: dict[str, str] = {
     "support_store": "rft_kit.environments.support:SupportStore",
     "calendar": "rft_kit.environments.scheduling:CalendarEnv",
+    "sql_analysis": "rft_kit.environments.sql_analysis:SqlAnalysis",
 }
 """Built-in environments. Add one by writing its module and adding one line here."""
 

@@ -32,6 +32,7 @@ TEMPLATES: dict[str, str] = {
     # agentic (rows with tools, an environment and an oracle plan)
     "support_desk": "support_desk.py:SupportDesk",
     "calendar_scheduling": "calendar_scheduling.py:CalendarScheduling",
+    "data_analysis": "data_analysis.py:DataAnalysis",
 }
 """Built-in templates. Add one by writing its module under ``task_templates/`` and adding one line here."""
 
