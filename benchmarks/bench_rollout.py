@@ -13,6 +13,10 @@ Both runs check that every episode ends with ``final_answer`` and the same final
 and the ratio (target >= 30x), then the environment's own cost per tool call (``env.call`` in-process, no network;
 target < 0.2 ms for pure-Python environments) and the engine's per-call environment time from the records.
 
+Last, sandboxed tools: ``--sandboxed-episodes`` (default 64) ``data_analysis`` episodes, whose ``run_sql`` runs each
+query in rft-kit's sandbox, rolled out by the engine with slow environment work moved to its thread pool (the
+default) and with everything inline on the event loop (``offload_after_ms=inf``), as a ratio of wall times.
+
 Usage: ``python benchmarks/bench_rollout.py [--episodes 500] [--concurrency 64] [--latency 0.05]
 [--baseline-episodes N]`` (a smaller baseline is extrapolated per episode, and says so).
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import socket
 import subprocess
 import sys
@@ -126,6 +131,24 @@ def _sequential(rows: list[dict[str, Any]], base_url: str) -> tuple[float, list[
     return time.perf_counter() - start, states
 
 
+def _sandboxed(episodes: int, concurrency: int, base_url: str) -> tuple[tuple[float, int], tuple[float, int]]:
+    """Wall time (and ops moved to threads) of sandboxed episodes with the thread pool, then all inline."""
+    from rft_kit.tasks import generate, write_items
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tasks = Path(tmp) / "tasks.jsonl"
+        write_items(generate("data_analysis", episodes, seed=5, difficulty="medium"), tasks)
+        for threshold in (RolloutParams.offload_after_ms, math.inf):
+            out = Path(tmp) / f"episodes-{threshold}.jsonl"
+            sampling = SamplingParams(model="sim-agent-oracle", concurrency=concurrency)
+            summary = rollout(tasks, out, RolloutParams(sampling, max_turns=30, offload_after_ms=threshold),
+                              base_url=base_url)  # fmt: skip
+            assert summary.stop_reasons == {"final_answer": episodes}, summary.stop_reasons
+            results.append((summary.duration_s, summary.environment_offloaded))
+    return results[0], results[1]
+
+
 def _env_overhead(rows: list[dict[str, Any]], repeats: int = 5) -> tuple[float, float]:
     """Mean microseconds per tool call of ``env.call`` alone, and of building + snapshotting per episode."""
     calls = 0
@@ -152,6 +175,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--baseline-episodes", type=int, default=None, help="default: all of them")
+    parser.add_argument("--sandboxed-episodes", type=int, default=64, help="0 skips the sandboxed comparison")
     args = parser.parse_args()
     rows = [_row(k) for k in range(args.episodes)]
     process, base_url = _start_server(args.latency)
@@ -169,6 +193,7 @@ def main() -> None:
         baseline_s, states = _sequential(baseline_rows, base_url)
         for row, state in zip(baseline_rows, states, strict=True):
             assert records[row["id"]]["final_state"] == state, "the engine and the baseline disagree on a final state"
+        sandboxed = _sandboxed(args.sandboxed_episodes, args.concurrency, base_url) if args.sandboxed_episodes else None
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -186,6 +211,10 @@ def main() -> None:
     print(f"engine's environment time per tool call (incl. build/snapshot, from the records): "
           f"{engine_env_ms / summary.tool_calls * 1000:.1f} us; environment ops moved to threads: "
           f"{summary.environment_offloaded}")  # fmt: skip
+    if sandboxed is not None:
+        (pooled_s, pooled_n), (inline_s, _) = sandboxed
+        print(f"sandboxed run_sql ({args.sandboxed_episodes} data_analysis episodes): thread pool {pooled_s:.2f} s "
+              f"({pooled_n} ops in threads), all inline {inline_s:.2f} s: {inline_s / pooled_s:.2f}x")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -133,6 +133,7 @@ async def _turn(
         _wire(request, [*prompt, *state.trajectory]),
         max_retries=ctx.params.sampling.max_retries,
         rng=ctx.rng,
+        raw=True,
     )
     state.attempts += outcome.attempts
     state.model_ms += outcome.latency_ms

@@ -26,7 +26,7 @@ class RolloutParams:
             after a turn that called tools, the episode ends with ``stop_reason: token_budget``. ``None``: no budget.
         tool_threads: worker threads for environment work that is slow (see :mod:`rft_kit.rollout.tools`).
         offload_after_ms: an environment operation whose mean time exceeds this runs in the thread pool rather than
-            on the event loop (pure-Python tools are faster inline than a thread hand-off).
+            on the event loop (pure-Python tools are faster inline than a thread hand-off); ``math.inf``: never.
     """
 
     sampling: SamplingParams

@@ -10,6 +10,7 @@ the rest run inline. ``benchmarks/bench_rollout.py`` measures the overhead per t
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -29,7 +30,8 @@ class ToolRunner:
 
     Args:
         threads: pool size (environment operations of different episodes run in parallel up to this many).
-        offload_after_ms: operations whose mean time is above this run in the pool.
+        offload_after_ms: operations whose mean time is above this run in the pool; ``math.inf`` runs everything
+            inline, the first run included (the benchmark's "no thread pool" setting).
     """
 
     def __init__(self, threads: int = 8, *, offload_after_ms: float = 0.5) -> None:
@@ -55,7 +57,7 @@ class ToolRunner:
         key = (env, op)
         with self._lock:
             mean = self._mean_ms.get(key)
-        if mean is not None and mean <= self._threshold:
+        if self._threshold == math.inf or (mean is not None and mean <= self._threshold):
             self.inline += 1
             started = time.perf_counter()
             try:

@@ -8,6 +8,7 @@ Shared by ``rft sample`` (one call per sample) and ``rft rollout`` (one call per
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import time
@@ -59,10 +60,33 @@ def _message(exc: openai.APIStatusError) -> str:
     return f"HTTP {exc.status_code}: {exc.message}"
 
 
+async def _create(client: openai.AsyncOpenAI, request: Mapping[str, Any], raw: bool) -> dict[str, Any]:
+    if not raw:
+        completion = await client.chat.completions.create(**request)
+        dumped: dict[str, Any] = completion.model_dump(mode="json", exclude_unset=True)
+        return dumped
+    response = await client.chat.completions.with_raw_response.create(**request)
+    body = json.loads(response.http_response.content)
+    if not isinstance(body, dict):
+        raise ValueError(f"the endpoint answered a JSON {type(body).__name__}, not a chat completion object")
+    return body
+
+
 async def create_with_retries(
-    client: openai.AsyncOpenAI, request: Mapping[str, Any], *, max_retries: int, rng: random.Random
+    client: openai.AsyncOpenAI,
+    request: Mapping[str, Any],
+    *,
+    max_retries: int,
+    rng: random.Random,
+    raw: bool = False,
 ) -> CallOutcome:
-    """``client.chat.completions.create(**request)``, retried up to ``max_retries`` times when worth it."""
+    """``client.chat.completions.create(**request)``, retried up to ``max_retries`` times when worth it.
+
+    Args:
+        raw: return the response body as the endpoint sent it (``with_raw_response``), without building the SDK's
+            pydantic model and dumping it back: the caller checks the shape it needs. Rollouts make one call per turn
+            and read only ``choices[0].message`` and ``usage`` (``benchmarks/bench_rollout.py`` measures this).
+    """
     attempts = 0
     while True:
         attempts += 1
@@ -70,7 +94,7 @@ async def create_with_retries(
         wait: float | None = None
         status: int | None = None
         try:
-            completion = await client.chat.completions.create(**request)
+            completion = await _create(client, request, raw)
         except openai.APIStatusError as exc:
             status = exc.status_code
             kind, message = "http", _message(exc)
@@ -88,7 +112,7 @@ async def create_with_retries(
             kind, message = "response", f"{type(exc).__name__}: {exc}"
         else:
             latency_ms = (time.perf_counter() - started) * 1000
-            return CallOutcome(completion.model_dump(mode="json", exclude_unset=True), latency_ms, attempts)
+            return CallOutcome(completion, latency_ms, attempts)
         latency_ms = (time.perf_counter() - started) * 1000
         if wait is None or attempts > max_retries:
             return CallOutcome(None, latency_ms, attempts, kind=kind, message=message, status=status)
