@@ -21,6 +21,7 @@ from . import (
     sample_cmd,
     sandbox_cmd,
     serve_cmd,
+    serve_tools_cmd,
 )
 
 __all__ = ["app", "main"]
@@ -49,6 +50,7 @@ app.command("demo")(demo_cmd.demo)
 app.add_typer(export_cmd.app, name="export")
 app.add_typer(job_cmd.app, name="job")
 app.command("serve")(serve_cmd.serve)
+app.command("serve-tools")(serve_tools_cmd.serve_tools)
 app.command("calibrate")(calibrate_cmd.calibrate)
 
 

@@ -1,0 +1,66 @@
+"""uvicorn's httptools protocol with deadlines on the part of a request the application never sees: the headers.
+
+uvicorn hands a request to the application once its headers are complete, and has no limit of its own on how long
+they take to arrive: a client that opens a connection and trickles header bytes would hold it forever. This
+subclass closes a connection that is silent for ``read_timeout_s`` while sending headers, takes longer than
+``request_timeout_s`` in all to send them, or never starts a request within the keep-alive time. From the end of
+the headers on, the application's own deadlines apply (:mod:`rft_kit.serving.body`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+__all__ = ["deadline_protocol"]
+
+
+class _DeadlineProtocol(HttpToolsProtocol):
+    read_timeout_s: float = 10.0
+    request_timeout_s: float = 30.0
+
+    _rft_timer: asyncio.TimerHandle | None = None
+    _rft_deadline: float | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._rft_arm(float(self.timeout_keep_alive))  # a connection that never sends a byte
+
+    def data_received(self, data: bytes) -> None:
+        now = self.loop.time()
+        if self._rft_deadline is None and (self.cycle is None or self.cycle.response_complete):
+            self._rft_deadline = now + self.request_timeout_s  # these bytes start a new request
+        if self._rft_deadline is not None:
+            self._rft_arm(min(self.read_timeout_s, self._rft_deadline - now))
+        super().data_received(data)
+
+    def on_headers_complete(self) -> None:
+        self._rft_deadline = None
+        self._rft_cancel()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._rft_cancel()
+        super().connection_lost(exc)
+
+    def _rft_arm(self, delay: float) -> None:
+        self._rft_cancel()
+        self._rft_timer = self.loop.call_later(max(0.0, delay), self._rft_expire)
+
+    def _rft_cancel(self) -> None:
+        if self._rft_timer is not None:
+            self._rft_timer.cancel()
+            self._rft_timer = None
+
+    def _rft_expire(self) -> None:
+        self._rft_timer = None
+        if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
+            self.transport.close()
+
+
+def deadline_protocol(read_timeout_s: float, request_timeout_s: float) -> type[asyncio.Protocol]:
+    """The protocol class to give uvicorn's ``Config(http=...)``."""
+    attrs: dict[str, Any] = {"read_timeout_s": read_timeout_s, "request_timeout_s": request_timeout_s}
+    return type("RftHttpProtocol", (_DeadlineProtocol,), attrs)
