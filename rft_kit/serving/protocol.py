@@ -10,6 +10,7 @@ the headers on, the application's own deadlines apply (:mod:`rft_kit.serving.bod
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -26,6 +27,10 @@ class _DeadlineProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            # however the listening socket was made: a response is two writes, Nagle would hold the second
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._rft_arm(float(self.timeout_keep_alive))  # a connection that never sends a byte
 
     def data_received(self, data: bytes) -> None:

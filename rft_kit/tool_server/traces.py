@@ -222,7 +222,10 @@ class TraceStore:
                     )
                 else:
                     try:
-                        result, _ = await self.runner.run(env.name, "call", lambda: env.call(call.name, call.arguments))
+                        # timed per tool (one slow tool must not make the fast ones pay a thread hand-off, nor
+                        # run inline because the others are fast); unknown names share one key (bounded)
+                        op = f"call:{call.name}" if call.name in env.callable_tools() else "call:(unknown)"
+                        result, _ = await self.runner.run(env.name, op, lambda: env.call(call.name, call.arguments))
                     except Exception as exc:  # EnvironmentFailure or a bug in the environment: it broke (env_error)
                         trace.broken = f"{type(exc).__name__}: {exc}"
                         raise HTTPError(

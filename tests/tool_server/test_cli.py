@@ -1,0 +1,183 @@
+"""`rft serve-tools` as users run it: a real process serving the built-in environments, a graceful SIGTERM under
+load that loses no in-flight request, and a clear error for a bad grader file."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rft_kit.tasks import generate
+
+from .trainer import Trainer
+
+REPO = Path(__file__).resolve().parents[2]
+RFT = str(Path(sys.executable).with_name("rft"))
+TOKEN = "tk"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(port: int, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if Trainer(f"http://127.0.0.1:{port}", timeout_s=2).get("/health")[0] == 200:
+                return
+        except OSError:
+            pass
+        assert proc.poll() is None, proc.communicate()[1]
+        assert time.monotonic() < deadline, "serve-tools did not start"
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    port = _free_port()
+    grader = REPO / "graders" / "tasks" / "support_desk.yaml"
+    proc = subprocess.Popen(
+        [RFT, "serve-tools", "--grader", str(grader), "--port", str(port), "--workers", "1", "--token", TOKEN],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_healthy(port, proc)
+        yield port, proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def _row() -> dict[str, Any]:
+    return next(iter(generate("support_desk", 1, seed=3, difficulty="medium")))
+
+
+def _plan(row: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    calls = [s for s in row["oracle_plan"] if "final_answer" not in s]
+    return calls, next(s["final_answer"] for s in row["oracle_plan"] if "final_answer" in s)
+
+
+def _call_body(row: dict[str, Any], trace: str, n: int, step: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "function_call",
+        "id": f"fc_{n}",
+        "call_id": f"call_{n}",
+        "name": step["name"],
+        "arguments": json.dumps(step["arguments"]),
+        "trace_id": trace,
+        "item": row,
+    }
+
+
+def test_serve_tools_runs_an_episode_and_grades_it(served: tuple[int, subprocess.Popen[str]]) -> None:
+    port, proc = served
+    row = _row()
+    calls, answer = _plan(row)
+    trainer = Trainer(f"http://127.0.0.1:{port}", TOKEN)
+    for n, step in enumerate(calls):
+        status, body = trainer.post(f"/tools/{step['name']}", _call_body(row, "cli", n, step))
+        assert status == 200 and not body["output"].startswith("error"), body
+    status, body = trainer.grade("cli", row, {"output_text": answer})
+    assert (status, body["score"]) == (200, 1.0)
+    assert Trainer(f"http://127.0.0.1:{port}").post("/grade", {})[0] == 401
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert f"127.0.0.1:{port}" in err and "bearer token" in err and "support_desk" in err
+
+
+def test_sigterm_under_load_loses_no_in_flight_request(served: tuple[int, subprocess.Popen[str]]) -> None:
+    port, proc = served
+    row = _row()
+    calls, _ = _plan(row)
+    url = f"http://127.0.0.1:{port}"
+    stop = threading.Event()
+    sigterm_at: list[float] = []
+    results: list[tuple[float, int | str]] = []
+    lock = threading.Lock()
+
+    def load(worker: int) -> None:
+        trainer = Trainer(url, TOKEN, timeout_s=30)
+        episode = 0
+        while not stop.is_set():
+            trace = f"load-{worker}-{episode}"
+            episode += 1
+            for n, step in enumerate(calls):
+                sent = time.monotonic()
+                try:
+                    status, _ = trainer.post(f"/tools/{step['name']}", _call_body(row, trace, n, step))
+                    outcome: int | str = status
+                except OSError as exc:  # refused or closed: only after SIGTERM, checked below
+                    outcome = type(exc).__name__
+                with lock:
+                    results.append((sent, outcome))
+                if not isinstance(outcome, int):
+                    return
+
+    # requests in flight at the signal: headers and half of the body sent, the rest sent after it
+    bodies = [json.dumps(_call_body(row, f"inflight-{i}", 0, calls[0])).encode() for i in range(8)]
+    inflight = []
+    for body in bodies:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        sock.sendall(
+            f"POST /tools/{calls[0]['name']} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body[: len(body) // 2]
+        )
+        inflight.append((sock, body[len(body) // 2 :]))
+    threads = [threading.Thread(target=load, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)
+    sigterm_at.append(time.monotonic())
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    replies = []
+    for sock, rest in inflight:
+        sock.sendall(rest)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+        sock.close()
+        replies.append(b"".join(chunks))
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    _, err = proc.communicate(timeout=90)
+    for reply in replies:  # every in-flight request was answered in full
+        assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
+        assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["type"] == "function_call_output"
+    before = [outcome for sent, outcome in results if sent < sigterm_at[0]]
+    assert len(before) > 50, len(before)  # it was under load
+    assert all(o == 200 for o in before), sorted({str(o) for o in before})
+    assert all(o == 200 or not isinstance(o, int) for _, o in results), "a request got an error status"
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err, err
+
+
+def test_serve_tools_bad_grader_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("type: string_check\nname: x\ninput: '{{sample.output_text}}'\noperation: equals\n")
+    done = subprocess.run(
+        [RFT, "serve-tools", "--grader", str(bad), "--port", str(_free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "error:" in done.stderr and "bad.yaml" in done.stderr
