@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 __all__ = ["HTTPError", "error_payload", "json_bytes"]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class HTTPError(Exception):
@@ -29,5 +32,23 @@ def error_payload(message: str, kind: str) -> dict[str, Any]:
 
 
 def json_bytes(payload: Any) -> bytes:
-    """Compact JSON; raises ``ValueError`` for NaN or infinities (never sent as invalid JSON)."""
-    return json.dumps(payload, separators=(",", ":"), allow_nan=False, ensure_ascii=False).encode()
+    """Compact UTF-8 JSON; raises ``ValueError`` for NaN or infinities (never sent as invalid JSON).
+
+    An unpaired surrogate (a model can write ``\\ud800`` in a JSON string) has no UTF-8 form, and strict JSON
+    parsers refuse it even escaped: it is sent as the six characters of its escape, as rft-kit's files write it.
+    """
+    text = json.dumps(payload, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return json.dumps(_escaped(payload), separators=(",", ":"), allow_nan=False, ensure_ascii=False).encode()
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    if isinstance(value, dict):
+        return {_escaped(k): _escaped(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escaped(v) for v in value]
+    return value

@@ -3,8 +3,9 @@
 uvicorn hands a request to the application once its headers are complete, and has no limit of its own on how long
 they take to arrive: a client that opens a connection and trickles header bytes would hold it forever. This
 subclass closes a connection that is silent for ``read_timeout_s`` while sending headers, takes longer than
-``request_timeout_s`` in all to send them, or never starts a request within the keep-alive time. From the end of
-the headers on, the application's own deadlines apply (:mod:`rft_kit.serving.body`).
+``request_timeout_s`` in all to send them, or never starts a request within the keep-alive time. A request the
+parser refuses answers a JSON 400 (uvicorn's own is plain text). From the end of the headers on, the application's
+own deadlines apply (:mod:`rft_kit.serving.body`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import socket
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from .errors import error_payload, json_bytes
 
 __all__ = ["deadline_protocol"]
 
@@ -49,6 +52,19 @@ class _DeadlineProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._rft_cancel()
         super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        # the parser refused the request (malformed or ambiguous framing, two Content-Lengths, a bad header):
+        # answer in JSON like every other error, and close (nothing after it can be trusted to be a request)
+        body = json_bytes(error_payload(f"malformed HTTP request: {msg}", "bad_http"))
+        self.transport.write(
+            b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n"
+            + b"content-length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body
+        )
+        self.transport.close()
 
     def _rft_arm(self, delay: float) -> None:
         self._rft_cancel()

@@ -53,7 +53,7 @@ def uvicorn_config(app: ASGIApp, settings: ServeSettings) -> uvicorn.Config:
         loop="asyncio",
         lifespan="on",
         log_config=None,
-        log_level="warning",
+        log_level="error",  # not a warning per malformed request: a hostile client could flood the log
         access_log=False,
         timeout_keep_alive=max(1, round(settings.keep_alive_s)),
         timeout_graceful_shutdown=max(1, round(settings.graceful_timeout_s)),
