@@ -3,8 +3,8 @@
 The guard, in order: checks the bearer token (constant-time, before routing, so an unauthenticated client learns
 nothing about which paths exist and costs nothing per path; only the open paths skip it), refuses bad body framing
 and announced oversized bodies before a byte is read, sets the request's arrival deadline, bounds the time to the
-answer (504), turns every :class:`~rft_kit.serving.errors.HTTPError` into its JSON answer and anything unexpected
-into a JSON 500, and records the request in the metrics under a bounded route label.
+answer (504), turns every :class:`~rft_kit.serving.errors.HTTPError` (and the router's 404/405) into its JSON answer
+and anything unexpected into a logged JSON 500, and records the request in the metrics under a bounded route label.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Final
 
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .body import DEADLINE_KEY, check_framing
@@ -57,14 +56,7 @@ def metrics_response(request: Request, metrics: ServerMetrics, extra: dict[str, 
     return json_response(metrics.snapshot(extra))
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPError)
-    request.scope[ERROR_KEY] = exc.kind
-    return json_response(error_payload(exc.message, exc.kind), exc.status, close=exc.close)
-
-
-async def _starlette_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
+def _starlette_error(request: Request, exc: StarletteHTTPException) -> Response:
     kind = {404: "not_found", 405: "bad_method"}.get(exc.status_code, "bad_request")
     request.scope[ERROR_KEY] = kind
     message = exc.detail
@@ -73,12 +65,6 @@ async def _starlette_error(request: Request, exc: Exception) -> Response:
     elif exc.status_code == 405:
         message = f"{request.url.path} does not take {request.method}"
     return json_response(error_payload(message, kind), exc.status_code)
-
-
-async def _internal(request: Request, exc: Exception) -> Response:
-    request.scope[ERROR_KEY] = "internal"
-    _log.error("internal error answering %s %s", request.method, request.url.path, exc_info=exc)
-    return json_response(error_payload(f"internal error: {type(exc).__name__}: {exc}", "internal"), 500)
 
 
 class Guard:
@@ -141,12 +127,15 @@ class Guard:
                 await json_response(error_payload(exc.message, exc.kind), exc.status, close=exc.close)(
                     scope, receive, send_recorded
                 )
+        except StarletteHTTPException as exc:  # the router's 404 and 405
+            if not status:
+                await _starlette_error(Request(scope), exc)(scope, receive, send_recorded)
         except TimeoutError:
             scope[ERROR_KEY] = "timeout"
             if not status:
                 message = f"the answer took longer than {self.settings.handle_timeout_s:g} s"
                 await json_response(error_payload(message, "timeout"), 504, close=True)(scope, receive, send_recorded)
-        except Exception as exc:  # already answered 500 by the router's handler; a bug must not drop the server
+        except Exception as exc:  # a bug must answer 500, not drop the connection or the server
             scope.setdefault(ERROR_KEY, "internal")
             if not status:
                 _log.error("internal error answering %s %s", scope["method"], scope["path"], exc_info=exc)
@@ -166,16 +155,11 @@ def make_app(
     metrics: ServerMetrics,
     route_label: Callable[[str], str],
     open_paths: Collection[str] = ("/health",),
-    lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
+    lifespan: Callable[[Any], AbstractAsyncContextManager[None]] | None = None,
 ) -> Guard:
-    """The ASGI application: ``routes`` behind the :class:`Guard`."""
-    router = Starlette(
-        routes=list(routes),
-        exception_handlers={
-            HTTPError: _http_error,
-            StarletteHTTPException: _starlette_error,
-            Exception: _internal,
-        },
-        lifespan=lifespan,
-    )
-    return Guard(router, settings, metrics, route_label, open_paths)
+    """The ASGI application: a Starlette router of ``routes`` behind the :class:`Guard`.
+
+    The router is not wrapped in a ``Starlette`` application: its error middleware would answer in plain text,
+    and the guard already turns every exception into its JSON answer (two layers less on every request).
+    """
+    return Guard(Router(routes=list(routes), lifespan=lifespan), settings, metrics, route_label, open_paths)

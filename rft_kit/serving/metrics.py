@@ -7,6 +7,7 @@ client cannot grow the metrics by inventing paths or names.
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from collections import Counter, deque
@@ -76,8 +77,7 @@ class ServerMetrics:
             if error is not None:
                 self._error(error)
             buckets = self._buckets.setdefault(label, [0] * (len(LATENCY_BUCKETS_S) + 1))
-            index = next((i for i, b in enumerate(LATENCY_BUCKETS_S) if latency_s <= b), len(LATENCY_BUCKETS_S))
-            buckets[index] += 1
+            buckets[bisect.bisect_left(LATENCY_BUCKETS_S, latency_s)] += 1
             self._sums[label] = self._sums.get(label, 0.0) + latency_s
             if label in self.timed:
                 self._latencies.append(latency_s * 1000.0)

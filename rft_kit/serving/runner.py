@@ -50,7 +50,7 @@ def uvicorn_config(app: ASGIApp, settings: ServeSettings) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         http=deadline_protocol(settings.read_timeout_s, settings.request_timeout_s),
-        loop="asyncio",
+        loop=_LOOP,
         lifespan="on",
         log_config=None,
         log_level="error",  # not a warning per malformed request: a hostile client could flood the log
@@ -61,6 +61,19 @@ def uvicorn_config(app: ASGIApp, settings: ServeSettings) -> uvicorn.Config:
         server_header=False,
         date_header=False,
     )
+
+
+def _loop() -> str:
+    # uvloop where it installs (the serve extra pulls it in off Windows): the event loop is most of the per-request
+    # cost once grading is in worker processes (benchmarks/bench_reward_server.py)
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
+
+
+_LOOP = _loop()
 
 
 def _url(sock: socket.socket) -> str:

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -112,7 +111,7 @@ def build_app(config: ToolServerConfig) -> Guard:
     metrics.gauge("traces_evicted", lambda: store.evicted)
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Any) -> AsyncIterator[None]:
         nonlocal scorer
         if config.grader is not None:
             grader = config.grader
