@@ -55,7 +55,7 @@ class RolloutSummary(InputErrorLog):
 
     def add(self, record: Mapping[str, Any]) -> None:
         self.written += 1
-        self.retries += max(0, int(record.get("attempts") or 0) - int(record.get("turns") or 0))
+        self.retries += int(record.get("retries") or 0)
         self.stop_reasons[str(record.get("stop_reason"))] += 1
         if record.get("error"):
             self.failed += 1

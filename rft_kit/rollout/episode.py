@@ -53,6 +53,7 @@ class _Episode:
     usage: Counter[str] = field(default_factory=Counter)
     turns: int = 0
     attempts: int = 0
+    retries: int = 0
     model_ms: float = 0.0
     env_ms: float = 0.0
     output_text: str = ""
@@ -136,6 +137,7 @@ async def _turn(
         raw=True,
     )
     state.attempts += outcome.attempts
+    state.retries += outcome.attempts - 1
     state.model_ms += outcome.latency_ms
     if outcome.completion is None:
         state.fail(
@@ -249,6 +251,7 @@ def _record(state: _Episode, item_id: str, sample_index: int, model: str, latenc
     )
     record = sample.to_record()
     record["attempts"] = state.attempts
+    record["retries"] = state.retries
     record["timing_ms"] = {"model": round(state.model_ms, 3), "environment": round(state.env_ms, 3)}
     return record
 

@@ -116,6 +116,7 @@ def test_model_errors_are_retried_then_recorded(server: LocalServer, tmp_path: P
     rollout([counter_row("r", [("x", 1)])], out, model="sim-agent-oracle", base_url=server.base_url)
     (record,) = _records(out)
     assert record["stop_reason"] == "final_answer" and record["attempts"] == record["turns"] + 2
+    assert record["retries"] == 2
     server.configure_faults(fail_first="all", fail_status=500)
     out2 = tmp_path / "failed.jsonl"
     rollout([counter_row("f", [("x", 1)])], out2, model="sim-agent-oracle", base_url=server.base_url,
@@ -123,7 +124,12 @@ def test_model_errors_are_retried_then_recorded(server: LocalServer, tmp_path: P
     server.configure_faults()
     (failed,) = _records(out2)
     assert failed["stop_reason"] == "model_error" and failed["error"]["status"] == 500
-    assert failed["attempts"] == 2 and failed["turns"] == 0 and failed["final_state"] == {"values": {}, "log": []}
+    assert (
+        failed["attempts"] == 2
+        and failed["retries"] == 1
+        and failed["turns"] == 0
+        and failed["final_state"] == {"values": {}, "log": []}
+    )
 
 
 def test_a_model_refusing_the_request_is_a_model_error_not_retried(base_url: str, tmp_path: Path) -> None:
