@@ -56,3 +56,23 @@ def test_episode_fields_round_trip_and_stay_out_of_the_hosted_namespace() -> Non
     assert again.turns == 2
     assert set(sample.hosted_namespace()) == {"choices", "output_text", "output_json", "output_tools", "output_audio"}
     assert "trajectory" not in Sample.from_text("hi").namespace()
+
+
+def test_a_judge_prompt_reads_the_trajectory_as_a_transcript() -> None:
+    import rft_kit
+
+    grader = rft_kit.load_grader(
+        {
+            "type": "score_model",
+            "name": "judge",
+            "model": "sim-judge",
+            "input": [
+                {"role": "user", "content": "Grade this agent.\n{{sample.trajectory}}\nFinal: {{sample.output_text}}"}
+            ],
+            "range": [0, 1],
+        }
+    )
+    messages = grader.prompt.render(episode().namespace(), {}, harden=False)  # type: ignore[attr-defined]
+    text = messages[-1]["content"]
+    assert '[call 1] get_order({"order_id": "O-1"})' in text
+    assert text.endswith("Final: Done.")

@@ -26,8 +26,8 @@ LEVELS = ("easy", "medium", "hard")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_there_are_four_agentic_templates_with_three_levels() -> None:
-    assert len(AGENTIC) >= 1  # grows to 4 as templates land; see test_registry_has_the_agentic_domains
+def test_the_four_agentic_templates_have_three_levels() -> None:
+    assert {"support_desk", "calendar_scheduling", "data_analysis", "multi_hop_research"} <= set(AGENTIC)
     for name in AGENTIC:
         assert set(get_template(name).levels) >= set(LEVELS)
 
