@@ -210,3 +210,31 @@ def test_the_tool_runner_keeps_fast_work_inline_and_moves_slow_work_to_threads()
     assert seen["slow"] and "MainThread" not in seen["slow"]
     mean = runner.mean_ms("env", "slow")
     assert mean is not None and mean >= 10
+
+
+def test_reference_fields_reach_only_the_simulated_agents(
+    base_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real model must never see the row's answer: rft_reference is sent to sim-agent-* models only."""
+    from rft_kit.local_openai.routes import ROUTES
+
+    key = ("POST", "/v1/chat/completions")
+    bodies: list[dict[str, Any]] = []
+    original = ROUTES[key]
+
+    def recording(state: Any, request: Any) -> Any:
+        bodies.append(dict(request.body))
+        return original(state, request)
+
+    monkeypatch.setitem(ROUTES, key, recording)
+    row = counter_row("secret", [("x", 1)])
+    row["expected_state"] = {"values.x": 1}
+    rollout([row], tmp_path / "agent.jsonl", model="sim-agent-oracle", base_url=base_url)
+    assert bodies and all(b["rft_reference"]["expected_state"] == {"values.x": 1} for b in bodies)
+    assert all("environment" not in b["rft_reference"] and "messages" not in b["rft_reference"] for b in bodies)
+    assert bodies[0]["tools"] == row["tools"] and bodies[0]["messages"] == row["messages"]
+    bodies.clear()
+    rollout([row], tmp_path / "judge.jsonl", model="sim-judge", base_url=base_url, max_turns=2)
+    assert bodies and not any("rft_reference" in b or "oracle_plan" in json.dumps(b) for b in bodies)
+    (record,) = _records(tmp_path / "judge.jsonl")
+    assert record["stop_reason"] == "final_answer" and record["turns"] == 1  # a plain chat model answers in text
