@@ -113,10 +113,14 @@ def _tool_call(raw: Mapping[str, Any], turn: int, position: int) -> dict[str, An
 def _add_usage(state: _Episode, usage: Any) -> None:
     if not isinstance(usage, Mapping):
         return
+    counts = {}
     for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
         value = usage.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
-            state.usage[key] += value
+            counts[key] = value
+    # an endpoint that leaves out total_tokens still counts against the token budget
+    counts.setdefault("total_tokens", counts.get("prompt_tokens", 0) + counts.get("completion_tokens", 0))
+    state.usage.update(counts)
 
 
 async def _env_op(ctx: EpisodeContext, state: _Episode, env_name: str, op: str, fn: Any) -> Any:
