@@ -152,7 +152,10 @@ class MultiHopResearch(AgenticTemplate[ResearchConfig]):
         forum = [fid for doc in chain for fid in g.forum.get(doc, [])]
         violation = {"name": "open", "arguments": {"doc_id": forum[0] if forum else "forum-001"}}
         return agentic_draft(
-            messages=[{"role": "developer", "content": POLICY}, {"role": "user", "content": question}],
+            messages=[
+                {"role": "developer", "content": POLICY},
+                {"role": "user", "content": f"{question} Answer from the corpus and cite the documents you used."},
+            ],
             environment={"name": "research", "corpus": "fictional-v1"},
             oracle_plan=plan,
             reference={
