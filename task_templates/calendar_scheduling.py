@@ -358,7 +358,13 @@ class CalendarScheduling(AgenticTemplate[CalendarConfig]):
                 {_local(dt.datetime.combine(d, dt.time(12), zone(organizer.tz)), person).date() for d in window}
             )
             for day in dates:
-                plan.append({"name": "get_schedule", "arguments": {"person_id": person.id, "date": day.isoformat()}})
+                step: dict[str, Any] = {
+                    "name": "get_schedule",
+                    "arguments": {"person_id": person.id, "date": day.isoformat()},
+                }
+                if plan[-1]["name"] == "get_schedule":
+                    step["parallel"] = True  # independent look-ups: one turn of parallel tool calls
+                plan.append(step)
         iso = slot.isoformat(timespec="minutes")
         plan.append(
             {"name": "check_slot", "arguments": {"start": iso, "duration_minutes": minutes, "attendees": attendees}}

@@ -176,3 +176,24 @@ def test_registry() -> None:
         build_environment({})
     with pytest.raises(EnvironmentFailure, match="must be an object"):
         build_environment([])  # type: ignore[arg-type]
+
+
+def test_play_groups_parallel_steps_into_one_turn() -> None:
+    from rft_kit.environments.episode import play
+
+    spec = {"name": "support_store", "customers": [], "orders": []}
+    calls = [
+        {"name": "get_order", "arguments": {"order_id": "O-1"}},
+        {"name": "get_order", "arguments": {"order_id": "O-2"}, "parallel": True},
+        {"name": "get_order", "arguments": "{bad"},
+    ]
+    episode = play(spec, calls, "done")
+    roles = [(m["role"], len(m.get("tool_calls") or [])) for m in episode["trajectory"]]
+    assert roles == [("assistant", 2), ("tool", 0), ("tool", 0), ("assistant", 1), ("tool", 0), ("assistant", 0)]
+    assert [m.get("tool_call_id") for m in episode["trajectory"] if m["role"] == "tool"] == [
+        "call_1",
+        "call_2",
+        "call_3",
+    ]
+    assert episode["turns"] == 3
+    assert episode["tool_errors"] == {"tool_error": 2, "bad_json": 1}
