@@ -353,18 +353,14 @@ class CalendarScheduling(AgenticTemplate[CalendarConfig]):
             "cancel or move other people's meetings, and do not book anything you were not asked to."
         )
         plan: list[dict[str, Any]] = [{"name": "list_people", "arguments": {}}]
+        lookups = []  # independent look-ups: one turn of parallel tool calls
         for person in people:
             dates = sorted(
                 {_local(dt.datetime.combine(d, dt.time(12), zone(organizer.tz)), person).date() for d in window}
             )
             for day in dates:
-                step: dict[str, Any] = {
-                    "name": "get_schedule",
-                    "arguments": {"person_id": person.id, "date": day.isoformat()},
-                }
-                if plan[-1]["name"] == "get_schedule":
-                    step["parallel"] = True  # independent look-ups: one turn of parallel tool calls
-                plan.append(step)
+                lookups.append({"name": "get_schedule", "arguments": {"person_id": person.id, "date": day.isoformat()}})
+        plan.append({"parallel": lookups})
         iso = slot.isoformat(timespec="minutes")
         plan.append(
             {"name": "check_slot", "arguments": {"start": iso, "duration_minutes": minutes, "attendees": attendees}}

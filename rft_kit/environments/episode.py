@@ -19,16 +19,24 @@ from .registry import build_environment
 __all__ = ["initial_snapshot", "play", "split_plan"]
 
 
-def split_plan(plan: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], str]:
-    """The calls of an oracle plan and its final answer (``""`` when the plan has none)."""
+def split_plan(plan: Iterable[Any]) -> tuple[list[dict[str, Any]], str]:
+    """The calls of an oracle plan and its final answer (``""`` when the plan has none).
+
+    Steps are ``{"name", "arguments"}`` (one call, one turn), ``{"parallel": [call, ...]}`` or a list of calls (one
+    turn of parallel calls), and ``{"final_answer": text}``. In the returned list, every call of a parallel turn but
+    the first carries ``"parallel": True`` (what :func:`play` groups by).
+    """
     calls: list[dict[str, Any]] = []
     answer = ""
     for step in plan:
-        if "final_answer" in step:
+        if isinstance(step, Mapping) and "final_answer" in step:
             answer = str(step["final_answer"])
-        else:
-            call = {"name": step["name"], "arguments": step.get("arguments", {})}
-            if step.get("parallel"):
+            continue
+        group = step if isinstance(step, list) else step.get("parallel") if isinstance(step, Mapping) else None
+        members = group if isinstance(group, list) else [step]
+        for position, member in enumerate(members):
+            call = {"name": member["name"], "arguments": member.get("arguments", {})}
+            if position:
                 call["parallel"] = True
             calls.append(call)
     return calls, answer

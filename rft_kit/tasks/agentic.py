@@ -4,7 +4,7 @@ An agentic generator's draft carries the environment spec (everything needed to 
 answer), the reference fields its grader reads (expected final state, required and forbidden calls, required facts)
 and ``oracle_plan``: the tool calls that solve the task and the final answer, derived by the generator from the
 scenario it built, independently of the grader. A plan is ``[{"name", "arguments"}, ..., {"final_answer": text}]``;
-a step with ``"parallel": true`` belongs to the same assistant turn as the step before it (parallel tool calls).
+a step ``{"parallel": [call, ...]}`` is one assistant turn of parallel tool calls.
 Reference fields the probes of ``rft check`` use: ``policy_violation`` (one call the row's policy forbids).
 ``tools`` is exactly the environment's ``tool_schemas(spec)``.
 

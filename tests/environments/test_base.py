@@ -179,15 +179,23 @@ def test_registry() -> None:
 
 
 def test_play_groups_parallel_steps_into_one_turn() -> None:
-    from rft_kit.environments.episode import play
+    from rft_kit.environments.episode import play, split_plan
 
     spec = {"name": "support_store", "customers": [], "orders": []}
-    calls = [
-        {"name": "get_order", "arguments": {"order_id": "O-1"}},
-        {"name": "get_order", "arguments": {"order_id": "O-2"}, "parallel": True},
+    plan = [
+        {
+            "parallel": [
+                {"name": "get_order", "arguments": {"order_id": "O-1"}},
+                {"name": "get_order", "arguments": {"order_id": "O-2"}},
+            ]
+        },
         {"name": "get_order", "arguments": "{bad"},
+        {"final_answer": "done"},
     ]
-    episode = play(spec, calls, "done")
+    calls, answer = split_plan(plan)
+    assert calls[1]["parallel"] is True
+    assert split_plan([[plan[0]["parallel"][0], plan[0]["parallel"][1]], plan[2]]) == (calls[:2], "done")
+    episode = play(spec, calls, answer)
     roles = [(m["role"], len(m.get("tool_calls") or [])) for m in episode["trajectory"]]
     assert roles == [("assistant", 2), ("tool", 0), ("tool", 0), ("assistant", 1), ("tool", 0), ("assistant", 0)]
     assert [m.get("tool_call_id") for m in episode["trajectory"] if m["role"] == "tool"] == [
