@@ -353,14 +353,12 @@ class CalendarScheduling(AgenticTemplate[CalendarConfig]):
             "cancel or move other people's meetings, and do not book anything you were not asked to."
         )
         plan: list[dict[str, Any]] = [{"name": "list_people", "arguments": {}}]
-        lookups = []  # independent look-ups: one turn of parallel tool calls
         for person in people:
             dates = sorted(
                 {_local(dt.datetime.combine(d, dt.time(12), zone(organizer.tz)), person).date() for d in window}
             )
             for day in dates:
-                lookups.append({"name": "get_schedule", "arguments": {"person_id": person.id, "date": day.isoformat()}})
-        plan.append({"parallel": lookups})
+                plan.append({"name": "get_schedule", "arguments": {"person_id": person.id, "date": day.isoformat()}})
         iso = slot.isoformat(timespec="minutes")
         plan.append(
             {"name": "check_slot", "arguments": {"start": iso, "duration_minutes": minutes, "attendees": attendees}}
