@@ -80,3 +80,18 @@ def test_oracle_queries_return_the_python_answers(level: str) -> None:
         if family == "best_region_average":
             assert normalize_answer(cells[1]) == normalize_answer(item["required_facts"][1][0])
     assert len(seen) == 3
+
+
+def test_a_sandbox_that_cannot_run_is_an_environment_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rft_kit.environments import sql_analysis
+    from rft_kit.errors import DependencyError
+
+    class Broken:
+        def run(self, *args: object, **kwargs: object) -> None:
+            raise DependencyError("bubblewrap is not installed")
+
+    monkeypatch.setattr(sql_analysis, "get_sandbox", lambda: Broken())
+    env = build_environment(SPEC)
+    with pytest.raises(EnvironmentFailure, match="bubblewrap is not installed"):
+        env.call("run_sql", '{"query": "SELECT 1"}')
+    assert env.call("list_tables", "{}").error is None  # the rest of the environment still answers
