@@ -205,3 +205,28 @@ def test_play_groups_parallel_steps_into_one_turn() -> None:
     ]
     assert episode["turns"] == 3
     assert episode["tool_errors"] == {"tool_error": 2, "bad_json": 1}
+
+
+def test_third_party_environments_come_through_the_entry_point_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import metadata
+
+    from rft_kit.environments import registry
+
+    class FakeEntryPoint:
+        name = "toy"
+        value = "tests.environments.test_base:Toy"
+
+    def entry_points(*, group: str) -> list[FakeEntryPoint]:
+        assert group == "rft_kit.environments"
+        return [FakeEntryPoint()]
+
+    monkeypatch.setattr(metadata, "entry_points", entry_points)
+    registry._plugins.cache_clear()
+    registry.environment_class.cache_clear()
+    try:
+        assert "toy" in known_environments()
+        env = build_environment({"name": "toy"})
+        assert env.call("add", '{"a": 2}').output == "4"
+    finally:
+        registry._plugins.cache_clear()
+        registry.environment_class.cache_clear()
