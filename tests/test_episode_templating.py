@@ -56,3 +56,53 @@ def test_episode_fields_round_trip_and_stay_out_of_the_hosted_namespace() -> Non
     assert again.turns == 2
     assert set(sample.hosted_namespace()) == {"choices", "output_text", "output_json", "output_tools", "output_audio"}
     assert "trajectory" not in Sample.from_text("hi").namespace()
+
+
+def test_a_judge_prompt_reads_the_trajectory_as_a_transcript() -> None:
+    import rft_kit
+
+    grader = rft_kit.load_grader(
+        {
+            "type": "score_model",
+            "name": "judge",
+            "model": "sim-judge",
+            "input": [
+                {"role": "user", "content": "Grade this agent.\n{{sample.trajectory}}\nFinal: {{sample.output_text}}"}
+            ],
+            "range": [0, 1],
+        }
+    )
+    messages = grader.prompt.render(episode().namespace(), {}, harden=False)  # type: ignore[attr-defined]
+    text = messages[-1]["content"]
+    assert '[call 1] get_order({"order_id": "O-1"})' in text
+    assert text.endswith("Final: Done.")
+
+
+def test_transcript_never_raises_on_arbitrary_trajectories() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from rft_kit.transcript import render_transcript
+
+    values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(
+                st.sampled_from(
+                    ["role", "content", "tool_calls", "tool_call_id", "function", "name", "arguments", "id"]
+                )
+                | st.text(max_size=4),
+                inner,
+                max_size=4,
+            )
+        ),
+        max_leaves=15,
+    )
+
+    @settings(max_examples=300, deadline=None)
+    @given(trajectory=values)
+    def check(trajectory: object) -> None:
+        assert isinstance(render_transcript(trajectory), str)
+
+    check()

@@ -22,6 +22,7 @@ BUILTIN: dict[str, str] = {
     "support_store": "rft_kit.environments.support:SupportStore",
     "calendar": "rft_kit.environments.scheduling:CalendarEnv",
     "sql_analysis": "rft_kit.environments.sql_analysis:SqlAnalysis",
+    "research": "rft_kit.environments.research:Research",
 }
 """Built-in environments. Add one by writing its module and adding one line here."""
 

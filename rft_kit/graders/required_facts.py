@@ -77,8 +77,8 @@ class RequiredFactsGrader(Grader):
         """This grader as an OpenAI ``python`` grader running the same matching code."""
         source = ["item", list(self.facts_from.path)] if self.facts_from is not None else None
         body = f"""
-FACTS = json.loads({json.dumps(json.dumps(self.facts))})
-FACTS_FROM = json.loads({json.dumps(json.dumps(source))})
+FACTS = _json.loads({json.dumps(json.dumps(self.facts))})
+FACTS_FROM = _json.loads({json.dumps(json.dumps(source))})
 ALL = {self.all_or_nothing!r}
 
 

@@ -94,8 +94,8 @@ class TrajectoryGrader(Grader):
         """This grader as an OpenAI ``python`` grader over ``sample.output_tools`` (same rules module)."""
         from_item = {key: [ref.namespace, list(ref.path)] for key, ref in self.from_item.items()}
         body = f"""
-RULES = json.loads({json.dumps(json.dumps(self.literal))})
-FROM_ITEM = json.loads({json.dumps(json.dumps(from_item))})
+RULES = _json.loads({json.dumps(json.dumps(self.literal))})
+FROM_ITEM = _json.loads({json.dumps(json.dumps(from_item))})
 
 
 def grade(sample, item):

@@ -15,7 +15,8 @@ and ``{"final_answer": "..."}`` (the final message; the episode ends).
 
 * ``sim-agent-oracle`` plays the plan exactly: one turn per step, then the final answer.
 * ``sim-agent-base`` and ``sim-agent-strong`` play it with deterministic mistakes at the rates of
-  :data:`AGENT_MODELS`, drawn per turn from a hash of (model, item id, seed, turn):
+  :data:`AGENT_MODELS` (per turn: wrong tool 8% / 3%, bad arguments 8% / 3%, stopping early 6% / 2%; per episode:
+  a policy violation 20% / 5%), drawn per turn from a hash of (model, item id, seed, turn):
 
   - *wrong tool*: the turn calls another tool of the request's ``tools`` with the planned arguments (the planned
     step is retried next turn);

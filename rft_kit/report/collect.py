@@ -122,9 +122,9 @@ def _read_samples(data: RunData, samples: Path) -> None:
             data.bad_lines += 1
             continue
         data.samples += 1
-        if isinstance(record.get("trajectory"), list):  # an episode of `rft rollout`: one attempt per turn
+        if isinstance(record.get("trajectory"), list):  # an episode of `rft rollout`: several calls, retries counted
             data.episodes.add(record)
-            data.sample_retries += max(0, int(record.get("attempts") or 0) - int(record.get("turns") or 0))
+            data.sample_retries += int(record.get("retries") or 0)
         else:
             data.sample_retries += max(0, int(record.get("attempts") or 1) - 1)
         error = record.get("error")

@@ -55,7 +55,7 @@ class RolloutSummary(InputErrorLog):
 
     def add(self, record: Mapping[str, Any]) -> None:
         self.written += 1
-        self.retries += max(0, int(record.get("attempts") or 0) - int(record.get("turns") or 0))
+        self.retries += int(record.get("retries") or 0)
         self.stop_reasons[str(record.get("stop_reason"))] += 1
         if record.get("error"):
             self.failed += 1
@@ -109,7 +109,7 @@ async def rollout_async(
     done: set[SampleKey] = done_keys(out, retry_errors=retry_errors)
     owned = client is None
     try:
-        api = client or make_client(base_url, api_key, params.sampling.timeout_s)
+        api = client or make_client(base_url, api_key, params.sampling.timeout_s, prefer_aiohttp=True)
     except openai.OpenAIError as exc:
         raise ConfigError(f"cannot create the OpenAI client ({exc}); set OPENAI_API_KEY or give a base URL") from None
     runner = ToolRunner(params.tool_threads, offload_after_ms=params.offload_after_ms)

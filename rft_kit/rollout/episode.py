@@ -53,6 +53,7 @@ class _Episode:
     usage: Counter[str] = field(default_factory=Counter)
     turns: int = 0
     attempts: int = 0
+    retries: int = 0
     model_ms: float = 0.0
     env_ms: float = 0.0
     output_text: str = ""
@@ -112,10 +113,14 @@ def _tool_call(raw: Mapping[str, Any], turn: int, position: int) -> dict[str, An
 def _add_usage(state: _Episode, usage: Any) -> None:
     if not isinstance(usage, Mapping):
         return
+    counts = {}
     for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
         value = usage.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
-            state.usage[key] += value
+            counts[key] = value
+    # an endpoint that leaves out total_tokens still counts against the token budget
+    counts.setdefault("total_tokens", counts.get("prompt_tokens", 0) + counts.get("completion_tokens", 0))
+    state.usage.update(counts)
 
 
 async def _env_op(ctx: EpisodeContext, state: _Episode, env_name: str, op: str, fn: Any) -> Any:
@@ -136,6 +141,7 @@ async def _turn(
         raw=True,
     )
     state.attempts += outcome.attempts
+    state.retries += outcome.attempts - 1
     state.model_ms += outcome.latency_ms
     if outcome.completion is None:
         state.fail(
@@ -249,6 +255,7 @@ def _record(state: _Episode, item_id: str, sample_index: int, model: str, latenc
     )
     record = sample.to_record()
     record["attempts"] = state.attempts
+    record["retries"] = state.retries
     record["timing_ms"] = {"model": round(state.model_ms, 3), "environment": round(state.env_ms, 3)}
     return record
 

@@ -33,6 +33,7 @@ TEMPLATES: dict[str, str] = {
     "support_desk": "support_desk.py:SupportDesk",
     "calendar_scheduling": "calendar_scheduling.py:CalendarScheduling",
     "data_analysis": "data_analysis.py:DataAnalysis",
+    "multi_hop_research": "multi_hop_research.py:MultiHopResearch",
 }
 """Built-in templates. Add one by writing its module under ``task_templates/`` and adding one line here."""
 

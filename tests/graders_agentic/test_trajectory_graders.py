@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from hypothesis import strategies as st
 import rft_kit
 from rft_kit.errors import ConfigError
 from rft_kit.records import Sample
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def calls(*pairs: tuple[str, Any]) -> list[dict[str, Any]]:
@@ -240,3 +243,74 @@ def test_final_state_never_raises(state: Any, expected: dict[str, Any]) -> None:
     result = grader.grade(sample, {"expected": expected})
     assert result.status == "scored" or (result.error is not None and result.error.kind == "config")
     assert 0.0 <= result.reward <= 1.0
+
+
+# ------------------------------------------------------------------------------------------------ required_facts
+def test_required_facts_alternatives_and_credit() -> None:
+    grader = rft_kit.load_grader({"type": "required_facts", "facts": "{{item.facts}}"})
+    item = {"facts": ["O-1042", ["$19.00", "19.00 USD"], "[doc-007]"]}
+    assert grader.grade("Refunded  19.00 usd on o-1042 [DOC-007].", item).reward == 1.0
+    result = grader.grade("Refunded on O-1042.", item)
+    assert result.reward == pytest.approx(1 / 3)
+    assert result.metadata["missing"] == [["$19.00", "19.00 USD"], "[doc-007]"]
+    strict = rft_kit.load_grader({"type": "required_facts", "facts": ["a", "b"], "credit": "all"})
+    assert strict.grade("a only").reward == 0.0
+    assert grader.grade("x", {"facts": [3]}).status == "error"
+    with pytest.raises(ConfigError, match=r"facts\[0\]"):
+        rft_kit.load_grader({"type": "required_facts", "facts": [[]]})
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(max_size=60),
+    facts=st.lists(
+        st.text(min_size=1, max_size=6) | st.lists(st.text(min_size=1, max_size=6), min_size=1, max_size=2), max_size=4
+    ),
+)
+def test_required_facts_never_raise_and_agree_with_export(text: str, facts: list[Any]) -> None:
+    config = {"type": "required_facts", "facts": "{{item.facts}}"}
+    grader = rft_kit.load_grader(config)
+    local = grader.grade(text, {"facts": facts})
+    sample = Sample.from_text(text).hosted_namespace()
+    try:
+        hosted = exported(config)(sample, {"facts": facts})
+    except Exception:
+        hosted = None
+    if local.status == "error":
+        assert hosted is None
+    else:
+        assert hosted == local.reward
+
+
+# ------------------------------------------------------------------------------------------------ exports
+def test_template_graders_export_refuses_with_the_reason_and_trajectory_alone_exports() -> None:
+    from rft_kit.export.hosted_grader import hosted_grader
+    from rft_kit.export.issues import Issues
+    from rft_kit.graders.loading import read_grader_file
+
+    config = read_grader_file(ROOT / "graders/tasks/support_desk.yaml").config
+    issues = Issues()
+    assert hosted_grader(config, issues) is None
+    (issue,) = issues.errors
+    assert issue.where == "grader: graders.state.type"
+    assert "not the environment's final state" in issue.message
+    calls_only = hosted_grader(config["graders"]["calls"], Issues())
+    assert calls_only is not None and calls_only["type"] == "python"
+    assert "def grade(sample, item)" in calls_only["source"]
+
+
+def test_exported_trajectory_grader_agrees_on_real_episodes() -> None:
+    from rft_kit.check.probes import agentic_variants
+    from rft_kit.graders.loading import read_grader_file
+    from rft_kit.tasks import generate, get_template
+
+    gen = get_template("support_desk")
+    config = read_grader_file(ROOT / "graders/tasks/support_desk.yaml").config["graders"]["calls"]
+    local = rft_kit.load_grader(config)
+    hosted = exported(config)
+    for level in ("easy", "hard"):
+        for item in generate(gen, 5, seed=3, difficulty=level):
+            episodes = [gen.reference_sample(item), *agentic_variants(item).values()]
+            for episode in episodes:
+                sample = Sample.from_obj(episode)
+                assert hosted(sample.hosted_namespace(), item) == local.grade(sample, item).reward

@@ -72,3 +72,17 @@ def test_bad_rollout_settings_name_the_field(tmp_path: Path, value: object, mess
     doc = {"name": "x", "tasks": {"path": "t.jsonl"}, "grader": "g.yaml", "model": "m", "rollout": value}
     with pytest.raises(ConfigError, match=message):
         parse_pipeline(doc, base_dir=tmp_path)
+
+
+def test_the_bundled_agentic_pipeline_runs(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "pipeline_agentic.yaml"
+    config = load_pipeline(example)
+    assert config.rollout == RolloutSettings(max_turns=20) and config.tasks.template == "support_desk"
+    small = parse_pipeline(
+        {**yaml.safe_load(example.read_text()), "tasks": {"template": "support_desk", "n": 5, "seed": 7}},
+        base_dir=example.parent,
+    )
+    result = run_pipeline(small, tmp_path / "runs")
+    assert result.simulated and result.report is not None
+    assert result.report["agentic"]["episodes"] == 20
+    assert sum(result.report["agentic"]["stop_reasons"].values()) == 20
