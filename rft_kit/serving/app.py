@@ -104,6 +104,7 @@ class Guard:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        scope["app"] = self  # the router raises its 404/405 (answered here in JSON) instead of plain text
         scope[DEADLINE_KEY] = time.monotonic() + self.settings.request_timeout_s
         status = 0
 

@@ -120,8 +120,10 @@ def test_auth_is_checked_before_routing(server: ToolServer) -> None:
         assert Trainer(server.url).get(f"/probe-{i}")[0] == 401
     status, body = Trainer(server.url).get("/health")
     assert status == 200 and "test_counters" in json.loads(body)["environments"]
-    assert Trainer(server.url, TOKEN).get("/nowhere")[0] == 404
-    assert Trainer(server.url, TOKEN).get("/tools/add")[0] == 405
+    status, raw = Trainer(server.url, TOKEN).get("/nowhere")
+    assert (status, json.loads(raw)["error"]["kind"]) == (404, "not_found")
+    status, raw = Trainer(server.url, TOKEN).get("/tools/add")
+    assert (status, json.loads(raw)["error"]["kind"]) == (405, "bad_method")
     status, raw = Trainer(server.url, TOKEN).get("/metrics")
     metrics = json.loads(raw)
     assert set(metrics["requests_by_endpoint"]) <= {"/tools/{name}", "/grade", "/health", "/metrics", "(other)"}
