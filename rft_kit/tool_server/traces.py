@@ -120,10 +120,21 @@ class TraceStore:
             with contextlib.suppress(Exception):  # a failing close must not keep the trace, or stop the server
                 env.close()
 
-    def sweep(self, now: float | None = None) -> int:
-        """Close every idle trace unused for ``ttl_s``; returns how many."""
+    def sweep(self, now: float | None = None, *, full: bool = True) -> int:
+        """Close idle traces unused for ``ttl_s``; returns how many.
+
+        ``full=False`` (on every request) looks only at the least recently opened end and stops at the first trace
+        still fresh, so a request costs O(expired), not O(live); the periodic full sweep catches the rest.
+        """
         now = time.monotonic() if now is None else now
-        stale = [t for t in self._live.values() if t.idle and now - t.last_used > self.ttl_s]
+        stale: list[Trace] = []
+        for trace in self._live.values():
+            if now - trace.last_used <= self.ttl_s:
+                if full:
+                    continue
+                break
+            if trace.idle:
+                stale.append(trace)
         for trace in stale:
             self._bury(trace, f"expired after {self.ttl_s:g} s idle")
         self.expired += len(stale)
@@ -152,7 +163,7 @@ class TraceStore:
         Raises:
             HTTPError: 503 for an expired trace or no room, 409 for a trace of another row.
         """
-        self.sweep()
+        self.sweep(full=False)
         trace = self._live.get(trace_id)
         if trace is None:
             if trace_id in self._gone:
