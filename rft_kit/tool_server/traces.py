@@ -79,6 +79,11 @@ class Trace:
         return self.users == 0 and not self.lock.locked() and not self.pending
 
 
+def _retrieve(task: asyncio.Task[CallRecord]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
 class TraceStore:
     """Live traces (LRU order), remembered expired ids, and the environment work of each call.
 
@@ -254,6 +259,7 @@ class TraceStore:
                 task = trace.pending.get(call.call_id)
                 if task is None:
                     task = asyncio.get_running_loop().create_task(self._execute(trace, call))
+                    task.add_done_callback(_retrieve)  # its request may have timed out: nobody else awaits it
                     trace.pending[call.call_id] = task
                 # shielded: a request that times out or whose client leaves does not cancel the call half-way
                 # (the environment is mid-change and the lock must stay held until it is done)

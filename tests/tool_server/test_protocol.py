@@ -170,3 +170,20 @@ def test_grade_without_a_grader_is_404() -> None:
     with _server(grader=None) as srv:
         status, body = Trainer(srv.url, TOKEN).grade("t", ROW, "x")
         assert status == 404 and "--grader" in body["error"]["message"]
+
+
+def test_a_call_past_the_deadline_is_504_and_its_retry_gets_the_one_execution() -> None:
+    # exactly one call of slow in the episode the server saw (a second execution would score 0)
+    counting = build_grader({"type": "trajectory", "required": [{"name": "slow", "min": 1, "max": 1}]})
+    settings = ServeSettings(token=TOKEN, handle_timeout_s=0.5)
+    with ToolServer(ToolServerConfig(grader=counting, workers=0, settings=settings)) as srv:
+        t = Trainer(srv.url, TOKEN)
+        status, body = t.call("deadline", ROW, "slow", '{"ms": 1500}', "s1")
+        assert status == 504 and body["error"]["kind"] == "timeout"  # a 5xx: the trainer retries
+        retries = []
+        while len(retries) < 6 and (not retries or retries[-1][0] != 200):  # Azure retries a 5xx
+            retries.append(Trainer(srv.url, TOKEN).call("deadline", ROW, "slow", '{"ms": 1500}', "s1"))
+        assert retries[-1] == (200, {"type": "function_call_output", "call_id": "s1", "id": "fc_s1", "output": "done"})
+        assert all(status == 504 for status, _ in retries[:-1])
+        status, graded = Trainer(srv.url, TOKEN).grade("deadline", ROW, "")
+        assert (status, graded["score"]) == (200, 1.0), graded  # one call executed, not one per attempt
