@@ -69,7 +69,7 @@ class RubricAnswer(TaskGenerator[RubricConfig]):
     domain = "technical communication (incident management)"
     version = "1.0"
     description = "write a post-incident summary for an audience; graded by a rubric judge (points per criterion)"
-    grader = "task_templates/rubric_answer.grader.yaml"
+    grader = "rft:tasks/rubric_answer"
     config_cls = RubricConfig
     levels: ClassVar[Levels] = {
         "easy": {"facts": 3, "negative_criteria": 0, "distractors": 0, "word_limit": 0},

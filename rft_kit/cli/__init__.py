@@ -14,6 +14,7 @@ from . import (
     grade_cmd,
     grader_cmd,
     job_cmd,
+    library_cmd,
     local_server_cmd,
     report_cmd,
     run_cmd,
@@ -38,6 +39,7 @@ app.command("local-server")(local_server_cmd.serve)
 app.command("check")(check_cmd.check)
 app.command("generate")(generate_cmd.generate)
 app.command("templates")(generate_cmd.templates)
+app.command("graders")(library_cmd.graders)
 app.command("stats")(generate_cmd.stats)
 app.command("select")(generate_cmd.select)
 app.command("sample")(sample_cmd.sample)

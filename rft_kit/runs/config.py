@@ -11,10 +11,11 @@
       temperature: 1.0
       max_tokens: 512
       concurrency: 8
-    grader: ../graders/tasks/arithmetic_word.yaml   # optional with a template: the template's own grader
+    grader: rft:tasks/arithmetic_word   # optional with a template (its own grader); rft:NAME or a file path
     baseline: arithmetic-previous    # optional: a run name in the runs dir, or a run folder path
 
-Relative paths are relative to the pipeline file's directory.
+Relative paths (a tasks file, a user template ``.yaml``, a grader file) are relative to the pipeline file's
+directory; ``rft:NAME`` names a grader of rft-kit's library.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
+from ..library import is_library_ref
 from ..sampling import SamplingParams
 
 __all__ = ["ModelSpec", "PipelineConfig", "TaskSource", "load_pipeline", "parse_pipeline"]
@@ -96,8 +98,11 @@ def _tasks(raw: Any, base: Path) -> TaskSource:
     if n < 1:
         raise ConfigError(f"must be >= 1, got {n}", path="tasks.n")
     difficulty = raw.get("difficulty")
+    template = _require(raw, "template", str, "tasks")
+    if template.endswith((".yaml", ".yml")):  # a user template file, not a built-in name
+        template = str(base / template)
     return TaskSource(
-        template=_require(raw, "template", str, "tasks"),
+        template=template,
         n=n,
         seed=int(raw.get("seed", 0)),
         difficulty=None if difficulty is None else str(difficulty),
@@ -127,6 +132,12 @@ def _model(raw: Any) -> ModelSpec:
     )
 
 
+def _grader_path(raw: Any, base: Path) -> Path:
+    if not isinstance(raw, str):
+        raise ConfigError(f"must be a grader file path or rft:NAME, got {type(raw).__name__}", path="grader")
+    return Path(raw) if is_library_ref(raw) else base / raw
+
+
 def parse_pipeline(raw: Any, *, base_dir: Path, source: str | None = None) -> PipelineConfig:
     """Validate a pipeline document (already parsed from YAML/JSON).
 
@@ -148,7 +159,7 @@ def parse_pipeline(raw: Any, *, base_dir: Path, source: str | None = None) -> Pi
             name=name,
             tasks=tasks,
             model=_model(raw.get("model")),
-            grader=None if grader is None else base_dir / str(grader),
+            grader=None if grader is None else _grader_path(grader, base_dir),
             baseline=None if baseline is None else str(baseline),
             base_dir=base_dir,
         )
