@@ -13,6 +13,7 @@ from . import (
     generate_cmd,
     grade_cmd,
     grader_cmd,
+    init_cmd,
     job_cmd,
     library_cmd,
     local_server_cmd,
@@ -46,6 +47,7 @@ app.command("sample")(sample_cmd.sample)
 app.command("run")(run_cmd.run)
 app.command("report")(report_cmd.report)
 app.command("demo")(demo_cmd.demo)
+app.command("init")(init_cmd.init)
 app.add_typer(export_cmd.app, name="export")
 app.add_typer(job_cmd.app, name="job")
 app.command("serve")(serve_cmd.serve)
