@@ -70,7 +70,9 @@ def _confusion(report: dict[str, Any]) -> Table | None:
 
 
 def calibrate(
-    grader_file: Path = typer.Argument(..., help="Grader config file (.json, .yaml or .yml).", show_default=False),
+    grader_file: Path = typer.Argument(
+        ..., help="Grader file (.json, .yaml or .yml) or rft:NAME (see `rft graders`).", show_default=False
+    ),
     labels: Path = typer.Option(..., "--labels", "-l", help="JSONL of {item, sample, label} rows labelled by humans."),
     repeats: int = typer.Option(1, "--repeats", "-k", min=1, help="Grade every row K times (cache bypassed)."),
     threshold: list[str] = typer.Option(

@@ -14,7 +14,7 @@ app = typer.Typer(
 )
 
 _TASKS = typer.Argument(..., help="Task set JSONL (one RFT row per line).", show_default=False)
-_GRADER = typer.Option(..., "--grader", "-g", help="Grader config file.")
+_GRADER = typer.Option(..., "--grader", "-g", help="Grader file, or rft:NAME (see `rft graders`).")
 _OUT = typer.Option(..., "--output", "-o", help="Output folder.")
 
 

@@ -35,7 +35,9 @@ def _count_records(path: Path) -> int | None:
 
 
 def grade(
-    grader_file: Path = typer.Argument(..., help="Grader config file (.json, .yaml or .yml).", show_default=False),
+    grader_file: Path = typer.Argument(
+        ..., help="Grader file (.json, .yaml or .yml) or rft:NAME (see `rft graders`).", show_default=False
+    ),
     samples: Path = typer.Option(..., "--samples", "-s", help="Samples JSONL (one model output per line)."),
     items: Path | None = typer.Option(
         None, "--items", "-i", help="Items JSONL (task rows). Omit when samples are {item, sample} records."

@@ -12,7 +12,9 @@ from ._common import fail
 
 
 def serve(
-    grader_file: Path = typer.Argument(..., help="Grader config file (.json, .yaml or .yml).", show_default=False),
+    grader_file: Path = typer.Argument(
+        ..., help="Grader file (.json, .yaml or .yml) or rft:NAME (see `rft graders`).", show_default=False
+    ),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (127.0.0.1 keeps it local)."),
     port: int = typer.Option(8080, "--port", help="TCP port."),
     workers: int = typer.Option(
@@ -25,8 +27,8 @@ def serve(
     read_timeout_s: float = typer.Option(10.0, "--read-timeout", min=0.1, help="Drop clients silent this long."),
     quiet: bool = typer.Option(False, "--quiet", help="Do not log each request."),
 ) -> None:
-    """Serve GRADER_FILE: POST /score {item, sample} -> {score} (Azure endpoint-grader body), /score_batch, /health,
-    /metrics."""
+    """Serve GRADER_FILE (a file or rft:NAME): POST /score {item, sample} -> {score} (Azure endpoint-grader body),
+    /score_batch, /health, /metrics."""
     from ..reward_server import RewardSettings
     from ..reward_server import serve as run_server
 
