@@ -4,7 +4,7 @@ The grader format is OpenAI's (``string_check``, ``text_similarity``, ``score_mo
 ``multi``) with the hosted semantics, run locally::
 
     import rft_kit
-    grader = rft_kit.load_grader("graders/exact_answer.yaml")
+    grader = rft_kit.load_grader("rft:exact_answer")  # a library grader; or a file path, or a config dict
     result = grader.run("42", {"answer": "42"})
     result.reward, result.envelope()
 """

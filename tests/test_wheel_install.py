@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_starter import EXPECTED as STARTER_FILES
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,6 +136,8 @@ def test_demo_runs_from_an_empty_directory(installed, empty_dir: Path) -> None:
 def test_init_then_check_and_run_in_the_new_project(installed, empty_dir: Path) -> None:
     _rft(installed, empty_dir, "init", "my-project")
     project = empty_dir / "my-project"
+    written = {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
+    assert written == STARTER_FILES  # package data made it into the wheel, dot-files included
     assert "all checks passed" in _rft(installed, project, "check", "graders/", "--junit", "rft-check.xml").stdout
     _rft(installed, project, "run", "pipeline.yaml")
     folder = next((project / "runs").iterdir())

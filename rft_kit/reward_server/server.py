@@ -22,7 +22,7 @@ class RewardServer:
 
     Example::
 
-        with RewardServer(load_grader("graders/exact_answer.yaml"), workers=2) as server:
+        with RewardServer(load_grader("rft:exact_answer"), workers=2) as server:
             httpx.post(f"{server.url}/score", json={"item": {"answer": "4"}, "sample": "4"}).json()
             # {"score": 1.0, "status": "scored", "error": None, "sub_rewards": {}}
 
