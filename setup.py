@@ -14,6 +14,7 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
+HERE = Path(__file__).resolve().parent
 LIBRARY_FOLDERS = ("graders", "task_templates")
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".ruff_cache")
 
@@ -27,7 +28,7 @@ class BuildWithLibrary(build_py):
             return
         target = Path(self.build_lib) / "rft_kit" / "_library"
         for name in LIBRARY_FOLDERS:
-            source = Path(name)
+            source = HERE / name
             if not source.is_dir():
                 raise SystemExit(f"cannot build rft-kit: the {name}/ folder is missing from the source tree")
             shutil.rmtree(target / name, ignore_errors=True)

@@ -2,8 +2,8 @@
 dependencies only into a fresh virtualenv; from an empty directory use the built-in templates, the grader library by
 rft: name, the demo, and a project made by `rft init`.
 
-Needs pip to reach a package index for the core dependencies (a warm pip cache makes repeat runs fast). The build
-itself runs offline with this environment's setuptools (no build isolation).
+Needs pip to reach a package index for `build`, the build requirements and the core dependencies (a warm pip cache
+makes repeat runs fast); nothing else touches the network.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import tarfile
 import venv
 from pathlib import Path
 
@@ -55,19 +53,23 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     env["NO_PROXY"] = "*"
     source = base / "source"
     shutil.copytree(ROOT, source, ignore=_skip)
-    sdist_dir = base / "sdist"
-    build_sdist = f"from setuptools import build_meta; print(build_meta.build_sdist({str(sdist_dir)!r}))"
-    name = _run([sys.executable, "-c", build_sdist], source, env).stdout.strip().splitlines()[-1]
-    with tarfile.open(sdist_dir / name) as archive:
-        archive.extractall(base / "unpacked", filter="data")
-    (unpacked,) = (base / "unpacked").iterdir()
-    wheels = base / "wheels"
-    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels)]
-    _run([*pip_wheel, str(unpacked)], base, env)
-    (wheel,) = wheels.glob("rft_kit-*.whl")
+    # `python -m build` in a builder virtualenv: the sdist, then the wheel from the unpacked sdist (so MANIFEST.in is
+    # tested too), each in an isolated environment with the build requirements pyproject.toml declares
+    venv.create(base / "builder", with_pip=True)
+    builder = base / "builder" / "bin" / "python"
+    _run(
+        [str(builder), "-m", "pip", "install", "-q", "--no-compile", "--disable-pip-version-check", "build"], base, env
+    )
+    _run([str(builder), "-m", "build", "-o", str(base / "dist"), str(source)], base, env, timeout=600)
+    (wheel,) = (base / "dist").glob("rft_kit-*.whl")
     venv.create(base / "venv", with_pip=True)
     bin_dir = base / "venv" / "bin"
-    _run([str(bin_dir / "pip"), "install", "-q", "--disable-pip-version-check", str(wheel)], base, env, timeout=600)
+    _run(
+        [str(bin_dir / "pip"), "install", "-q", "--no-compile", "--disable-pip-version-check", str(wheel)],
+        base,
+        env,
+        timeout=600,
+    )
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     return bin_dir, env
 
