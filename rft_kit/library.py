@@ -37,7 +37,6 @@ __all__ = [
     "graders_dir",
     "is_library_ref",
     "library_graders",
-    "library_name",
     "library_root",
     "resolve_grader",
     "templates_dir",
@@ -88,15 +87,6 @@ def library_graders() -> dict[str, Path]:
         if path.suffix.lower() in GRADER_SUFFIXES and path.is_file()
     }
     return dict(sorted(found.items()))
-
-
-def library_name(path: str | Path) -> str | None:
-    """The ``rft:NAME`` of a library grader file, or ``None`` for a file outside the library."""
-    try:
-        relative = Path(path).resolve().relative_to(graders_dir().resolve())
-    except ValueError:
-        return None
-    return LIBRARY_PREFIX + relative.with_suffix("").as_posix()
 
 
 def resolve_grader(ref: str | Path) -> Path:

@@ -154,3 +154,13 @@ def test_serve_with_an_rft_name() -> None:
     command = [RFT, "serve", "rft:nope", "--port", str(port)]
     unknown = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert unknown.returncode == 2 and "unknown library grader 'rft:nope'" in unknown.stderr
+
+
+def test_export_verl_with_an_rft_name(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    rows = [{"messages": [{"role": "user", "content": "Capital of France?"}], "answer": "Paris"}]
+    tasks = _jsonl(tmp_path / "tasks.jsonl", rows)
+    out = tmp_path / "verl"
+    result = runner.invoke(app, ["export", "verl", str(tasks), "--grader", "rft:exact_answer", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "grader.json").read_text())["name"] == "exact_answer"
