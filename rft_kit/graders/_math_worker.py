@@ -33,15 +33,21 @@ def words(text: str) -> list[str]:
     return [w for w in found if w not in _MATH_NAMES]
 
 
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+
+
 def top_level_items(text: str) -> list[str]:
-    """``text`` split at commas and semicolons that are not inside brackets, braces or parentheses."""
-    items, depth, start = [], 0, 0
+    """``text`` split at commas and semicolons that are not inside brackets, braces or parentheses, and are not
+    thousands separators (``7,425,000`` is one number; ``1,22`` is a list of two)."""
+    items: list[str] = []
+    depth, start = 0, 0
+    thousands = {m.start() for m in _THOUSANDS.finditer(text)}
     for pos, char in enumerate(text):
         if char in _OPEN:
             depth += 1
         elif char in _CLOSE:
             depth = max(0, depth - 1)
-        elif char in ",;" and depth == 0:
+        elif char in ",;" and depth == 0 and pos not in thousands:
             items.append(text[start:pos])
             start = pos + 1
     items.append(text[start:])
@@ -56,16 +62,17 @@ def _strip_math(text: str) -> str:
     return text.rstrip(" .").strip()
 
 
-def _boxed_contents(text: str) -> str | None:
-    matches = list(_BOXED.finditer(text))
-    if not matches:
-        return None
-    start, depth = matches[-1].end(), 1
-    for pos in range(start, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[pos], 0)
-        if depth == 0:
-            return text[start:pos]
-    return None
+def _all_boxed(text: str) -> list[str]:
+    """The contents of every ``\\boxed{...}``, in order, with nested braces balanced."""
+    out = []
+    for match in _BOXED.finditer(text):
+        start, depth = match.end(), 1
+        for pos in range(start, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[pos], 0)
+            if depth == 0:
+                out.append(text[start:pos])
+                break
+    return out
 
 
 def _unwrap(text: str) -> str:
@@ -78,10 +85,13 @@ def _unwrap(text: str) -> str:
 
 
 def _list_answer(answer: str, require_anchor: bool) -> str | None:
-    """The text of a list answer: the last ``\\boxed{}``, else the line after the last "answer is"."""
-    boxed = _boxed_contents(answer)
-    if boxed is not None:
-        return boxed
+    """The text of a list answer: the ``\\boxed{}`` contents (several boxes are the elements, in order), else the
+    line after the last "answer is"."""
+    boxed = _all_boxed(answer)
+    if len(boxed) == 1:
+        return boxed[0]
+    if boxed:
+        return ", ".join(b for b in boxed if b.strip())
     marks = list(_ANSWER.finditer(answer))
     if marks:
         return _strip_math(answer[marks[-1].end() :].split("\n", 1)[0])
@@ -137,7 +147,12 @@ def verify_answer(
 
     # A bare LaTeX reference ("\\pi \\cdot 2") needs math delimiters, or the plain-expression extractor grabs "2";
     # so does a plain comma list, or it grabs the last element.
-    looks_latex = "$" not in reference and (any(c in reference for c in "\\^{") or len(elements) > 1)
+    # A reference that marks its own answer (\\boxed) is parsed as written.
+    looks_latex = (
+        "$" not in reference
+        and "\\boxed" not in reference
+        and (any(c in reference for c in "\\^{") or len(elements) > 1)
+    )
     gold = parse(f"${reference}$" if looks_latex else reference, parsing_timeout=None)
     if not gold and "$" not in reference:
         gold = parse(f"${reference}$" if not looks_latex else reference, parsing_timeout=None)
