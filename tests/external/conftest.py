@@ -6,10 +6,7 @@ terminal summary, so they show without ``-s``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 _FIGURES: list[str] = []
 
@@ -17,11 +14,6 @@ _FIGURES: list[str] = []
 def record(line: str) -> None:
     """Keep one line of agreement figures for the summary."""
     _FIGURES.append(line)
-
-
-@pytest.fixture
-def figures() -> Iterator[Any]:
-    yield record
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
