@@ -29,8 +29,8 @@ _NUMBER_RE = re.compile(
 _FRAC_RE = re.compile(r"\\[dt]?frac\s*\{\s*(?P<a>[-+]?[\d.,]+)\s*\}\s*\{\s*(?P<b>[-+]?[\d.,]+)\s*\}")
 _BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _ANSWER_RE = re.compile(r"(?i)(?:final\s+answer|answer)\s*(?:is|:|=)\s*")
-# What may stand between the numbers of a list reference ("3, 5, 7", "[1; 2]", "2 and 3").
-_LIST_GLUE_RE = re.compile(r"(?i)^(?:[\s,;()\[\]{}]|\band\b)*$")
+# What may stand between the numbers of a list reference ("3, 5, 7", "[1; 2]", "2 and 3", "['1', '2']").
+_LIST_GLUE_RE = re.compile(r"(?i)^(?:[\s,;()\[\]{}'\"]|\band\b)*$")
 _INTEGER_RE = re.compile(r"^\s*[-+−]?\d[\d,]*\s*$")
 
 
@@ -170,6 +170,28 @@ def extract_list(text: str, mode: str = "final", percent: str = "number") -> lis
     return lines[0] if mode == "first" else lines[-1]
 
 
+def _is_list(text: str, percent: str) -> bool:
+    """``text`` is two or more numbers with only list glue between them (``-0.15, 0.0``)."""
+    if len(exact_numbers_in(text, percent)) < 2:
+        return False
+    glue = _NUMBER_RE.sub(" ", _FRAC_RE.sub(" ", text.replace("−", "-").replace("$", "")))
+    return bool(_LIST_GLUE_RE.match(glue.rstrip(" .")))
+
+
+def hedged_list(text: str, mode: str = "final", percent: str = "number") -> bool:
+    """The answer is a list of numbers (several candidates), so it cannot be one number: the marked final answer,
+    else the last line holding numbers, is nothing but numbers and list glue."""
+    if mode == "whole":
+        return _is_list(text, percent)
+    region = _final_region(text) if mode == "final" else None
+    if region is None:
+        lines = [line for line in text.splitlines() if exact_numbers_in(line, percent)]
+        if not lines:
+            return False
+        region = lines[0] if mode == "first" else lines[-1]
+    return _is_list(region, percent)
+
+
 def parse_reference(text: str, percent: str = "number") -> tuple[list[Fraction], bool] | None:
     """The reference as ``(numbers, is_integer)``: one number, or a list (``3, 5, 7``) of several; ``None`` when it
     is neither. ``is_integer`` says the reference is written as an integer (matched within ``abs_tol`` only)."""
@@ -226,6 +248,9 @@ def grade_numbers(
         value = extract_exact(answer_text, mode, percent)
         if value is None:
             return 0.0, {"extracted": None, "reference": shown_ref, "reason": "no number"}
+        if hedged_list(answer_text, mode, percent):  # "-0.15, 0.0" for 0.0: a list is not the number
+            listed = [_show(v) for v in extract_list(answer_text, mode, percent)]
+            return 0.0, {"extracted": listed, "reference": shown_ref, "reason": "a list for a single number"}
         hit = numbers_match(value, reference[0], abs_tol, rel_tol, integer)
         return (1.0 if hit else 0.0), {"extracted": _show(value), "reference": shown_ref}
     values = extract_list(answer_text, mode, percent)
