@@ -258,3 +258,22 @@ def test_json_schema_never_raises_and_agrees_with_export(value: Any) -> None:
     local = grader.grade(text, {})
     assert 0.0 <= local.reward <= 1.0
     assert exported_grade(grader, text, {}) == local.reward
+
+
+@settings(max_examples=25, deadline=None)
+@given(word=st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=10), data=st.data())
+def test_math_equivalence_never_pays_a_different_word_of_the_same_letters(word: str, data: st.DataObject) -> None:
+    other = "".join(data.draw(st.permutations(list(word))))
+    grader = rft_kit.load_grader({"type": "math_equivalence", "reference": "{{item.answer}}", "require_anchor": True})
+    result = grader.grade(f"$\\boxed{{{other}}}$", {"answer": word})
+    assert result.reward == (1.0 if other == word else 0.0), result.metadata
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.integers(-(10**12), 10**12), min_size=2, max_size=6, unique=True), data=st.data())
+def test_numeric_list_answers_count_only_in_order(values: list[int], data: st.DataObject) -> None:
+    order = data.draw(st.permutations(values))
+    grader = rft_kit.load_grader(NUMERIC)
+    reference = ", ".join(str(v) for v in values)
+    reward = grader.grade("The answer is " + ", ".join(str(v) for v in order), {"answer": reference}).reward
+    assert reward == (1.0 if list(order) == values else 0.0)
