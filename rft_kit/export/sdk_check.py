@@ -12,8 +12,8 @@ submit with. Two known gaps in the SDK types are bridged, not trusted:
 TypedDicts accept unknown keys silently, so key names are checked here against each TypedDict's declared keys
 (hyperparameter names are checked by :mod:`.hyper`, with a did-you-mean), plus the fields the service is known to
 accept beyond the SDK types (:mod:`rft_kit.graders.hosted_fields`, e.g. ``pass_threshold``, which OpenAI's own
-cookbook submitted): the SDK's types are not the whole truth of what the service accepts, and ``rft grader
-validate`` reads the same table.
+cookbook submitted): the SDK's types are not the whole truth of what the service accepts. The JSON schemas that
+``rft grader validate`` uses are held to the same table by tests/export/test_validate_export_agree.py.
 """
 
 from __future__ import annotations

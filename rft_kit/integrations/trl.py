@@ -154,8 +154,9 @@ class GraderReward:
                         field = ref.path[0] if ref.path else ref.text
                         hint = next((c for c in available if c not in ("prompt", "item")), "<column>")
                         raise RewardConfigError(
-                            f"the grader reads {{{{{ref.describe()}}}}} but no dataset column provides it (columns: "
-                            f"{', '.join(dict.fromkeys(available))}); rename the column in the dataset or map it: "
+                            f"the grader reads {{{{{ref.describe()}}}}} but no dataset column of this batch "
+                            f"provides it (columns: {', '.join(dict.fromkeys(available))}); rename the column in the "
+                            "dataset or map it: "
                             f"reward_funcs(grader, column_map={{{hint!r}: {field!r}}})",
                             source=self.__name__,
                         ) from None

@@ -18,7 +18,7 @@ from rft_kit.export.hosted_grader import hosted_grader
 from rft_kit.export.issues import Issues
 from rft_kit.export.openai_job import OpenAIExportOptions, export_openai
 from rft_kit.export.sdk_check import _grader_types, check_grader_with_sdk
-from rft_kit.graders.hosted_fields import ACCEPTED_BEYOND_SDK
+from rft_kit.graders.hosted_fields import ACCEPTED_BEYOND_SDK, EVIDENCE
 from rft_kit.graders.loading import read_grader_file
 from rft_kit.graders.registry import get_spec
 from rft_kit.graders.validate import validate_grader_config
@@ -34,6 +34,11 @@ def test_schema_fields_are_sdk_fields_plus_the_accepted_table(grader_type: str) 
     sdk = set(td.__required_keys__ | td.__optional_keys__)
     schema = set(get_spec(grader_type).load_schema()["properties"]) - {"rft_options"}
     assert schema == sdk | ACCEPTED_BEYOND_SDK[grader_type]
+
+
+def test_every_accepted_field_names_its_evidence() -> None:
+    assert set(ACCEPTED_BEYOND_SDK) == set(HOSTED_TYPES)
+    assert {f for fields in ACCEPTED_BEYOND_SDK.values() for f in fields} == set(EVIDENCE)
 
 
 # A score_model grader shaped like the cookbook's final RFT grader ("Exploring Model Graders for Reinforcement
