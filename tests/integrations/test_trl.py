@@ -334,3 +334,105 @@ def test_export_trl_cli(tmp_path):
     assert (tmp_path / "out" / "dataset").is_dir() and len(
         (tmp_path / "out" / "train.jsonl").read_text().splitlines()
     ) == 3
+
+
+class _WeatherEnv:
+    """An environment for GRPOTrainer(environment_factory=...): reset plus one tool method."""
+
+    def reset(self, **kwargs):
+        return None
+
+    def get_weather(self, city: str) -> str:
+        """Get the weather for a city.
+
+        Args:
+            city: the city.
+        """
+        return "sunny"
+
+
+class KwargsReward(GraderReward):
+    """Records the keyword arguments TRL passes, so the test can see `environments` really arrived."""
+
+    seen: ClassVar[list[set[str]]] = []
+
+    def __call__(self, prompts, completions, completion_ids=None, **kwargs):
+        KwargsReward.seen.append(set(kwargs))
+        return super().__call__(prompts, completions, completion_ids, **kwargs)
+
+
+@pytest.mark.slow
+def test_grpo_trainer_with_environment_factory_grades_with_a_python_grader(tmp_path, monkeypatch):
+    """Issue 19: with environment_factory TRL passes `environments` to reward functions; it must not reach the item
+    (a python grader serialises the item: before the fix every completion failed and every reward was None)."""
+    pytest.importorskip("trl")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRL_EXPERIMENTAL_SILENCE", "1")
+    datasets = pytest.importorskip("datasets")
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+    from trl import GRPOConfig, GRPOTrainer
+    from trl.chat_template_utils import qwen2_5_chat_template
+
+    # TRL needs a chat template that renders tool calls; its bundled Qwen2.5 template does, over a tiny vocabulary.
+    special = ["<|im_start|>", "<|im_end|>", "<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>"]
+    words = ["<pad>", "<unk>", *special, "system", "user", "assistant", "What", "is", "the", "weather?", "sunny"]
+    tokenizer = Tokenizer(models.WordLevel(vocab={w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    hf_tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        pad_token="<pad>",
+        eos_token="<|im_end|>",
+        unk_token="<unk>",
+        additional_special_tokens=special,
+    )
+    hf_tokenizer.chat_template = qwen2_5_chat_template
+    torch.manual_seed(0)
+    eos = words.index("<|im_end|>")
+    config = Qwen2Config(
+        vocab_size=len(words),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=512,
+        pad_token_id=0,
+        eos_token_id=eos,
+        bos_token_id=eos,
+        tie_word_embeddings=True,
+    )
+    source = (
+        "import json\n\ndef grade(sample, item):\n    json.dumps(item)\n"
+        "    return 1.0 if item['answer'] in sample['output_text'] else 0.5\n"
+    )
+    reward = KwargsReward({"type": "python", "name": "py", "source": source})
+    KwargsReward.seen.clear()
+    prompt = [{"role": "user", "content": "What is the weather?"}]
+    dataset = datasets.Dataset.from_list([{"prompt": prompt, "answer": "sunny"} for _ in range(8)])
+    args = GRPOConfig(
+        output_dir=str(tmp_path / "grpo"),
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=4,
+        max_steps=1,
+        logging_steps=1,
+        report_to="none",
+        use_cpu=True,
+        bf16=False,
+        save_strategy="no",
+        seed=0,
+    )
+    trainer = GRPOTrainer(
+        model=Qwen2ForCausalLM(config),
+        reward_funcs=[reward],
+        args=args,
+        train_dataset=dataset,
+        processing_class=hf_tokenizer,
+        environment_factory=_WeatherEnv,
+    )
+    trainer.train()
+    assert KwargsReward.seen and all("environments" in keys for keys in KwargsReward.seen)
+    logged = [h["rewards/rft_py/mean"] for h in trainer.state.log_history if "rewards/rft_py/mean" in h]
+    assert logged and all(0.5 <= value <= 1.0 for value in logged), logged  # graded, not NaN
