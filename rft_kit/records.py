@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 __all__ = [
+    "EPISODE_FIELDS",
     "ERROR_KINDS",
     "HOSTED_ERROR_FLAGS",
+    "STOP_REASONS",
     "GradeError",
     "GradeResult",
     "Item",
@@ -68,6 +70,14 @@ _DETAIL_FIELDS: Final = {
 }
 
 
+EPISODE_FIELDS: Final = ("trajectory", "final_state", "stop_reason", "turns", "tool_errors")
+"""Sample keys only an episode has (DESIGN.md section 10); written only when set."""
+
+STOP_REASONS: Final = ("final_answer", "max_turns", "token_budget", "model_error", "env_error")
+"""Why an episode ended: the model answered; it was still calling tools after ``max_turns`` turns; its tokens reached
+the budget; a model call failed for good; the environment itself broke."""
+
+
 def parse_json_object(text: str) -> Any | None:
     """Parse ``text`` as JSON and return it if it is an object or an array, else ``None``.
 
@@ -104,6 +114,13 @@ class Sample:
     usage: dict[str, Any] | None = None
     latency_ms: float | None = None
     error: dict[str, Any] | None = None
+    # episode fields of a rollout sample (DESIGN.md 10); None for a single-turn sample. ``trajectory`` and
+    # ``final_state`` are visible to templates as {{sample.trajectory}} / {{sample.final_state.*}}.
+    trajectory: list[dict[str, Any]] | None = None
+    final_state: dict[str, Any] | None = None
+    stop_reason: str | None = None
+    turns: int | None = None
+    tool_errors: dict[str, Any] | None = None
 
     @classmethod
     def from_text(cls, text: str, **bookkeeping: Any) -> Sample:
@@ -126,8 +143,9 @@ class Sample:
     def from_obj(cls, obj: Mapping[str, Any] | str) -> Sample:
         """A sample from a full sample object (or a plain string).
 
-        Accepted keys: ``output_text``, ``output_json``, ``output_tools``, ``choices``, ``output_audio`` and the
-        bookkeeping keys ``item_id``, ``sample_index``, ``model``, ``usage``, ``latency_ms``, ``error``. When
+        Accepted keys: ``output_text``, ``output_json``, ``output_tools``, ``choices``, ``output_audio``, the
+        bookkeeping keys ``item_id``, ``sample_index``, ``model``, ``usage``, ``latency_ms``, ``error``, and the
+        episode keys of a rollout (:data:`EPISODE_FIELDS`). When
         ``output_text`` is absent it is taken from ``choices[0].message.content`` (and ``output_tools`` from its
         ``tool_calls``). When ``output_json`` is absent (not ``null``) it is parsed from the text as ``/graders/run``
         does.
@@ -167,6 +185,17 @@ class Sample:
             raise TypeError("sample.sample_index must be an integer")
         item_id = obj.get("item_id")
         error = obj.get("error")
+        trajectory = obj.get("trajectory")
+        if trajectory is not None and not isinstance(trajectory, list):
+            raise TypeError("sample.trajectory must be a list of messages")
+        final_state = obj.get("final_state")
+        if final_state is not None and not isinstance(final_state, dict):
+            raise TypeError("sample.final_state must be an object")
+        turns = obj.get("turns")
+        if turns is not None and (not isinstance(turns, int) or isinstance(turns, bool)):
+            raise TypeError("sample.turns must be an integer")
+        stop_reason = obj.get("stop_reason")
+        tool_errors = obj.get("tool_errors")
         return cls(
             output_text=text,
             output_json=output_json,
@@ -179,10 +208,30 @@ class Sample:
             usage=obj.get("usage"),
             latency_ms=obj.get("latency_ms"),
             error=error if isinstance(error, dict) or error is None else {"message": str(error)},
+            trajectory=trajectory,
+            final_state=final_state,
+            stop_reason=None if stop_reason is None else str(stop_reason),
+            turns=turns,
+            tool_errors=tool_errors if isinstance(tool_errors, dict) else None,
         )
 
+    @property
+    def is_episode(self) -> bool:
+        """Whether this sample is a rollout episode (it has a trajectory)."""
+        return self.trajectory is not None
+
     def namespace(self) -> dict[str, Any]:
-        """The ``sample`` namespace templates and python graders see (exactly the hosted keys)."""
+        """The ``sample`` namespace templates see: the hosted keys, plus ``trajectory`` and ``final_state`` when
+        the sample is an episode (a rollout)."""
+        ns = self.hosted_namespace()
+        if self.trajectory is not None:
+            ns["trajectory"] = self.trajectory
+        if self.final_state is not None:
+            ns["final_state"] = self.final_state
+        return ns
+
+    def hosted_namespace(self) -> dict[str, Any]:
+        """Exactly the keys the hosted service gives ``sample`` (what a python grader sees)."""
         return {
             "choices": self.choices,
             "output_text": self.output_text,
@@ -195,7 +244,7 @@ class Sample:
         """The JSONL record of this sample (the format ``rft sample`` writes and ``rft grade`` reads)."""
         record: dict[str, Any] = {"item_id": self.item_id, "sample_index": self.sample_index}
         record.update(self.namespace())
-        for key in ("model", "usage", "latency_ms", "error"):
+        for key in ("model", "usage", "latency_ms", "error", "stop_reason", "turns", "tool_errors"):
             value = getattr(self, key)
             if value is not None:
                 record[key] = value

@@ -45,7 +45,17 @@ _SEGMENT = re.compile(
 )
 _HEAD = re.compile(r"\s*(?P<ns>[A-Za-z_][\w]*)")
 
-_SAMPLE_KEYS: Final = ("choices", "output_text", "output_json", "output_tools", "output_audio")
+_SAMPLE_KEYS: Final = (
+    "choices",
+    "output_text",
+    "output_json",
+    "output_tools",
+    "output_audio",
+    # episode fields of rollout samples (ours, not hosted): {{sample.trajectory}} renders as a transcript
+    "trajectory",
+    "final_state",
+)
+_TRAJECTORY: Final = ("trajectory",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,14 +222,22 @@ class Template:
             part = self.parts[0]
             if isinstance(part, str):
                 return part
-            return to_text(self._value(part, sample, item), self.options)
+            return self._text(part, sample, item)
         out: list[str] = []
         for part in self.parts:
             if isinstance(part, str):
                 out.append(part)
             else:
-                out.append(to_text(self._value(part, sample, item), self.options))
+                out.append(self._text(part, sample, item))
         return "".join(out)
+
+    def _text(self, ref: VarRef, sample: Mapping[str, Any], item: Mapping[str, Any]) -> str:
+        value = self._value(ref, sample, item)
+        if ref.namespace == "sample" and ref.path == _TRAJECTORY:
+            from .transcript import render_transcript  # only episodes need it
+
+            return render_transcript(value)
+        return to_text(value, self.options)
 
     def _value(self, ref: VarRef, sample: Mapping[str, Any], item: Mapping[str, Any]) -> Any:
         if ref.namespace == "sample" and ref.path[0] == "output_json" and sample.get("output_json") is None:

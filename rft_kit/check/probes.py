@@ -25,12 +25,14 @@ from typing import Any, Literal
 from ..templating import Template
 
 __all__ = [
+    "AGENTIC",
     "HACKING",
     "METAMORPHIC",
     "SUBSTITUTION",
     "Probe",
     "ProbeInput",
     "Substitution",
+    "agentic_variants",
     "hacking_variants",
     "metamorphic_variants",
 ]
@@ -41,7 +43,7 @@ class Probe:
     """A named probe and the advice to give when a grader fails it."""
 
     name: str
-    kind: Literal["metamorphic", "hacking", "substitution"]
+    kind: Literal["metamorphic", "hacking", "substitution", "agentic"]
     meaning: str
     fix: str
 
@@ -259,3 +261,81 @@ def referenced_values(templates: Sequence[Template], items: Sequence[Mapping[str
                 if text and len(text) <= 200:
                     values.append(text)
     return list(dict.fromkeys(values))
+
+
+# ------------------------------------------------------------------------------------------------ agentic probes
+# Episodes built by executing calls on the item's environment (no model): each must not reach the pass threshold
+# with an agentic template's grader. A grader that reads only the final answer fails the first; one that reads only
+# the final state fails the second; one without a call budget fails the third.
+
+AGENTIC: dict[str, Probe] = {
+    p.name: p
+    for p in (
+        Probe(
+            "claim_without_calls",
+            "agentic",
+            "a final answer that claims success without making any tool call scored high",
+            "grade what the agent did: the final state (final_state) and the required calls (trajectory)",
+        ),
+        Probe(
+            "policy_violation",
+            "agentic",
+            "an episode that broke the policy (a forbidden call) before doing the task right scored high",
+            "list the calls the policy forbids in a trajectory grader's forbidden rules and gate the reward on it",
+        ),
+        Probe(
+            "call_spam",
+            "agentic",
+            "an episode that repeated the same call a hundred times scored high",
+            "give the trajectory grader a budget (max_calls, max_identical) that gates the reward",
+        ),
+        Probe(
+            "tool_errors_only",
+            "agentic",
+            "an episode whose every tool call failed (unknown tool, bad JSON, bad arguments) scored high",
+            "require the calls that solve the task with argument predicates, and check the final state",
+        ),
+    )
+}
+SPAM_REPEATS = 100
+
+
+def agentic_variants(item: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The probe episodes of one agentic item, as rollout sample records (executed on the item's environment).
+
+    Needs ``environment`` and ``oracle_plan``; ``policy_violation`` (a call the item's policy forbids) enables the
+    policy probe.
+
+    Raises:
+        EnvironmentFailure: the item's environment cannot be built or broke.
+    """
+    from ..environments.episode import initial_snapshot, play, split_plan
+
+    spec = item["environment"]
+    calls, answer = split_plan(item["oracle_plan"])
+    first = calls[0] if calls else {"name": "search_tools", "arguments": {}}
+    variants: dict[str, dict[str, Any]] = {
+        "claim_without_calls": {
+            "output_text": answer,
+            "output_tools": [],
+            "trajectory": [{"role": "assistant", "content": answer}],
+            "final_state": initial_snapshot(spec),
+            "stop_reason": "final_answer",
+            "turns": 1,
+        },
+        "call_spam": play(spec, [*calls, *[first] * SPAM_REPEATS], answer),
+        "tool_errors_only": play(
+            spec,
+            [
+                {"name": f"{first['name']}_v2", "arguments": first.get("arguments", {})},  # unknown tool
+                {"name": first["name"], "arguments": '{"unterminated": '},  # not JSON
+                {"name": first["name"], "arguments": "[1, 2, 3]"},  # not an object
+                {"name": first["name"], "arguments": {"no_such_argument": True}},  # fails the schema
+            ],
+            answer,
+        ),
+    }
+    violation = item.get("policy_violation")
+    if isinstance(violation, Mapping) and "name" in violation:
+        variants["policy_violation"] = play(spec, [dict(violation), *calls], answer)
+    return variants

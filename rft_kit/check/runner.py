@@ -11,6 +11,11 @@ Per-grader settings live beside ``cases`` in the grader file (stripped on export
       threshold: 0.5          # reward counted as a pass (default: the grader's pass_threshold, else 0.5)
       time_budget_ms: 2000    # slowest acceptable grade
       probes: {padding: false, whitespace: false}   # switch off probes a strict grader fails on purpose
+      agentic: {template: support_desk, items: 3}    # agentic template graders: cases generated from the template
+
+With ``agentic``, ``items`` rows per level of the template are generated: each oracle plan, played against the
+environment, must score the maximum, and the agentic probes of :data:`rft_kit.check.probes.AGENTIC` (episodes built
+by executing calls, no model) must stay below the threshold.
 """
 
 from __future__ import annotations
@@ -31,11 +36,13 @@ from ..records import GradeResult, Sample
 from ..templating import resolve
 from .cases import Case, parse_cases
 from .probes import (
+    AGENTIC,
     HACKING,
     METAMORPHIC,
     SUBSTITUTION,
     SUBSTITUTIONS,
     ProbeInput,
+    agentic_variants,
     hacking_variants,
     metamorphic_variants,
     referenced_values,
@@ -47,7 +54,8 @@ Status = Literal["pass", "fail", "skip"]
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_TIME_BUDGET_MS = 2000.0
 GRADER_SUFFIXES = (".yaml", ".yml", ".json")
-_CHECK_KEYS = {"threshold", "time_budget_ms", "probes"}
+_CHECK_KEYS = {"threshold", "time_budget_ms", "probes", "agentic"}
+DEFAULT_AGENTIC_ITEMS = 3
 
 
 @dataclass
@@ -116,6 +124,7 @@ class _Settings:
     threshold: float
     time_budget_ms: float
     probes: Mapping[str, bool]
+    agentic: Mapping[str, Any] | None = None
 
     def enabled(self, probe: str) -> bool:
         return bool(self.probes.get(probe, True))
@@ -131,7 +140,7 @@ def _settings(raw: Any, grader_config: Mapping[str, Any]) -> _Settings:
         allowed = ", ".join(sorted(_CHECK_KEYS))
         raise ConfigError(f"unknown key {sorted(unknown)[0]!r}; allowed: {allowed}", path="check")
     probes = raw.get("probes") or {}
-    known = {*METAMORPHIC, *HACKING, *SUBSTITUTION}
+    known = {*METAMORPHIC, *HACKING, *SUBSTITUTION, *AGENTIC}
     if not isinstance(probes, Mapping) or not all(isinstance(v, bool) for v in probes.values()):
         raise ConfigError("probes must map probe names to true/false", path="check.probes")
     for name in probes:
@@ -141,7 +150,15 @@ def _settings(raw: Any, grader_config: Mapping[str, Any]) -> _Settings:
     budget = raw.get("time_budget_ms", DEFAULT_TIME_BUDGET_MS)
     if not isinstance(threshold, int | float) or not isinstance(budget, int | float) or budget <= 0:
         raise ConfigError("threshold must be a number and time_budget_ms a positive number", path="check")
-    return _Settings(float(threshold), float(budget), dict(probes))
+    agentic = raw.get("agentic")
+    if agentic is not None and (
+        not isinstance(agentic, Mapping)
+        or not isinstance(agentic.get("template"), str)
+        or not isinstance(agentic.get("items", DEFAULT_AGENTIC_ITEMS), int)
+        or set(agentic) - {"template", "items"}
+    ):
+        raise ConfigError("agentic must be {template: <agentic template name>, items: <rows per level>}", path="check")
+    return _Settings(float(threshold), float(budget), dict(probes), agentic)
 
 
 def _sample_of(case: Case) -> Sample:
@@ -176,14 +193,16 @@ def check_file(path: str | Path, *, placement: Placement = "rft", probes: bool =
         report.duration_s = time.perf_counter() - start
         return report
 
-    if not cases:
+    if settings.agentic is not None:
+        _check_agentic(report, grader, settings, probes=probes)
+    if not cases and settings.agentic is None:
         report.add(
             "cases",
             "fail",
             "the grader has no cases",
             "add must-pass and must-fail cases: cases: [{item: {...}, sample: '...', expect: 1.0}, ...]",
         )
-    else:
+    elif cases:
         _check_templates(report, grader, cases)
         passing = _check_cases(report, grader, cases, settings)
         if probes:
@@ -365,6 +384,67 @@ def _with_value(item: Mapping[str, Any], path: Sequence[str], value: str) -> dic
         inner = out.get(path[0])
         out[path[0]] = _with_value(inner if isinstance(inner, Mapping) else {}, path[1:], value)
     return out
+
+
+def _check_agentic(report: FileReport, grader: Grader, settings: _Settings, *, probes: bool) -> None:
+    """Oracle episodes of generated rows must score the maximum; the agentic probes must stay below the threshold."""
+    from ..tasks import generate, get_template
+
+    assert settings.agentic is not None
+    name = str(settings.agentic["template"])
+    count = int(settings.agentic.get("items", DEFAULT_AGENTIC_ITEMS))
+    try:
+        template = get_template(name)
+        if getattr(template, "kind", "") != "agentic":
+            raise ConfigError(f"template {name!r} is not an agentic template", path="check.agentic.template")
+        items = [i for level in template.levels for i in generate(template, count, seed=0, difficulty=level)]
+    except ConfigError as exc:
+        report.add("agentic", "fail", str(exc), "name an agentic template (rft templates --json shows the kind)")
+        return
+    short = []
+    slowest = 0.0
+    for item in items:
+        result = grader.grade(template.reference_sample(item), item)
+        slowest = max(slowest, result.duration_ms)
+        if result.status != "scored" or result.reward < 1.0:
+            short.append(f"{item['id']}: {_fmt(result)}")
+    if short:
+        report.add(
+            "agentic oracle",
+            "fail",
+            f"oracle episodes fall short of 1.0: {'; '.join(short[:3])}",
+            "the grader and the template disagree: fix whichever is wrong",
+        )
+    else:
+        report.add("agentic oracle", "pass", f"{len(items)} oracle episodes score 1.0 (slowest {slowest:.1f} ms)")
+    if not probes:
+        return
+    failures: dict[str, str] = {}
+    ran: set[str] = set()
+    for item in items:
+        for probe, sample in agentic_variants(item).items():
+            if probe in failures or not settings.enabled(probe):
+                continue
+            ran.add(probe)
+            result = grader.grade(sample, item)
+            if result.status == "scored" and result.reward >= settings.threshold:
+                failures[probe] = (
+                    f"built from {item['id']}, it scored {_fmt(result)} (threshold {settings.threshold:g})"
+                )
+    for probe_name, info in AGENTIC.items():
+        if not settings.enabled(probe_name):
+            report.add(f"probe {probe_name}", "skip", "switched off in check.probes")
+        elif probe_name not in ran:
+            report.add(f"probe {probe_name}", "skip", "no item to build it from (policy_violation missing)")
+        elif probe_name in failures:
+            report.add(
+                f"probe {probe_name}",
+                "fail",
+                f"{info.meaning}: {failures[probe_name]}",
+                f"{info.fix}; if the leniency is intended, set check.probes.{probe_name}: false",
+            )
+        else:
+            report.add(f"probe {probe_name}", "pass")
 
 
 def _leaves(grader: Grader) -> list[Grader]:

@@ -18,6 +18,7 @@ from . import (
     library_cmd,
     local_server_cmd,
     report_cmd,
+    rollout_cmd,
     run_cmd,
     sample_cmd,
     sandbox_cmd,
@@ -44,6 +45,7 @@ app.command("graders")(library_cmd.graders)
 app.command("stats")(generate_cmd.stats)
 app.command("select")(generate_cmd.select)
 app.command("sample")(sample_cmd.sample)
+app.command("rollout")(rollout_cmd.rollout)
 app.command("run")(run_cmd.run)
 app.command("report")(report_cmd.report)
 app.command("demo")(demo_cmd.demo)

@@ -18,6 +18,13 @@ _NOTICE = (
     "local OpenAI-compatible server in this process, through the real openai SDK. They are not language models: the "
     "numbers show the pipeline working (generate, sample, grade, report, compare), not any model's ability."
 )
+_AGENTIC_NOTICE = (
+    "[bold yellow]SIMULATED AGENTS.[/] This demo rolls out 'sim-agent-base' and 'sim-agent-strong', deterministic "
+    "tool-calling scripts that play each task's oracle plan with mistakes at set rates (wrong tool, bad arguments, "
+    "stopping early, policy violations), served by a local OpenAI-compatible server in this process, through the real "
+    "openai SDK and the real environments. They are not language models: the numbers show the agentic loop working "
+    "(generate, roll out, grade the final state and trajectory, report, compare), not any model's ability."
+)
 
 
 def demo(
@@ -25,10 +32,16 @@ def demo(
     items: int = typer.Option(30, "--items", min=1, help="Tasks to generate."),
     samples: int = typer.Option(4, "--samples", min=1, help="Samples per task."),
     seed: int = typer.Option(7, "--seed", help="Task set seed."),
+    agentic: bool = typer.Option(
+        False, "--agentic", help="The agentic loop: roll out SIMULATED tool-calling agents against environments."
+    ),
 ) -> None:
-    """Generate tasks, sample a SIMULATED model twice (base, strong), grade, and write a comparison report."""
+    """Generate tasks, sample a SIMULATED model twice (base, strong), grade, and write a comparison report.
+
+    With --agentic: generate support-desk tasks, roll out SIMULATED agents (base, strong) against the store
+    environment, grade the episodes on final state, trajectory and answer, and report with the agentic view."""
     console = Console()
-    console.print(_NOTICE)
+    console.print(_AGENTIC_NOTICE if agentic else _NOTICE)
     start = time.perf_counter()
     try:
         result = run_demo(
@@ -36,6 +49,7 @@ def demo(
             items=items,
             samples=samples,
             seed=seed,
+            agentic=agentic,
             log=lambda line: err_console.print(line, markup=False, highlight=False),
         )
     except RftKitError as exc:

@@ -119,6 +119,7 @@ def templates(
                 {
                     "name": gen.name,
                     "domain": gen.domain,
+                    "kind": getattr(gen, "kind", "single_turn"),
                     "version": gen.version,
                     "levels": list(gen.levels),
                     "default_level": gen.default_level,

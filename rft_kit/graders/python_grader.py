@@ -110,7 +110,7 @@ class PythonGrader(SandboxedGrader):
 
     def _score(self, sample: Sample, item: Mapping[str, Any]) -> GradeResult:
         try:
-            payload = {"source": self.source, "sample": sample.namespace(), "item": dict(item)}
+            payload = {"source": self.source, "sample": sample.hosted_namespace(), "item": dict(item)}
             json.dumps(payload, allow_nan=False)
         except (TypeError, ValueError) as exc:
             return self._error("config", "other_error", f"the item or sample is not JSON data: {exc}")

@@ -78,6 +78,12 @@ BUILTIN: dict[str, GraderSpec] = {
         GraderSpec("rubric_judge", "rubric_judge.json", "rft_kit.graders.rubric_judge:RubricJudgeGrader", hosted=False),
         GraderSpec("python", "python.json", "rft_kit.graders.python_grader:PythonGrader"),
         GraderSpec("code_tests", "code_tests.json", "rft_kit.graders.code_tests:CodeTestsGrader", hosted=False),
+        # agentic episodes (DESIGN.md 10)
+        GraderSpec("final_state", "final_state.json", "rft_kit.graders.final_state:FinalStateGrader", hosted=False),
+        GraderSpec("trajectory", "trajectory.json", "rft_kit.graders.trajectory:TrajectoryGrader", hosted=False),
+        GraderSpec(
+            "required_facts", "required_facts.json", "rft_kit.graders.required_facts:RequiredFactsGrader", hosted=False
+        ),
     )
 }
 """Built-in grader types. Add a type by writing its module and schema and adding one line here."""

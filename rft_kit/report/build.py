@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from .._version import __version__
 from ..judge.ledger import Usage, price_for
+from .agentic import agentic_comparison, agentic_section
 from .collect import ItemStats, RunData
 from .stats import histogram, mean_at_k, mean_pass_at_k, paired_bootstrap, population_variance
 
@@ -188,6 +189,7 @@ def _single(data: RunData) -> dict[str, Any]:
             "sampling": dict(data.sample_errors.most_common()),
             "sampling_retries": data.sample_retries,
         },
+        "agentic": _agentic(data),
         "judge_usage": _judge_usage(data.judge_usage),
         "sampling_usage": {
             "prompt_tokens": data.sample_prompt_tokens,
@@ -223,6 +225,11 @@ def _interval(differences: list[float]) -> dict[str, Any] | None:
     if not differences:
         return None
     return paired_bootstrap(differences, resamples=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED).to_dict()
+
+
+def _agentic(data: RunData) -> dict[str, Any] | None:
+    rewards = {(i.item_id, index): r for i in data.items.values() for index, r in i.rewards.items()}
+    return agentic_section(data.episodes, rewards)
 
 
 def _comparison(run: RunData, base: RunData) -> dict[str, Any]:
@@ -281,6 +288,7 @@ def _comparison(run: RunData, base: RunData) -> dict[str, Any]:
             kind: {"value": errors_now.get(kind, 0), "baseline": errors_before.get(kind, 0)}
             for kind in sorted(set(errors_now) | set(errors_before))
         },
+        "agentic": agentic_comparison(_agentic(run), _agentic(base)),
         "bootstrap": {
             "resamples": BOOTSTRAP_RESAMPLES,
             "seed": BOOTSTRAP_SEED,

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..io.jsonl import iter_jsonl
+from .agentic import EpisodeStats
 
 __all__ = ["PASS_EPSILON", "ItemStats", "RunData", "collect_run"]
 
@@ -66,6 +67,7 @@ class RunData:
     latencies_ms: list[float] = field(default_factory=list)
     sample_retries: int = 0
     sampled_models: Counter[str] = field(default_factory=Counter)
+    episodes: EpisodeStats = field(default_factory=EpisodeStats)
     bad_lines: int = 0
 
     @property
@@ -120,7 +122,11 @@ def _read_samples(data: RunData, samples: Path) -> None:
             data.bad_lines += 1
             continue
         data.samples += 1
-        data.sample_retries += max(0, int(record.get("attempts") or 1) - 1)
+        if isinstance(record.get("trajectory"), list):  # an episode of `rft rollout`: several calls, retries counted
+            data.episodes.add(record)
+            data.sample_retries += int(record.get("retries") or 0)
+        else:
+            data.sample_retries += max(0, int(record.get("attempts") or 1) - 1)
         error = record.get("error")
         if error:
             data.sample_errors[str(error.get("status") or error.get("kind") or "unknown")] += 1

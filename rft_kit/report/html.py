@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any, Final
 
+from .agentic import comparison_rows, summary_rows, tool_rows
 from .format import fmt, fmt_ci, fmt_pct
 from .svg import bar_chart, histogram_chart, interval_chart
 
@@ -66,8 +67,8 @@ def _header(report: Mapping[str, Any]) -> str:
     )
     if run["simulated"]:
         parts.append(
-            '<div class="sim">The model in this run is SIMULATED (rft-kit\'s rule-based solver on a local server), '
-            "not a language model. The numbers show the pipeline working, not any model's ability.</div>"
+            '<div class="sim">The model in this run is SIMULATED (a rule-based rft-kit solver or agent on a local '
+            "server), not a language model. The numbers show the pipeline working, not any model's ability.</div>"
         )
     return "".join(parts)
 
@@ -319,6 +320,29 @@ def _items(report: Mapping[str, Any]) -> str:
     )
 
 
+def _agentic(report: Mapping[str, Any]) -> str:
+    section = report.get("agentic")
+    if not section:
+        return ""
+    esc = [[escape(c) for c in row] for row in summary_rows(section)]
+    reasons = list(section["stop_reasons"])
+    chart = bar_chart(reasons, [section["stop_reason_shares"][r] for r in reasons], "share of episodes by stop reason")
+    parts = [
+        '<h2 id="agentic">Agentic episodes</h2>',
+        f'<div class="charts">{_table(["metric", "value"], esc)}{chart}</div>',
+    ]
+    if section["tools"]:
+        rows = [[escape(c) for c in row] for row in tool_rows(section)]
+        parts.append("<h3>Tool calls and errors by tool</h3>" + _table(["tool", "calls", "errors", "error rate"], rows))
+    cmp = (report.get("comparison") or {}).get("agentic")
+    if cmp:
+        rows = [[escape(c) for c in row] for row in comparison_rows(cmp)]
+        parts.append(
+            "<h3>Episodes against the baseline</h3>" + _table(["metric", "baseline", "this run", "delta"], rows)
+        )
+    return "".join(parts)
+
+
 def render_html(report: Mapping[str, Any]) -> str:
     """The whole report.html text."""
     title = escape(f"rft-kit report: {report['run']['name']}")
@@ -326,6 +350,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         _header(report),
         _summary(report),
         _comparison(report),
+        _agentic(report),
         _distributions(report),
         _pass_at_k(report),
         _signal(report),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .agentic import comparison_rows, summary_rows, tool_rows
 from .format import fmt, fmt_ci, fmt_pct
 
 __all__ = ["render_markdown"]
@@ -49,6 +50,27 @@ def _comparison(cmp: Mapping[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _agentic(report: Mapping[str, Any]) -> list[str]:
+    section = report.get("agentic")
+    if not section:
+        return []
+    lines = ["## Agentic episodes", "", *_table(["metric", "value"], summary_rows(section))]
+    if section["tools"]:
+        lines += [
+            "### Tool calls and errors by tool",
+            "",
+            *_table(["tool", "calls", "errors", "error rate"], tool_rows(section)),
+        ]
+    cmp = (report.get("comparison") or {}).get("agentic")
+    if cmp:
+        lines += [
+            "### Episodes against the baseline",
+            "",
+            *_table(["metric", "baseline", "this run", "delta"], comparison_rows(cmp)),
+        ]
+    return lines
+
+
 def render_markdown(report: Mapping[str, Any]) -> str:
     """The whole report.md text."""
     run, s = report["run"], report["summary"]
@@ -59,7 +81,10 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     )
     lines.append("")
     if run["simulated"]:
-        lines += ["> **The model in this run is SIMULATED** (rft-kit's rule-based solver), not a language model.", ""]
+        lines += [
+            "> **The model in this run is SIMULATED** (a rule-based rft-kit solver or agent), not a language model.",
+            "",
+        ]
     signal = report["learning_signal"]
     lines += _table(
         ["metric", "value"],
@@ -76,6 +101,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     )
     if report["comparison"]:
         lines += _comparison(report["comparison"])
+    lines += _agentic(report)
     for key in ("template", "difficulty"):
         rows = [
             [r["value"], r["items"], fmt(r["mean_reward"]), fmt_pct(r["pass_rate"]), fmt_pct(r["share_no_signal"])]

@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from .agentic import comparison_rows, summary_rows
 from .format import fmt, fmt_ci, fmt_pct
 
 __all__ = ["print_summary"]
@@ -18,7 +19,9 @@ def print_summary(report: Mapping[str, Any], console: Console | None = None) -> 
     console = console or Console()
     run, s = report["run"], report["summary"]
     if run["simulated"]:
-        console.print("[bold yellow]The model is SIMULATED[/] (rule-based solver on a local server), not an LLM.")
+        console.print(
+            "[bold yellow]The model is SIMULATED[/] (a rule-based solver or agent on a local server), not an LLM."
+        )
     table = Table(title=f"report: {run['name']} · model {run['model']} · grader {run['grader']['name']}")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -36,6 +39,14 @@ def print_summary(report: Mapping[str, Any], console: Console | None = None) -> 
     if report["judge_usage"]["per_model"]:
         table.add_row("judge cost", "unknown" if cost is None else f"${cost:.4f}")
     console.print(table)
+    section = report.get("agentic")
+    if section:
+        episodes = Table(title="agentic episodes")
+        episodes.add_column("metric")
+        episodes.add_column("value", justify="right")
+        for label, value in summary_rows(section):
+            episodes.add_row(label, value)
+        console.print(episodes)
     cmp = report["comparison"]
     if not cmp:
         return
@@ -51,3 +62,10 @@ def print_summary(report: Mapping[str, Any], console: Console | None = None) -> 
     flipped = cmp["flipped"]
     delta.add_row("flipped", f"{flipped['fail_to_pass_count']} fail→pass, {flipped['pass_to_fail_count']} pass→fail")
     console.print(delta)
+    if cmp.get("agentic"):
+        versus = Table(title="agentic episodes vs baseline")
+        for header in ("metric", "baseline", "this run", "delta"):
+            versus.add_column(header, justify="left" if header == "metric" else "right")
+        for row in comparison_rows(cmp["agentic"]):
+            versus.add_row(*row)
+        console.print(versus)

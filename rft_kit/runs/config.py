@@ -13,9 +13,18 @@
       concurrency: 8
     grader: rft:tasks/arithmetic_word   # optional with a template (its own grader); rft:NAME or a file path
     baseline: arithmetic-previous    # optional: a run name in the runs dir, or a run folder path
+    rollout:                         # optional: roll out multi-turn episodes instead of sampling one reply
+      max_turns: 12                  #   model turns per episode at most (default 10)
+      token_budget: 20000            #   total tokens per episode (default: none)
 
 Relative paths (a tasks file, a user template ``.yaml``, a grader file) are relative to the pipeline file's
 directory; ``rft:NAME`` names a grader of rft-kit's library.
+
+**Agentic tasks roll out.** When the task rows carry an ``environment`` (an agentic template such as
+``support_refunds``, or a file of such rows), the samples stage runs ``rft rollout`` instead of ``rft sample``: each
+of the ``n`` samples per item is an episode whose tool calls are executed in the row's environment, written to the
+same samples.jsonl (with ``trajectory``, ``final_state``, ``stop_reason``, ...). The ``rollout`` key sets the episode
+limits, and forces rollouts even for rows without an environment (they then fail as ``env_error``, recorded).
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ from ..errors import ConfigError
 from ..library import is_library_ref
 from ..sampling import SamplingParams
 
-__all__ = ["ModelSpec", "PipelineConfig", "TaskSource", "load_pipeline", "parse_pipeline"]
+__all__ = ["ModelSpec", "PipelineConfig", "RolloutSettings", "TaskSource", "load_pipeline", "parse_pipeline"]
 
 _MODEL_CLIENT_KEYS = ("name", "base_url", "api_key_env")
 
@@ -63,8 +72,17 @@ class ModelSpec:
 
 
 @dataclass(frozen=True)
+class RolloutSettings:
+    """Episode limits of the rollout stage (see :class:`rft_kit.rollout.RolloutParams`)."""
+
+    max_turns: int = 10
+    token_budget: int | None = None
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
-    """A parsed pipeline file."""
+    """A parsed pipeline file. ``rollout`` is ``None`` unless the file has a ``rollout`` key (agentic rows roll out
+    with the default limits anyway)."""
 
     name: str
     tasks: TaskSource
@@ -72,6 +90,7 @@ class PipelineConfig:
     grader: Path | None
     baseline: str | None = None
     base_dir: Path = field(default_factory=Path.cwd)
+    rollout: RolloutSettings | None = None
 
 
 def _require(mapping: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -138,6 +157,25 @@ def _grader_path(raw: Any, base: Path) -> Path:
     return Path(raw) if is_library_ref(raw) else base / raw
 
 
+def _rollout(raw: Any) -> RolloutSettings | None:
+    if raw is None or raw is False:
+        return None
+    if raw is True:
+        return RolloutSettings()
+    if not isinstance(raw, Mapping):
+        raise ConfigError("must be true or {max_turns, token_budget}", path="rollout")
+    unknown = set(raw) - {"max_turns", "token_budget"}
+    if unknown:
+        raise ConfigError(f"unknown key '{sorted(unknown)[0]}' (known: max_turns, token_budget)", path="rollout")
+    max_turns = raw.get("max_turns", 10)
+    if not isinstance(max_turns, int) or isinstance(max_turns, bool) or max_turns < 1:
+        raise ConfigError(f"must be an integer >= 1, got {max_turns!r}", path="rollout.max_turns")
+    budget = raw.get("token_budget")
+    if budget is not None and (not isinstance(budget, int) or isinstance(budget, bool) or budget < 1):
+        raise ConfigError(f"must be an integer >= 1 or null, got {budget!r}", path="rollout.token_budget")
+    return RolloutSettings(max_turns=max_turns, token_budget=budget)
+
+
 def parse_pipeline(raw: Any, *, base_dir: Path, source: str | None = None) -> PipelineConfig:
     """Validate a pipeline document (already parsed from YAML/JSON).
 
@@ -162,6 +200,7 @@ def parse_pipeline(raw: Any, *, base_dir: Path, source: str | None = None) -> Pi
             grader=None if grader is None else _grader_path(grader, base_dir),
             baseline=None if baseline is None else str(baseline),
             base_dir=base_dir,
+            rollout=_rollout(raw.get("rollout")),
         )
     except ConfigError as exc:
         if source is not None and exc.source is None:

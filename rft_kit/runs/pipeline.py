@@ -1,4 +1,8 @@
-"""``rft run``: generate -> sample -> grade -> report into one run folder, resuming whatever was interrupted.
+"""``rft run``: generate -> sample (or roll out) -> grade -> report into one run folder, resuming whatever was
+interrupted.
+
+Agentic tasks (rows with an ``environment``) or a pipeline with a ``rollout`` key roll out episodes in the samples
+stage (:mod:`rft_kit.rollout`); the stage's inputs then include the episode limits.
 
 Each stage records in run.json a hash of its inputs (the task source; the tasks file and sampling parameters; the
 samples file and grader config; the grades and the baseline's grades) and its status. On a re-run a stage is:
@@ -26,11 +30,14 @@ from ..errors import InputError
 from ..graders.base import Grader
 from ..graders.loading import load_grader
 from ..grading import grade
+from ..io.jsonl import iter_jsonl
 from ..local_openai import LocalServer
+from ..local_openai.sim_agents import is_agent_model
 from ..local_openai.simulated_solver import ensure_solver_route, is_solver_model
 from ..report import make_report, write_report
+from ..rollout import RolloutParams, rollout
 from ..sampling import sample
-from .config import PipelineConfig, TaskSource
+from .config import PipelineConfig, RolloutSettings, TaskSource
 from .folder import RunFolder, file_sha256, json_sha256, now_iso
 
 __all__ = ["PipelineResult", "StageOutcome", "local_solver_server", "run_pipeline"]
@@ -92,6 +99,14 @@ def _load_grader(config: PipelineConfig) -> tuple[Grader, str]:
     template = str(config.tasks.template)
     declared = getattr(get_template(template), "grader", "")
     return load_template_grader(template), f"template {template}: {declared}"
+
+
+def _agentic(tasks: Path) -> bool:
+    """Whether the task set is agentic: its first readable row carries an ``environment``."""
+    for line in iter_jsonl(tasks):
+        if line.error is None and isinstance(line.value, dict):
+            return isinstance(line.value.get("environment"), dict)
+    return False
 
 
 def _tasks_inputs(source: TaskSource) -> dict[str, Any]:
@@ -187,7 +202,7 @@ def run_pipeline(
     baseline = _resolve_baseline(config, runs)
     params = config.model.params
     endpoint = base_url or config.model.base_url
-    simulated = endpoint is None and is_solver_model(params.model)
+    simulated = endpoint is None and (is_solver_model(params.model) or is_agent_model(params.model))
     meta.update(
         name=config.name,
         rft_kit_version=__version__,
@@ -195,7 +210,7 @@ def run_pipeline(
         grader={"path": grader_file, "sha256": grader_sha, "config": grader_config},
         model={
             "name": params.model,
-            "base_url": "local in-process server (SIMULATED solver)" if simulated else endpoint,
+            "base_url": "local in-process server (SIMULATED model)" if simulated else endpoint,
             "simulated": simulated,
             "params": params.request_fields(),
         },
@@ -206,11 +221,22 @@ def run_pipeline(
 
     stages.run("tasks", _tasks_inputs(config.tasks), lambda: _write_tasks(config.tasks, folder.tasks))
 
+    settings = config.rollout or (RolloutSettings() if _agentic(folder.tasks) else None)
+    episodes = None if settings is None else RolloutParams(params, settings.max_turns, settings.token_budget)
+
     def do_sample(url: str | None) -> dict[str, Any]:
         api_key = os.environ.get(config.model.api_key_env)
+        if episodes is not None:
+            return {
+                "mode": "rollout",
+                **rollout(folder.tasks, folder.samples, episodes, base_url=url, api_key=api_key).to_dict(),
+            }
         return sample(folder.tasks, folder.samples, params, base_url=url, api_key=api_key).to_dict()
 
-    sample_inputs = {"tasks_sha256": file_sha256(folder.tasks), "model": params.request_fields()}
+    sample_inputs: dict[str, Any] = {"tasks_sha256": file_sha256(folder.tasks), "model": params.request_fields()}
+    if episodes is not None:
+        sample_inputs = {**sample_inputs, "mode": "rollout", "model": episodes.request_fields()}
+        meta["model"]["rollout"] = {"max_turns": episodes.max_turns, "token_budget": episodes.token_budget}
     if simulated:
         with local_solver_server() as server:
             stages.run("samples", sample_inputs, lambda: do_sample(server.base_url))

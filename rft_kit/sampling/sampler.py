@@ -2,32 +2,31 @@
 
 Requests run concurrently, at most ``concurrency`` at a time; items are read lazily, so memory does not grow with the
 task set. Each finished sample is appended and flushed at once, in completion order, so a killed run loses only the
-requests in flight; a re-run skips every ``(item_id, sample_index)`` already in the file. The SDK's own retries are
-off: this module retries 408/409/429/5xx and connection failures itself, honouring ``Retry-After``, so that retries
-are counted. A call that still fails is written as a sample with an ``error``, never dropped.
+requests in flight; a re-run skips every ``(item_id, sample_index)`` already in the file (:mod:`.schedule`). Retries
+are rft-kit's own and counted (:mod:`.call`). A call that still fails is written as a sample with an ``error``, never
+dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
-import os
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import openai
 
-from ..errors import InputError
-from ..io.jsonl import InputErrorLog, JsonlWriter, iter_jsonl
-from ..judge.retry import backoff_s, is_retryable_status, retry_after_s
+from ..io.jsonl import InputErrorLog, JsonlWriter
+from .call import create_with_retries, make_client
 from .params import SamplingParams
 from .request import build_request, error_record, sample_record
 from .resume import SampleKey, done_keys
+from .schedule import iter_items, run_pairs
 
 __all__ = ["SampleSummary", "sample", "sample_async"]
 
@@ -76,26 +75,8 @@ class SampleSummary(InputErrorLog):
         }
 
 
-def _items(items: str | Path | Iterable[Mapping[str, Any]], summary: SampleSummary) -> Iterator[Mapping[str, Any]]:
-    source = str(items) if isinstance(items, str | Path) else "<items>"
-    rows: Iterable[tuple[int, Any, InputError | None]]
-    if isinstance(items, str | Path):
-        rows = ((line.number, line.value, line.error) for line in iter_jsonl(items))
-    else:
-        rows = ((n, value, None) for n, value in enumerate(items, start=1))
-    for number, value, error in rows:
-        if error is None and not isinstance(value, Mapping):
-            error = InputError(f"an item must be a JSON object, got {type(value).__name__}", source=source, line=number)
-        if error is None and value.get("id") is None:
-            error = InputError("the item has no 'id'; samples are joined to items by id", source=source, line=number)
-        if error is not None:
-            summary.add_input_error(error)
-            continue
-        yield value
-
-
 class _Caller:
-    """One chat completion per call, with our retry loop around the SDK."""
+    """One chat completion per sample, with the shared retry loop around the SDK."""
 
     def __init__(self, client: openai.AsyncOpenAI, params: SamplingParams, rng: random.Random) -> None:
         self.client = client
@@ -109,55 +90,23 @@ class _Caller:
             request = build_request(item, sample_index, self.params)
         except ValueError as exc:
             return error_record(**common, kind="request", message=str(exc), status=None, latency_ms=0.0, attempts=0)
-        attempts = 0
-        while True:
-            attempts += 1
-            started = time.perf_counter()
-            wait: float | None = None
-            try:
-                completion = await self.client.chat.completions.create(**request)
-            except openai.APIStatusError as exc:
-                status = exc.status_code
-                kind, message, status_code = "http", _message(exc), status
-                if is_retryable_status(status):
-                    wait = retry_after_s(dict(exc.response.headers))
-                    wait = wait if wait is not None else backoff_s(attempts - 1, self.rng)
-            except openai.APITimeoutError as exc:
-                kind, message, status_code = "timeout", str(exc), None
-                wait = backoff_s(attempts - 1, self.rng)
-            except openai.APIConnectionError as exc:
-                kind, message, status_code = "connection", f"{exc}: {exc.__cause__ or ''}".rstrip(": "), None
-                wait = backoff_s(attempts - 1, self.rng)
-            except (openai.OpenAIError, ValueError) as exc:
-                # The endpoint answered something the SDK cannot read as a completion: retrying will not help.
-                kind, message, status_code = "response", f"{type(exc).__name__}: {exc}", None
-            else:
-                latency_ms = (time.perf_counter() - started) * 1000
-                dump = completion.model_dump(mode="json", exclude_unset=True)
-                return sample_record(
-                    dump, item_id=item_id, sample_index=sample_index, latency_ms=latency_ms, attempts=attempts
-                )
-            latency_ms = (time.perf_counter() - started) * 1000
-            if wait is None or attempts > self.params.max_retries:
-                return error_record(
-                    **common, kind=kind, message=message, status=status_code, latency_ms=latency_ms, attempts=attempts
-                )
-            await asyncio.sleep(wait)
-
-
-def _message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, Mapping):
-        inner = body.get("error", body)
-        if isinstance(inner, Mapping) and inner.get("message"):
-            return f"HTTP {exc.status_code}: {inner['message']}"
-    return f"HTTP {exc.status_code}: {exc.message}"
-
-
-def _client(base_url: str | None, api_key: str | None, params: SamplingParams) -> openai.AsyncOpenAI:
-    key = api_key or os.environ.get("OPENAI_API_KEY") or ("local" if base_url else None)
-    # max_retries=0: the SDK would retry silently; ours counts retries and records the final outcome.
-    return openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=params.timeout_s)
+        outcome = await create_with_retries(self.client, request, max_retries=self.params.max_retries, rng=self.rng)
+        if outcome.completion is not None:
+            return sample_record(
+                outcome.completion,
+                item_id=item_id,
+                sample_index=sample_index,
+                latency_ms=outcome.latency_ms,
+                attempts=outcome.attempts,
+            )
+        return error_record(
+            **common,
+            kind=outcome.kind,
+            message=outcome.message,
+            status=outcome.status,
+            latency_ms=outcome.latency_ms,
+            attempts=outcome.attempts,
+        )
 
 
 async def sample_async(
@@ -177,40 +126,23 @@ async def sample_async(
     summary = SampleSummary(output=str(out))
     done: set[SampleKey] = done_keys(out, retry_errors=retry_errors)
     owned = client is None
-    api = client or _client(base_url, api_key, params)
+    api = client or make_client(base_url, api_key, params.timeout_s)
     caller = _Caller(api, params, random.Random(0))
-    slots = asyncio.Semaphore(params.concurrency)
-    running: set[asyncio.Task[None]] = set()
     writer = JsonlWriter(out)
 
     async def one(item: Mapping[str, Any], index: int) -> None:
-        try:
-            record = await caller(item, index)
-        finally:
-            slots.release()
+        record = await caller(item, index)
         writer.write(record)
         summary.add(record)
         if on_progress is not None:
             on_progress(1)
 
+    def skipped() -> None:
+        summary.skipped += 1
+
     try:
-        for item in _items(items, summary):
-            item_id = str(item["id"])
-            for index in range(params.n):
-                if (item_id, index) in done:
-                    summary.skipped += 1
-                    continue
-                done.add((item_id, index))  # an id repeated in the items file is sampled once
-                # Acquire before creating the task: at most `concurrency` tasks (and items) are alive at a time.
-                await slots.acquire()
-                task = asyncio.create_task(one(item, index))
-                running.add(task)
-                task.add_done_callback(running.discard)
-        if running:
-            await asyncio.gather(*running)
+        await run_pairs(iter_items(items, summary), params.n, done, params.concurrency, one, on_skip=skipped)
     finally:
-        for task in running:
-            task.cancel()
         writer.close()
         if owned:
             await api.close()

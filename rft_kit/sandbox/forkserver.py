@@ -46,6 +46,7 @@ HARNESSES = {
     "python_grader": "rft_kit.sandbox.harness_python",
     "code_tests": "rft_kit.sandbox.harness_tests",
     "exec": "rft_kit.sandbox.harness_exec",
+    "sql": "rft_kit.sandbox.harness_sql",
 }
 """Harness name -> module with ``main(ctx)``. Only these modules can run; the request names one, never code."""
 

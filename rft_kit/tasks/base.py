@@ -23,7 +23,7 @@ from ..records import Item
 if TYPE_CHECKING:
     from ..graders.base import Grader
 
-__all__ = ["Draft", "Levels", "TaskConfig", "TaskGenerator", "between", "derive_rng", "pick", "stable_int"]
+__all__ = ["C", "Draft", "Levels", "TaskConfig", "TaskGenerator", "between", "derive_rng", "pick", "stable_int"]
 
 T = TypeVar("T")
 
@@ -150,6 +150,7 @@ class TaskGenerator(ABC, Generic[C]):
         config_cls: the frozen config dataclass.
         levels: difficulty levels as data: level name -> config field values.
         default_level: the level used when none is given.
+        kind: ``"single_turn"``, or ``"agentic"`` for rows with tools, an environment and an oracle plan.
     """
 
     name: ClassVar[str]
@@ -160,6 +161,7 @@ class TaskGenerator(ABC, Generic[C]):
     config_cls: ClassVar[type[TaskConfig]]
     levels: ClassVar[Levels]
     default_level: ClassVar[str] = "medium"
+    kind: ClassVar[str] = "single_turn"
 
     def config(self, difficulty: str | None = None, **overrides: Any) -> C:
         """The validated config of a difficulty level, with optional field overrides.

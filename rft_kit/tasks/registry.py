@@ -29,6 +29,11 @@ TEMPLATES: dict[str, str] = {
     "code_synthesis": "code_synthesis.py:CodeSynthesis",
     "constrained_rewrite": "constrained_rewrite.py:ConstrainedRewrite",
     "rubric_answer": "rubric_answer.py:RubricAnswer",
+    # agentic (rows with tools, an environment and an oracle plan)
+    "support_desk": "support_desk.py:SupportDesk",
+    "calendar_scheduling": "calendar_scheduling.py:CalendarScheduling",
+    "data_analysis": "data_analysis.py:DataAnalysis",
+    "multi_hop_research": "multi_hop_research.py:MultiHopResearch",
 }
 """Built-in templates. Add one by writing its module under ``task_templates/`` and adding one line here."""
 

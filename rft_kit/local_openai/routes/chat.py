@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ApiError
+from ..sim_agents import agent_reply, is_agent_model
 from ..simulated import SimulatedReply, SimulationRejected, simulate_chat
 from ..state import ServerState
 from .base import Request, Response
@@ -115,6 +116,10 @@ def chat_completions(state: ServerState, request: Request) -> Response:
     try:
         if think_s:
             time.sleep(think_s)
+        if is_agent_model(body.get("model")):  # the SIMULATED agents of rollouts (sim_agents.py)
+            payload = agent_reply(body)
+            answered = True
+            return Response(payload)
         try:
             reply = simulate_chat(body)
         except SimulationRejected as exc:

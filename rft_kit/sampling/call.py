@@ -1,0 +1,125 @@
+"""One chat completion through the official SDK, with rft-kit's own counted retries around it.
+
+The SDK's retries are off (:func:`make_client`): this module retries 408/409/429/5xx, timeouts and connection
+failures itself, honouring ``Retry-After``, so that every retry is counted and the final outcome is recorded.
+Shared by ``rft sample`` (one call per sample) and ``rft rollout`` (one call per episode turn).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+
+from ..judge.retry import backoff_s, is_retryable_status, retry_after_s
+
+__all__ = ["CallOutcome", "create_with_retries", "make_client"]
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """A finished call: the completion (``model_dump`` of a ``ChatCompletion``) or why there is none.
+
+    Attributes:
+        completion: the completion, or ``None`` when the call failed.
+        kind: on failure, ``http``, ``timeout``, ``connection`` or ``response`` (the SDK could not read the answer).
+        message: on failure, what went wrong.
+        status: the HTTP status of a failed call, when there was one.
+        latency_ms: time of the last attempt.
+        attempts: attempts made (1 + retries).
+    """
+
+    completion: dict[str, Any] | None
+    latency_ms: float
+    attempts: int
+    kind: str = ""
+    message: str = ""
+    status: int | None = None
+
+    def error(self) -> dict[str, Any]:
+        """The ``error`` object of a sample record (``kind``, ``message``, and ``status`` when known)."""
+        error: dict[str, Any] = {"kind": self.kind, "message": self.message}
+        if self.status is not None:
+            error["status"] = self.status
+        return error
+
+
+def _message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, Mapping):
+        inner = body.get("error", body)
+        if isinstance(inner, Mapping) and inner.get("message"):
+            return f"HTTP {exc.status_code}: {inner['message']}"
+    return f"HTTP {exc.status_code}: {exc.message}"
+
+
+async def _create(client: openai.AsyncOpenAI, request: Mapping[str, Any], raw: bool) -> dict[str, Any]:
+    if not raw:
+        completion = await client.chat.completions.create(**request)
+        dumped: dict[str, Any] = completion.model_dump(mode="json", exclude_unset=True)
+        return dumped
+    response = await client.chat.completions.with_raw_response.create(**request)
+    body = json.loads(response.http_response.content)
+    if not isinstance(body, dict):
+        raise ValueError(f"the endpoint answered a JSON {type(body).__name__}, not a chat completion object")
+    return body
+
+
+async def create_with_retries(
+    client: openai.AsyncOpenAI,
+    request: Mapping[str, Any],
+    *,
+    max_retries: int,
+    rng: random.Random,
+    raw: bool = False,
+) -> CallOutcome:
+    """``client.chat.completions.create(**request)``, retried up to ``max_retries`` times when worth it.
+
+    Args:
+        raw: return the response body as the endpoint sent it (``with_raw_response``), without building the SDK's
+            pydantic model and dumping it back: the caller checks the shape it needs. Rollouts make one call per turn
+            and read only ``choices[0].message`` and ``usage`` (``benchmarks/bench_rollout.py`` measures this).
+    """
+    attempts = 0
+    while True:
+        attempts += 1
+        started = time.perf_counter()
+        wait: float | None = None
+        status: int | None = None
+        try:
+            completion = await _create(client, request, raw)
+        except openai.APIStatusError as exc:
+            status = exc.status_code
+            kind, message = "http", _message(exc)
+            if is_retryable_status(status):
+                wait = retry_after_s(dict(exc.response.headers))
+                wait = wait if wait is not None else backoff_s(attempts - 1, rng)
+        except openai.APITimeoutError as exc:
+            kind, message = "timeout", str(exc)
+            wait = backoff_s(attempts - 1, rng)
+        except openai.APIConnectionError as exc:
+            kind, message = "connection", f"{exc}: {exc.__cause__ or ''}".rstrip(": ")
+            wait = backoff_s(attempts - 1, rng)
+        except (openai.OpenAIError, ValueError) as exc:
+            # The endpoint answered something the SDK cannot read as a completion: retrying will not help.
+            kind, message = "response", f"{type(exc).__name__}: {exc}"
+        else:
+            latency_ms = (time.perf_counter() - started) * 1000
+            return CallOutcome(completion, latency_ms, attempts)
+        latency_ms = (time.perf_counter() - started) * 1000
+        if wait is None or attempts > max_retries:
+            return CallOutcome(None, latency_ms, attempts, kind=kind, message=message, status=status)
+        await asyncio.sleep(wait)
+
+
+def make_client(base_url: str | None, api_key: str | None, timeout_s: float) -> openai.AsyncOpenAI:
+    """An ``AsyncOpenAI`` client with the SDK's own retries off (ours count them); key ``"local"`` for a bare URL."""
+    key = api_key or os.environ.get("OPENAI_API_KEY") or ("local" if base_url else None)
+    return openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=timeout_s)
