@@ -1,0 +1,146 @@
+"""The run folders under one directory, their baselines, their indexes and their reports.
+
+A run folder is a directory with ``run.json``, ``samples.jsonl`` or ``grades.jsonl``. Run names in URLs are looked up
+in this catalogue, never joined onto a path, so a request can only reach folders the directory listing shows (and
+their baselines). The report shown is ``report.json`` when it is newer than ``grades.jsonl``; otherwise (a run still
+grading, or never reported) it is computed with :func:`rft_kit.report.make_report` and kept for a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from ..errors import RftKitError
+from ..report import make_report
+from .index import RunIndex
+
+__all__ = ["Catalog", "ReportView", "is_run_folder"]
+
+LIVE_REPORT_TTL_S: Final = 5.0
+"""How long a computed report is reused while its run is still being written (recomputing is a pass over files)."""
+_MARKERS: Final = ("run.json", "samples.jsonl", "grades.jsonl")
+
+
+def is_run_folder(path: Path) -> bool:
+    return path.is_dir() and any((path / marker).exists() for marker in _MARKERS)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+@dataclass
+class ReportView:
+    """A report dict and where it came from: ``report.json``, ``live`` (computed now) or ``none`` (no grades yet)."""
+
+    report: dict[str, Any] | None
+    source: str
+    error: str | None = None
+
+
+@dataclass
+class _CachedReport:
+    key: tuple[Any, ...]
+    made_at: float
+    view: ReportView
+
+
+class Catalog:
+    """Run folders under ``root`` (or ``root`` alone when it is itself a run folder).
+
+    Args:
+        root: the runs directory.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+        self._indexes: dict[Path, RunIndex] = {}
+        self._reports: dict[Path, _CachedReport] = {}
+
+    def runs(self) -> dict[str, Path]:
+        """Run name -> folder, sorted by name."""
+        if is_run_folder(self.root):
+            return {self.root.name: self.root}
+        if not self.root.is_dir():
+            return {}
+        return {p.name: p for p in sorted(self.root.iterdir()) if is_run_folder(p)}
+
+    def find(self, name: str) -> Path | None:
+        return self.runs().get(name)
+
+    def index(self, folder: Path) -> RunIndex:
+        """The folder's index, refreshed (built on first use)."""
+        key = folder.resolve()
+        found = self._indexes.get(key)
+        if found is None:
+            found = self._indexes[key] = RunIndex(key)
+        found.refresh()
+        return found
+
+    def baseline_of(self, folder: Path, meta: dict[str, Any]) -> Path | None:
+        """The baseline folder named by ``run.json`` (as written, else by name beside the run or in the root)."""
+        folder = folder.resolve()
+        named = meta.get("baseline")
+        if not isinstance(named, str) or not named:
+            return None
+        given = Path(named)
+        candidates = [given] if given.is_absolute() else []
+        candidates += [folder.parent / given.name, self.root / given.name, Path.cwd() / given]
+        for candidate in candidates:
+            if is_run_folder(candidate) and candidate.resolve() != folder:
+                return candidate.resolve()
+        return None
+
+    @staticmethod
+    def meta(folder: Path) -> dict[str, Any]:
+        """``run.json`` of a folder (empty when missing or unreadable: the listing must not fail on one bad run)."""
+        try:
+            data = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def name_of(self, folder: Path) -> str | None:
+        """The catalogue name of a folder, or ``None`` when it is outside the root."""
+        for name, path in self.runs().items():
+            if path.resolve() == folder.resolve():
+                return name
+        return None
+
+    def report(self, folder: Path, baseline: Path | None) -> ReportView:
+        """The run's report (see the module docstring)."""
+        folder = folder.resolve()
+        grades = folder / "grades.jsonl"
+        report_json = folder / "report.json"
+        grades_stamp, report_stamp = _stamp(grades), _stamp(report_json)
+        if grades_stamp is None:
+            return ReportView(None, "none")
+        if report_stamp is not None and report_stamp[0] >= grades_stamp[0]:
+            key: tuple[Any, ...] = ("file", report_stamp)
+            source = "report.json"
+        else:
+            key = ("live", grades_stamp, None if baseline is None else _stamp(baseline / "grades.jsonl"))
+            source = "live"
+        cached = self._reports.get(folder)
+        now = time.monotonic()
+        fresh_enough = source == "live" and cached is not None and cached.view.source == "live"
+        if cached is not None and (cached.key == key or (fresh_enough and now - cached.made_at < LIVE_REPORT_TTL_S)):
+            return cached.view
+        try:
+            if source == "report.json":
+                report = json.loads(report_json.read_text(encoding="utf-8"))
+            else:
+                report = make_report(folder, baseline)
+            view = ReportView(report if isinstance(report, dict) else None, source)
+        except (OSError, ValueError, RftKitError) as exc:
+            view = ReportView(None, source, str(exc))
+        self._reports[folder] = _CachedReport(key, now, view)
+        return view

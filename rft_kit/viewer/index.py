@@ -1,0 +1,402 @@
+"""One run folder as in-memory columns: what the sample table filters, sorts and pages over.
+
+The index reads ``tasks.jsonl``, ``samples.jsonl``, ``grades.jsonl`` and ``labels.jsonl`` once and then only what
+was appended since (:class:`~rft_kit.viewer.tail.JsonlTail`), so a run being written by ``rft grade`` or ``rft
+rollout`` shows new records on the next request and never a torn last line. Rows are samples keyed by ``(item_id,
+sample_index)``; a record seen again (a re-graded sample) replaces the earlier one. Columns are ``array`` buffers
+grown in place and copied into numpy arrays once per change (:meth:`RunIndex.snapshot`), which is what keeps a filter
+over 100,000 samples fast (``benchmarks/bench_viewer.py``). Record bodies stay on disk: rows keep byte offsets and
+the sample page reads its lines back.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from array import array
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from ..report.collect import PASS_EPSILON
+from .labels import LABELS_FILE, LabelRecord, label_from_record
+from .tail import JsonlTail, read_line_at
+
+__all__ = ["NONE", "RunIndex", "Snapshot"]
+
+NONE: Final = "(none)"
+"""The template or difficulty of an item without that metadata (the report's word for it)."""
+SNIPPET_CHARS: Final = 200
+SEARCH_CHARS: Final = 65536
+"""Characters of an output kept for text search; a longer output is searched in its first part only."""
+
+STATUS_NAMES: Final = ("ungraded", "scored", "error")
+LABEL_NAMES: Final = ("", "pass", "fail", "score")
+
+
+def _output_text(record: Mapping[str, Any]) -> str:
+    text = record.get("output_text")
+    if isinstance(text, str):
+        return text
+    choices = record.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], Mapping):
+        message = choices[0].get("message")
+        if isinstance(message, Mapping) and isinstance(message.get("content"), str):
+            return str(message["content"])
+    return ""
+
+
+def _prompt_text(item: Mapping[str, Any]) -> str:
+    parts = []
+    for message in item.get("messages") or []:
+        if isinstance(message, Mapping):
+            content = message.get("content")
+            if isinstance(content, str):
+                parts.append(content)
+            elif content is not None:
+                parts.append(json.dumps(content, ensure_ascii=False))
+    return "\n".join(parts)[:SEARCH_CHARS].lower()
+
+
+def _sample_index(value: Any) -> int | None:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
+class _Codes:
+    """Strings to small integers (template, difficulty, error kind, stop reason names)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._codes: dict[str, int] = {}
+
+    def code(self, name: str) -> int:
+        found = self._codes.get(name)
+        if found is None:
+            found = self._codes[name] = len(self.names)
+            self.names.append(name)
+        return found
+
+    def get(self, name: str) -> int | None:
+        return self._codes.get(name)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The index's columns as numpy arrays at one version (row ``i`` of every array is the same sample)."""
+
+    version: int
+    item: npt.NDArray[np.int32]
+    sample_index: npt.NDArray[np.int64]
+    reward: npt.NDArray[np.float64]
+    status: npt.NDArray[np.int8]
+    err_kind: npt.NDArray[np.int16]
+    sample_error: npt.NDArray[np.int8]
+    stop_reason: npt.NDArray[np.int16]
+    turns: npt.NDArray[np.int32]
+    subs: dict[str, npt.NDArray[np.float64]]
+    label: npt.NDArray[np.int8]
+    """0 unlabelled, else the latest verdict's kind (:data:`LABEL_NAMES`)"""
+    item_template: npt.NDArray[np.int32]
+    item_difficulty: npt.NDArray[np.int32]
+    item_rank: npt.NDArray[np.int64]
+    """per item, its position in item-id order"""
+    passed: npt.NDArray[np.bool_]
+    threshold: float
+
+    @property
+    def size(self) -> int:
+        return int(self.item.size)
+
+
+class RunIndex:
+    """The columns of one run folder; call :meth:`refresh` before reading (it costs a ``stat`` when nothing changed).
+
+    Args:
+        folder: the run folder.
+    """
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.version = 0
+        self._snapshot: Snapshot | None = None
+        self._meta_stamp: tuple[int, int] | None = None
+        self.meta: dict[str, Any] = {}
+        self._clear()
+
+    # -- state ---------------------------------------------------------------------------------------------------
+    def _clear(self) -> None:
+        self._tails = {
+            name: JsonlTail(self.folder / f"{name}.jsonl") for name in ("tasks", "samples", "grades", "labels")
+        }
+        self.bad_lines = dict.fromkeys(self._tails, 0)
+        self.templates, self.difficulties = _Codes(), _Codes()
+        self.error_kinds, self.stop_reasons = _Codes(), _Codes()
+        self.none_template = self.templates.code(NONE)
+        self.none_difficulty = self.difficulties.code(NONE)
+        # per item
+        self.item_ids: list[str] = []
+        self._item_codes: dict[str, int] = {}
+        self.item_template = array("i")
+        self.item_difficulty = array("i")
+        self.item_offset = array("q")
+        self.item_prompt: list[str] = []
+        # per row (sample)
+        self._rows: dict[tuple[str, int], int] = {}
+        self.row_item = array("i")
+        self.row_index = array("q")
+        self.sample_offset = array("q")
+        self.grade_offset = array("q")
+        self.reward = array("d")
+        self.status = array("b")
+        self.err_kind = array("h")
+        self.sample_error = array("b")
+        self.stop_reason = array("h")
+        self.turns = array("i")
+        self.subs: dict[str, array[float]] = {}
+        self.snippet: list[str] = []
+        self.text: list[str] = []
+        self.err_text: list[str] = []
+        # labels: latest record per (row key, labeller), and the latest of any labeller per row key
+        self.labels: dict[tuple[str, int], dict[str, LabelRecord]] = {}
+        self.latest_label: dict[tuple[str, int], LabelRecord] = {}
+        self.label_count = 0
+
+    def _item(self, item_id: str) -> int:
+        code = self._item_codes.get(item_id)
+        if code is None:
+            code = self._item_codes[item_id] = len(self.item_ids)
+            self.item_ids.append(item_id)
+            self.item_template.append(self.none_template)
+            self.item_difficulty.append(self.none_difficulty)
+            self.item_offset.append(-1)
+            self.item_prompt.append("")
+        return code
+
+    def _row(self, item_id: str, index: int) -> int:
+        key = (item_id, index)
+        row = self._rows.get(key)
+        if row is None:
+            row = self._rows[key] = len(self.row_item)
+            self.row_item.append(self._item(item_id))
+            self.row_index.append(index)
+            self.sample_offset.append(-1)
+            self.grade_offset.append(-1)
+            self.reward.append(math.nan)
+            self.status.append(0)
+            self.err_kind.append(-1)
+            self.sample_error.append(0)
+            self.stop_reason.append(-1)
+            self.turns.append(-1)
+            for column in self.subs.values():
+                column.append(math.nan)
+            self.snippet.append("")
+            self.text.append("")
+            self.err_text.append("")
+        return row
+
+    def row_of(self, item_id: str, index: int) -> int | None:
+        return self._rows.get((item_id, index))
+
+    def item_code(self, item_id: str) -> int | None:
+        return self._item_codes.get(item_id)
+
+    @property
+    def rows(self) -> int:
+        return len(self.row_item)
+
+    # -- reading -------------------------------------------------------------------------------------------------
+    def _read_meta(self) -> None:
+        path = self.folder / "run.json"
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            self.meta = {}
+            return
+        stamp = (st.st_mtime_ns, st.st_size)
+        if stamp == self._meta_stamp:
+            return
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # keep the last good one; run.json is replaced atomically, so this is a transient read error
+        self._meta_stamp = stamp
+        self.meta = data if isinstance(data, dict) else {}
+        self.version += 1
+
+    @property
+    def pass_threshold(self) -> float:
+        config = (self.meta.get("grader") or {}).get("config") or {}
+        value = config.get("pass_threshold", 1.0) if isinstance(config, dict) else 1.0
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 1.0
+
+    def refresh(self) -> bool:
+        """Read what was appended since the last call; start over when a file was replaced. Returns whether
+        anything changed."""
+        before = self.version
+        self._read_meta()
+        batches = {name: tail.read_new() for name, tail in self._tails.items()}
+        if any(batch.reset for batch in batches.values()):
+            self._clear()
+            batches = {name: tail.read_new() for name, tail in self._tails.items()}
+        for name, handler in (
+            ("tasks", self._add_item),
+            ("samples", self._add_sample),
+            ("grades", self._add_grade),
+            ("labels", self._add_label),
+        ):
+            batch = batches[name]
+            self.bad_lines[name] += batch.bad_lines
+            for offset, record in batch.records:
+                if not handler(offset, record):
+                    self.bad_lines[name] += 1
+            if batch.records or batch.bad_lines:
+                self.version += 1
+        return self.version != before
+
+    def _add_item(self, offset: int, record: Any) -> bool:
+        if not isinstance(record, dict) or record.get("id") is None:
+            return False
+        code = self._item(str(record["id"]))
+        meta = record.get("metadata")
+        meta = meta if isinstance(meta, dict) else {}
+        self.item_template[code] = self.templates.code(str(meta.get("template", NONE)))
+        self.item_difficulty[code] = self.difficulties.code(str(meta.get("difficulty", NONE)))
+        self.item_offset[code] = offset
+        self.item_prompt[code] = _prompt_text(record)
+        return True
+
+    def _add_sample(self, offset: int, record: Any) -> bool:
+        if not isinstance(record, dict) or record.get("item_id") is None:
+            return False
+        index = _sample_index(record.get("sample_index"))
+        if index is None:
+            return False
+        row = self._row(str(record["item_id"]), index)
+        self.sample_offset[row] = offset
+        self.sample_error[row] = 1 if record.get("error") else 0
+        text = _output_text(record)
+        self.snippet[row] = text[:SNIPPET_CHARS]
+        self.text[row] = text[:SEARCH_CHARS].lower()
+        stop = record.get("stop_reason")
+        self.stop_reason[row] = self.stop_reasons.code(str(stop)) if stop is not None else -1
+        turns = record.get("turns")
+        self.turns[row] = turns if isinstance(turns, int) and not isinstance(turns, bool) else -1
+        return True
+
+    def _add_grade(self, offset: int, record: Any) -> bool:
+        if not isinstance(record, dict) or "reward" not in record:
+            return False
+        reward = record["reward"]
+        if isinstance(reward, bool) or not isinstance(reward, int | float):
+            return False
+        item_id = record.get("item_id")
+        index = _sample_index(record.get("sample_index"))
+        if item_id is None or index is None:
+            return False
+        row = self._row(str(item_id), index)
+        self.grade_offset[row] = offset
+        self.reward[row] = float(reward)
+        error = record.get("error") if isinstance(record.get("error"), dict) else None
+        if record.get("status") == "error":
+            self.status[row] = 2
+            self.err_kind[row] = self.error_kinds.code(str((error or {}).get("kind") or "internal"))
+            self.err_text[row] = str((error or {}).get("message") or "")[:SEARCH_CHARS].lower()
+        else:
+            self.status[row] = 1
+            self.err_kind[row] = -1
+            self.err_text[row] = ""
+        for column in self.subs.values():
+            column[row] = math.nan
+        subs = record.get("sub_rewards")
+        if isinstance(subs, dict):
+            for name, value in subs.items():
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    found = self.subs.get(str(name))
+                    if found is None:
+                        found = self.subs[str(name)] = array("d", [math.nan]) * self.rows
+                    found[row] = float(value)
+        return True
+
+    def _add_label(self, offset: int, record: Any) -> bool:
+        label = label_from_record(record)
+        if label is None:
+            return False
+        key = (label.item_id, label.sample_index)
+        self.labels.setdefault(key, {})[label.labeller] = label
+        self.latest_label[key] = label
+        self.label_count += 1
+        return True
+
+    # -- reading back ------------------------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """The columns as numpy arrays (cached until the next change)."""
+        if self._snapshot is not None and self._snapshot.version == self.version:
+            return self._snapshot
+        n = self.rows
+        label = np.zeros(n, dtype=np.int8)
+        for key, record in self.latest_label.items():
+            row = self._rows.get(key)
+            if row is not None:
+                label[row] = LABEL_NAMES.index(record.kind)
+        order = sorted(range(len(self.item_ids)), key=self.item_ids.__getitem__)
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[np.asarray(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int64)
+        reward = np.array(self.reward, dtype=np.float64)
+        status = np.array(self.status, dtype=np.int8)
+        threshold = self.pass_threshold
+        with np.errstate(invalid="ignore"):
+            passed = (status == 1) & (reward >= threshold - PASS_EPSILON)
+        self._snapshot = Snapshot(
+            version=self.version,
+            item=np.array(self.row_item, dtype=np.int32),
+            sample_index=np.array(self.row_index, dtype=np.int64),
+            reward=reward,
+            status=status,
+            err_kind=np.array(self.err_kind, dtype=np.int16),
+            sample_error=np.array(self.sample_error, dtype=np.int8),
+            stop_reason=np.array(self.stop_reason, dtype=np.int16),
+            turns=np.array(self.turns, dtype=np.int32),
+            subs={name: np.array(column, dtype=np.float64) for name, column in self.subs.items()},
+            label=label,
+            item_template=np.array(self.item_template, dtype=np.int32),
+            item_difficulty=np.array(self.item_difficulty, dtype=np.int32),
+            item_rank=rank,
+            passed=passed,
+            threshold=threshold,
+        )
+        return self._snapshot
+
+    def read_item(self, code: int) -> dict[str, Any] | None:
+        offset = self.item_offset[code]
+        return None if offset < 0 else _read(self.folder / "tasks.jsonl", offset)
+
+    def read_sample(self, row: int) -> dict[str, Any] | None:
+        offset = self.sample_offset[row]
+        return None if offset < 0 else _read(self.folder / "samples.jsonl", offset)
+
+    def read_grade(self, row: int) -> dict[str, Any] | None:
+        offset = self.grade_offset[row]
+        return None if offset < 0 else _read(self.folder / "grades.jsonl", offset)
+
+    def labels_of(self, item_id: str, index: int) -> dict[str, LabelRecord]:
+        return dict(self.labels.get((item_id, index), {}))
+
+    @property
+    def labels_path(self) -> Path:
+        return self.folder / LABELS_FILE
+
+
+def _read(path: Path, offset: int) -> dict[str, Any] | None:
+    try:
+        value = read_line_at(path, offset)
+    except (OSError, ValueError):
+        return None  # the file was replaced since the offset was taken; the next refresh starts over
+    return value if isinstance(value, dict) else None
