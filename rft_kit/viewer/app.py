@@ -226,7 +226,10 @@ class _Viewer:
         return _shell("run")
 
     async def page_sample(self, request: Request) -> Response:
-        self._run(request)
+        name, _, index = self._run(request)
+        item_id, sample_index = request.path_params["item_id"], int(request.path_params["sample_index"])
+        if index.row_of(item_id, sample_index) is None:
+            raise HTTPException(404, f"run {name!r} has no sample {item_id!r} #{sample_index}")
         return _shell("sample")
 
     async def plot(self, request: Request) -> Response:
@@ -545,6 +548,7 @@ def create_app(runs_dir: str | Path, *, token: str | None = None) -> ASGIApp:
     sample = "/samples/{item_id:path}/{sample_index:int}"
     routes = [
         Route("/", viewer.page_runs),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
         Route(run, viewer.page_run),
         Route(run + sample, viewer.page_sample),
         Route(run + "/plots/{name}.svg", viewer.plot),

@@ -86,14 +86,18 @@ class Catalog:
         return found
 
     def baseline_of(self, folder: Path, meta: dict[str, Any]) -> Path | None:
-        """The baseline folder named by ``run.json`` (as written, else by name beside the run or in the root)."""
+        """The baseline folder named by ``run.json``: a folder of that name beside the run (runs directories get moved
+        and copied whole), else in the root, else the path as written."""
         folder = folder.resolve()
         named = meta.get("baseline")
         if not isinstance(named, str) or not named:
             return None
         given = Path(named)
-        candidates = [given] if given.is_absolute() else []
-        candidates += [folder.parent / given.name, self.root / given.name, Path.cwd() / given]
+        candidates = [
+            folder.parent / given.name,
+            self.root / given.name,
+            given if given.is_absolute() else Path.cwd() / given,
+        ]
         for candidate in candidates:
             if is_run_folder(candidate) and candidate.resolve() != folder:
                 return candidate.resolve()
