@@ -290,7 +290,8 @@ class _Viewer:
 
     async def api_run(self, request: Request) -> Response:
         name, folder, index = self._run(request)
-        base_name, base_path, _ = self._baseline(folder, index)
+        base_path = self.catalog.baseline_of(folder, index.meta)  # named only: its index is built when needed
+        base_name = None if base_path is None else self.catalog.name_of(base_path)
         snap = index.snapshot()
         view = self.catalog.report(folder, base_path)
         report = view.report or {}

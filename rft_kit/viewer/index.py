@@ -7,18 +7,24 @@ sample_index)``; a record seen again (a re-graded sample) replaces the earlier o
 grown in place and copied into numpy arrays once per change (:meth:`RunIndex.snapshot`), which is what keeps a filter
 over 100,000 samples fast (``benchmarks/bench_viewer.py``). Record bodies stay on disk: rows keep byte offsets and
 the sample page reads its lines back.
+
+Lines are decoded with msgspec into structs of only the fields the index keeps (several times faster than
+``json.loads``, which dominates opening a large run); a line msgspec refuses (a ``NaN``, a field of an odd type) is
+parsed again with ``json`` and kept if it is an object.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
@@ -38,11 +44,67 @@ STATUS_NAMES: Final = ("ungraded", "scored", "error")
 LABEL_NAMES: Final = ("", "pass", "fail", "score")
 
 
-def _output_text(record: Mapping[str, Any]) -> str:
-    text = record.get("output_text")
+_NULL: Final = msgspec.Raw(b"null")
+
+
+class _Task(msgspec.Struct):
+    id: Any = None
+    metadata: Any = None
+    # kept as raw JSON and decoded on the first text search: prompts are most of a task file's bytes
+    messages: msgspec.Raw = _NULL
+
+
+class _SampleLine(msgspec.Struct):
+    item_id: Any = None
+    sample_index: Any = 0
+    output_text: Any = None
+    choices: msgspec.Raw = _NULL  # decoded only for a record without output_text
+    error: Any = None
+    stop_reason: Any = None
+    turns: Any = None
+
+
+class _GradeLine(msgspec.Struct):
+    item_id: Any = None
+    sample_index: Any = 0
+    reward: Any = None
+    status: Any = None
+    error: Any = None
+    sub_rewards: Any = None
+
+
+def _decoder(kind: type[msgspec.Struct]) -> Callable[[bytes], Any]:
+    typed = msgspec.json.Decoder(kind)
+    fields = kind.__struct_fields__
+
+    def decode(raw: bytes) -> Any:
+        try:
+            return typed.decode(raw)
+        except msgspec.MsgspecError:
+            value = json.loads(raw)  # a ValueError here: not JSON at all, counted as an unreadable line
+            return kind(**{k: value[k] for k in fields if k in value}) if isinstance(value, dict) else None
+
+    return decode
+
+
+_DECODERS: Final[dict[str, Callable[[bytes], Any]]] = {
+    "tasks": _decoder(_Task),
+    "samples": _decoder(_SampleLine),
+    "grades": _decoder(_GradeLine),
+    "labels": json.loads,
+}
+
+
+def _output_text(record: _SampleLine) -> str:
+    text = record.output_text
     if isinstance(text, str):
         return text
-    choices = record.get("choices")
+    choices: Any = record.choices
+    if isinstance(choices, msgspec.Raw | bytes):
+        try:
+            choices = msgspec.json.decode(choices)
+        except msgspec.MsgspecError:
+            return ""
     if isinstance(choices, list) and choices and isinstance(choices[0], Mapping):
         message = choices[0].get("message")
         if isinstance(message, Mapping) and isinstance(message.get("content"), str):
@@ -50,9 +112,9 @@ def _output_text(record: Mapping[str, Any]) -> str:
     return ""
 
 
-def _prompt_text(item: Mapping[str, Any]) -> str:
+def _prompt_text(messages: Any) -> str:
     parts = []
-    for message in item.get("messages") or []:
+    for message in messages if isinstance(messages, list) else []:
         if isinstance(message, Mapping):
             content = message.get("content")
             if isinstance(content, str):
@@ -86,6 +148,29 @@ class _Codes:
 
     def get(self, name: str) -> int | None:
         return self._codes.get(name)
+
+
+@dataclass(frozen=True)
+class _Joined:
+    """Strings joined with NUL, and where each one starts."""
+
+    text: str
+    starts: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, strings: list[str]) -> _Joined:
+        lengths = np.fromiter((len(s) + 1 for s in strings), dtype=np.int64, count=len(strings))
+        starts = np.zeros(len(strings), dtype=np.int64)
+        if len(strings) > 1:
+            np.cumsum(lengths[:-1], out=starts[1:])
+        return cls("\0".join(strings), starts)
+
+    def hits(self, pattern: re.Pattern[str]) -> npt.NDArray[np.bool_]:
+        found = np.zeros(self.starts.size, dtype=np.bool_)
+        positions = np.fromiter((m.start() for m in pattern.finditer(self.text)), dtype=np.int64)
+        if positions.size:
+            found[np.searchsorted(self.starts, positions, side="right") - 1] = True
+        return found
 
 
 @dataclass(frozen=True)
@@ -127,6 +212,7 @@ class RunIndex:
         self.folder = Path(folder)
         self.version = 0
         self._snapshot: Snapshot | None = None
+        self._joined: tuple[int, _Joined, _Joined, _Joined, _Joined] | None = None
         self._meta_stamp: tuple[int, int] | None = None
         self.meta: dict[str, Any] = {}
         self._clear()
@@ -147,7 +233,8 @@ class RunIndex:
         self.item_template = array("i")
         self.item_difficulty = array("i")
         self.item_offset = array("q")
-        self.item_prompt: list[str] = []
+        self._item_messages: list[msgspec.Raw] = []
+        self._item_prompt: list[str] | None = None
         # per row (sample)
         self._rows: dict[tuple[str, int], int] = {}
         self.row_item = array("i")
@@ -177,7 +264,8 @@ class RunIndex:
             self.item_template.append(self.none_template)
             self.item_difficulty.append(self.none_difficulty)
             self.item_offset.append(-1)
-            self.item_prompt.append("")
+            self._item_messages.append(_NULL)
+            self._item_prompt = None
         return code
 
     def _row(self, item_id: str, index: int) -> int:
@@ -201,6 +289,40 @@ class RunIndex:
             self.text.append("")
             self.err_text.append("")
         return row
+
+    @property
+    def item_prompt(self) -> list[str]:
+        """Per item code, its prompt's text in lower case (for search; decoded on first use)."""
+        if self._item_prompt is None:
+            prompts = []
+            for raw in self._item_messages:
+                try:
+                    prompts.append(_prompt_text(msgspec.json.decode(raw)))
+                except msgspec.MsgspecError:
+                    prompts.append("")
+            self._item_prompt = prompts
+        return self._item_prompt
+
+    def search(self, needle: str) -> npt.NDArray[np.bool_]:
+        """Per row, whether ``needle`` (lower case) is in its output, its grading error, its item id or its prompt.
+
+        Each column's strings are joined once per version into one text with NUL separators, and ``re.finditer``
+        walks the matches in C; a match's position gives its row through the offsets (``np.searchsorted``).
+        """
+        needle = needle.replace("\0", "")
+        if self._joined is None or self._joined[0] != self.version:
+            self._joined = (
+                self.version,
+                _Joined.of(self.text),
+                _Joined.of(self.err_text),
+                _Joined.of([iid.lower() for iid in self.item_ids]),
+                _Joined.of(self.item_prompt),
+            )
+        _, outputs, errors, ids, prompts = self._joined
+        pattern = re.compile(re.escape(needle))
+        rows = outputs.hits(pattern) | errors.hits(pattern)
+        items = ids.hits(pattern) | prompts.hits(pattern)
+        return rows | items[np.array(self.row_item, dtype=np.int64)]
 
     def row_of(self, item_id: str, index: int) -> int | None:
         return self._rows.get((item_id, index))
@@ -242,16 +364,17 @@ class RunIndex:
         anything changed."""
         before = self.version
         self._read_meta()
-        batches = {name: tail.read_new() for name, tail in self._tails.items()}
+        batches = {name: tail.read_new(_DECODERS[name]) for name, tail in self._tails.items()}
         if any(batch.reset for batch in batches.values()):
             self._clear()
-            batches = {name: tail.read_new() for name, tail in self._tails.items()}
-        for name, handler in (
+            batches = {name: tail.read_new(_DECODERS[name]) for name, tail in self._tails.items()}
+        handlers: tuple[tuple[str, Callable[[int, Any], bool]], ...] = (
             ("tasks", self._add_item),
             ("samples", self._add_sample),
             ("grades", self._add_grade),
             ("labels", self._add_label),
-        ):
+        )
+        for name, handler in handlers:
             batch = batches[name]
             self.bad_lines[name] += batch.bad_lines
             for offset, record in batch.records:
@@ -261,51 +384,51 @@ class RunIndex:
                 self.version += 1
         return self.version != before
 
-    def _add_item(self, offset: int, record: Any) -> bool:
-        if not isinstance(record, dict) or record.get("id") is None:
+    def _add_item(self, offset: int, record: _Task) -> bool:
+        if record.id is None:
             return False
-        code = self._item(str(record["id"]))
-        meta = record.get("metadata")
-        meta = meta if isinstance(meta, dict) else {}
+        code = self._item(str(record.id))
+        meta = record.metadata if isinstance(record.metadata, dict) else {}
         self.item_template[code] = self.templates.code(str(meta.get("template", NONE)))
         self.item_difficulty[code] = self.difficulties.code(str(meta.get("difficulty", NONE)))
         self.item_offset[code] = offset
-        self.item_prompt[code] = _prompt_text(record)
+        messages = record.messages
+        if not isinstance(messages, msgspec.Raw):  # a line that only json could parse: no Raw there
+            messages = msgspec.Raw(json.dumps(messages).encode())
+        self._item_messages[code] = messages
+        self._item_prompt = None
         return True
 
-    def _add_sample(self, offset: int, record: Any) -> bool:
-        if not isinstance(record, dict) or record.get("item_id") is None:
+    def _add_sample(self, offset: int, record: _SampleLine) -> bool:
+        index = _sample_index(record.sample_index)
+        if record.item_id is None or index is None:
             return False
-        index = _sample_index(record.get("sample_index"))
-        if index is None:
-            return False
-        row = self._row(str(record["item_id"]), index)
+        row = self._row(str(record.item_id), index)
         self.sample_offset[row] = offset
-        self.sample_error[row] = 1 if record.get("error") else 0
+        self.sample_error[row] = 1 if record.error else 0
         text = _output_text(record)
         self.snippet[row] = text[:SNIPPET_CHARS]
         self.text[row] = text[:SEARCH_CHARS].lower()
-        stop = record.get("stop_reason")
+        stop = record.stop_reason
         self.stop_reason[row] = self.stop_reasons.code(str(stop)) if stop is not None else -1
-        turns = record.get("turns")
+        turns = record.turns
         self.turns[row] = turns if isinstance(turns, int) and not isinstance(turns, bool) else -1
         return True
 
-    def _add_grade(self, offset: int, record: Any) -> bool:
-        if not isinstance(record, dict) or "reward" not in record:
-            return False
-        reward = record["reward"]
+    def _add_grade(self, offset: int, record: _GradeLine) -> bool:
+        reward = record.reward
         if isinstance(reward, bool) or not isinstance(reward, int | float):
             return False
-        item_id = record.get("item_id")
-        index = _sample_index(record.get("sample_index"))
+        item_id = record.item_id
+        index = _sample_index(record.sample_index)
         if item_id is None or index is None:
             return False
         row = self._row(str(item_id), index)
+        regraded = self.grade_offset[row] >= 0
         self.grade_offset[row] = offset
         self.reward[row] = float(reward)
-        error = record.get("error") if isinstance(record.get("error"), dict) else None
-        if record.get("status") == "error":
+        error = record.error if isinstance(record.error, dict) else None
+        if record.status == "error":
             self.status[row] = 2
             self.err_kind[row] = self.error_kinds.code(str((error or {}).get("kind") or "internal"))
             self.err_text[row] = str((error or {}).get("message") or "")[:SEARCH_CHARS].lower()
@@ -313,9 +436,10 @@ class RunIndex:
             self.status[row] = 1
             self.err_kind[row] = -1
             self.err_text[row] = ""
-        for column in self.subs.values():
-            column[row] = math.nan
-        subs = record.get("sub_rewards")
+        if regraded:  # a new row's sub-rewards are NaN already
+            for column in self.subs.values():
+                column[row] = math.nan
+        subs = record.sub_rewards
         if isinstance(subs, dict):
             for name, value in subs.items():
                 if isinstance(value, int | float) and not isinstance(value, bool):

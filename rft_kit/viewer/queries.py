@@ -257,19 +257,9 @@ def select(
         if baseline is None:
             raise QueryError("flipped", "this run has no baseline to compare with")
         mask &= _flipped_items(index, snap, baseline, query.flipped)[snap.item]
-    rows = np.flatnonzero(mask)
     if query.q:
-        needle = query.q.lower()
-        items = {
-            code
-            for code, (iid, prompt) in enumerate(zip(index.item_ids, index.item_prompt, strict=True))
-            if needle in iid.lower() or needle in prompt
-        }
-        text, err_text, row_item = index.text, index.err_text, index.row_item
-        rows = np.fromiter(
-            (r for r in rows.tolist() if needle in text[r] or needle in err_text[r] or row_item[r] in items),
-            dtype=np.int64,
-        )
+        mask &= index.search(query.q.lower())
+    rows = np.flatnonzero(mask)
     rows = _sorted(snap, rows, query, sub_values)
     start = (query.page - 1) * query.per_page
     return int(rows.size), rows[start : start + query.per_page]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -50,8 +51,9 @@ class JsonlTail:
         with open(self.path, "rb") as handle:
             return handle.read(len(self._head)) != self._head
 
-    def read_new(self) -> TailBatch:
-        """The complete lines appended since the last call (see :class:`TailBatch`)."""
+    def read_new(self, decode: Callable[[bytes], Any] = json.loads) -> TailBatch:
+        """The complete lines appended since the last call (see :class:`TailBatch`), each parsed by ``decode``
+        (which raises ``ValueError`` for a line that is not a record, or returns ``None``)."""
         batch = TailBatch()
         try:
             st = os.stat(self.path)
@@ -84,13 +86,12 @@ class JsonlTail:
                     carry = data
                     continue
                 carry = data[end + 1 :]
-                position = self._parse(data[: end + 1], position, batch)
+                position = self._parse(data[: end + 1], position, batch, decode)
         self.offset = position
         return batch
 
     @staticmethod
-    def _parse(chunk: bytes, position: int, batch: TailBatch) -> int:
-        loads = json.loads
+    def _parse(chunk: bytes, position: int, batch: TailBatch, decode: Callable[[bytes], Any]) -> int:
         append = batch.records.append
         for raw in chunk.split(b"\n")[:-1]:
             start = position
@@ -98,9 +99,13 @@ class JsonlTail:
             if not raw.strip():
                 continue
             try:
-                append((start, loads(raw)))
+                value = decode(raw)
             except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+                value = None
+            if value is None:
                 batch.bad_lines += 1
+            else:
+                append((start, value))
         return position
 
 
