@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlencode
 import numpy as np
 import yaml
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -235,7 +236,7 @@ class _Viewer:
     async def plot(self, request: Request) -> Response:
         _, folder, index = self._run(request)
         baseline = self.catalog.baseline_of(folder, index.meta)
-        view = self.catalog.report(folder, baseline)
+        view = await run_in_threadpool(self.catalog.report, folder, baseline)
         found = plots(view.report or {}).get(request.path_params["name"])
         if found is None:
             raise HTTPException(404, "no such chart")
@@ -243,6 +244,10 @@ class _Viewer:
 
     # API
     async def api_runs(self, request: Request) -> Response:
+        # in a worker thread: reports of runs without a fresh report.json are computed from their files
+        return _Json(await run_in_threadpool(self._runs_listing))
+
+    def _runs_listing(self) -> dict[str, Any]:
         runs = self.catalog.runs()
         entries = []
         baselines: dict[str, str | None] = {}
@@ -254,7 +259,7 @@ class _Viewer:
         for entry in entries:
             entry["successors"] = sorted(n for n, b in baselines.items() if b == entry["name"])
             entry["lineage"] = _lineage(entry["name"], baselines)
-        return _Json({"runs_dir": str(self.catalog.root), "runs": entries})
+        return {"runs_dir": str(self.catalog.root), "runs": entries}
 
     def _run_entry(self, name: str, folder: Path, meta: dict[str, Any], baseline: Path | None) -> dict[str, Any]:
         view = self.catalog.report(folder, baseline)
@@ -293,8 +298,6 @@ class _Viewer:
         base_path = self.catalog.baseline_of(folder, index.meta)  # named only: its index is built when needed
         base_name = None if base_path is None else self.catalog.name_of(base_path)
         snap = index.snapshot()
-        view = self.catalog.report(folder, base_path)
-        report = view.report or {}
 
         def counts(codes: np.ndarray[Any, Any], names: list[str]) -> dict[str, int]:
             valid = codes[codes >= 0]
@@ -333,19 +336,28 @@ class _Viewer:
                     "sub_graders": sorted(snap.subs),
                     "labelled": int((snap.label > 0).sum()),
                 },
-                "report": {
-                    "source": view.source,
-                    "error": view.error,
-                    **{k: report.get(k) for k in ("counts", "summary", "pass_at_k", "mean_at_k", "sub_graders")},
-                    "comparison": report.get("comparison"),
-                    "breakdown": report.get("breakdown"),
-                    "errors": report.get("errors"),
-                },
+            }
+        )
+
+    async def api_report(self, request: Request) -> Response:
+        """The run's report summary and charts (apart from the run's facets: computing a report for a run still
+        being written can take seconds, and the sample table must not wait for it)."""
+        name, folder, index = self._run(request)
+        baseline = self.catalog.baseline_of(folder, index.meta)
+        # in a worker thread: make_report reads the files itself and never touches the index
+        view = await run_in_threadpool(self.catalog.report, folder, baseline)
+        report = view.report or {}
+        keys = ("counts", "summary", "pass_at_k", "mean_at_k", "sub_graders", "comparison", "breakdown", "errors")
+        return _Json(
+            {
+                "run": name,
+                "source": view.source,
+                "error": view.error,
+                **{k: report.get(k) for k in keys},
                 "plots": [
                     {"name": key, "title": title, "url": f"/runs/{name}/plots/{key}.svg"}
                     for key, (title, _) in plots(report).items()
                 ],
-                "static_report": (folder / "report.html").exists(),
             }
         )
 
@@ -555,6 +567,7 @@ def create_app(runs_dir: str | Path, *, token: str | None = None) -> ASGIApp:
         Route(run + "/plots/{name}.svg", viewer.plot),
         Route("/api/runs", viewer.api_runs),
         Route(api, viewer.api_run),
+        Route(api + "/report", viewer.api_report),
         Route(api + "/samples", viewer.api_samples),
         Route(api + sample, viewer.api_sample),
         Route(api + "/labels", viewer.api_labels, methods=["GET"]),

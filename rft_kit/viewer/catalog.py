@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+import msgspec
+
 from ..errors import RftKitError
 from ..report import make_report
 from .index import RunIndex
@@ -21,7 +23,10 @@ from .index import RunIndex
 __all__ = ["Catalog", "ReportView", "is_run_folder"]
 
 LIVE_REPORT_TTL_S: Final = 5.0
-"""How long a computed report is reused while its run is still being written (recomputing is a pass over files)."""
+"""How long a computed report is at least reused while its run is still being written; a report that took ``t``
+seconds to compute is reused for ``LIVE_REPORT_COST_FACTOR * t`` when longer, so a large live run is not
+re-reported back to back."""
+LIVE_REPORT_COST_FACTOR: Final = 10.0
 _MARKERS: Final = ("run.json", "samples.jsonl", "grades.jsonl")
 
 
@@ -51,6 +56,7 @@ class _CachedReport:
     key: tuple[Any, ...]
     made_at: float
     view: ReportView
+    cost_s: float = 0.0
 
 
 class Catalog:
@@ -135,16 +141,25 @@ class Catalog:
             source = "live"
         cached = self._reports.get(folder)
         now = time.monotonic()
-        fresh_enough = source == "live" and cached is not None and cached.view.source == "live"
-        if cached is not None and (cached.key == key or (fresh_enough and now - cached.made_at < LIVE_REPORT_TTL_S)):
+        if cached is not None and cached.key == key:
             return cached.view
+        if cached is not None and source == "live" and cached.view.source == "live":
+            ttl = max(LIVE_REPORT_TTL_S, LIVE_REPORT_COST_FACTOR * cached.cost_s)
+            if now - cached.made_at < ttl:
+                return cached.view
+        start = time.perf_counter()
         try:
-            if source == "report.json":
-                report = json.loads(report_json.read_text(encoding="utf-8"))
-            else:
-                report = make_report(folder, baseline)
+            report = _read_json(report_json) if source == "report.json" else make_report(folder, baseline)
             view = ReportView(report if isinstance(report, dict) else None, source)
         except (OSError, ValueError, RftKitError) as exc:
             view = ReportView(None, source, str(exc))
-        self._reports[folder] = _CachedReport(key, now, view)
+        self._reports[folder] = _CachedReport(key, now, view, time.perf_counter() - start)
         return view
+
+
+def _read_json(path: Path) -> Any:
+    data = path.read_bytes()
+    try:
+        return msgspec.json.decode(data)  # several times faster than json on a large report
+    except msgspec.MsgspecError:
+        return json.loads(data)  # NaN and the like, which only json takes

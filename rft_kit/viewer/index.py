@@ -54,35 +54,39 @@ class _Task(msgspec.Struct):
     messages: msgspec.Raw = _NULL
 
 
-class _SampleLine(msgspec.Struct):
-    item_id: Any = None
-    sample_index: Any = 0
-    output_text: Any = None
+class _SampleLine(msgspec.Struct, kw_only=True):
+    item_id: str | int
+    sample_index: int | None = 0
+    output_text: str | None = None
     choices: msgspec.Raw = _NULL  # decoded only for a record without output_text
     error: Any = None
-    stop_reason: Any = None
-    turns: Any = None
+    stop_reason: str | None = None
+    turns: int | None = None
 
 
-class _GradeLine(msgspec.Struct):
-    item_id: Any = None
-    sample_index: Any = 0
-    reward: Any = None
-    status: Any = None
-    error: Any = None
-    sub_rewards: Any = None
+class _GradeLine(msgspec.Struct, kw_only=True):
+    item_id: str | int
+    sample_index: int | None = 0
+    reward: float
+    status: str | None = None
+    error: dict[str, Any] | None = None
+    sub_rewards: dict[str, float] | None = None
 
 
 def _decoder(kind: type[msgspec.Struct]) -> Callable[[bytes], Any]:
+    """Typed decoding; a line msgspec refuses is parsed by ``json`` (which takes ``NaN``) and then held to the same
+    types, so the index's handlers can trust every field's type. ``None`` marks a line that is not a record."""
     typed = msgspec.json.Decoder(kind)
-    fields = kind.__struct_fields__
 
     def decode(raw: bytes) -> Any:
         try:
             return typed.decode(raw)
         except msgspec.MsgspecError:
             value = json.loads(raw)  # a ValueError here: not JSON at all, counted as an unreadable line
-            return kind(**{k: value[k] for k in fields if k in value}) if isinstance(value, dict) else None
+            try:
+                return msgspec.convert(value, kind)
+            except msgspec.MsgspecError:
+                return None
 
     return decode
 
@@ -122,14 +126,6 @@ def _prompt_text(messages: Any) -> str:
             elif content is not None:
                 parts.append(json.dumps(content, ensure_ascii=False))
     return "\n".join(parts)[:SEARCH_CHARS].lower()
-
-
-def _sample_index(value: Any) -> int | None:
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value
 
 
 class _Codes:
@@ -268,27 +264,40 @@ class RunIndex:
             self._item_prompt = None
         return code
 
-    def _row(self, item_id: str, index: int) -> int:
-        key = (item_id, index)
-        row = self._rows.get(key)
-        if row is None:
-            row = self._rows[key] = len(self.row_item)
-            self.row_item.append(self._item(item_id))
-            self.row_index.append(index)
-            self.sample_offset.append(-1)
-            self.grade_offset.append(-1)
-            self.reward.append(math.nan)
-            self.status.append(0)
-            self.err_kind.append(-1)
-            self.sample_error.append(0)
-            self.stop_reason.append(-1)
-            self.turns.append(-1)
-            for column in self.subs.values():
-                column.append(math.nan)
-            self.snippet.append("")
-            self.text.append("")
-            self.err_text.append("")
-        return row
+    def _rows_for(self, keys: list[tuple[str, int]]) -> list[int]:
+        """The row of each key, new rows added (all columns grown once per batch, not once per row)."""
+        rows, out = self._rows, []
+        start = count = len(self.row_item)
+        new_items, new_indexes = [], []
+        for key in keys:
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = count
+                count += 1
+                new_items.append(self._item(key[0]))
+                new_indexes.append(key[1])
+            out.append(row)
+        added = count - start
+        if added:
+            self.row_item.extend(array("i", new_items))
+            self.row_index.extend(array("q", new_indexes))
+            for column, blank in (
+                (self.sample_offset, -1),
+                (self.grade_offset, -1),
+                (self.err_kind, -1),
+                (self.stop_reason, -1),
+                (self.turns, -1),
+                (self.status, 0),
+                (self.sample_error, 0),
+            ):
+                column.extend(array(column.typecode, [blank]) * added)
+            nans = array("d", [math.nan]) * added
+            self.reward.extend(nans)
+            for sub in self.subs.values():
+                sub.extend(nans)
+            for strings in (self.snippet, self.text, self.err_text):
+                strings.extend([""] * added)
+        return out
 
     @property
     def item_prompt(self) -> list[str]:
@@ -370,8 +379,6 @@ class RunIndex:
             batches = {name: tail.read_new(_DECODERS[name]) for name, tail in self._tails.items()}
         handlers: tuple[tuple[str, Callable[[int, Any], bool]], ...] = (
             ("tasks", self._add_item),
-            ("samples", self._add_sample),
-            ("grades", self._add_grade),
             ("labels", self._add_label),
         )
         for name, handler in handlers:
@@ -380,6 +387,13 @@ class RunIndex:
             for offset, record in batch.records:
                 if not handler(offset, record):
                     self.bad_lines[name] += 1
+            if batch.records or batch.bad_lines:
+                self.version += 1
+        for name, many in (("samples", self._add_samples), ("grades", self._add_grades)):
+            batch = batches[name]
+            self.bad_lines[name] += batch.bad_lines
+            if batch.records:
+                many(batch.records)
             if batch.records or batch.bad_lines:
                 self.version += 1
         return self.version != before
@@ -399,55 +413,52 @@ class RunIndex:
         self._item_prompt = None
         return True
 
-    def _add_sample(self, offset: int, record: _SampleLine) -> bool:
-        index = _sample_index(record.sample_index)
-        if record.item_id is None or index is None:
-            return False
-        row = self._row(str(record.item_id), index)
-        self.sample_offset[row] = offset
-        self.sample_error[row] = 1 if record.error else 0
-        text = _output_text(record)
-        self.snippet[row] = text[:SNIPPET_CHARS]
-        self.text[row] = text[:SEARCH_CHARS].lower()
-        stop = record.stop_reason
-        self.stop_reason[row] = self.stop_reasons.code(str(stop)) if stop is not None else -1
-        turns = record.turns
-        self.turns[row] = turns if isinstance(turns, int) and not isinstance(turns, bool) else -1
-        return True
+    def _add_samples(self, records: list[tuple[int, _SampleLine]]) -> None:
+        rows = self._rows_for([(str(r.item_id), r.sample_index or 0) for _, r in records])
+        offsets, errors, snippets, texts = self.sample_offset, self.sample_error, self.snippet, self.text
+        stops, turns, reasons = self.stop_reason, self.turns, self.stop_reasons
+        for (offset, record), row in zip(records, rows, strict=True):
+            offsets[row] = offset
+            errors[row] = 1 if record.error else 0
+            text = record.output_text if record.output_text is not None else _output_text(record)
+            snippets[row] = text[:SNIPPET_CHARS]
+            texts[row] = text[:SEARCH_CHARS].lower()
+            if record.stop_reason is not None:
+                stops[row] = reasons.code(record.stop_reason)
+            if record.turns is not None:
+                turns[row] = record.turns
 
-    def _add_grade(self, offset: int, record: _GradeLine) -> bool:
-        reward = record.reward
-        if isinstance(reward, bool) or not isinstance(reward, int | float):
-            return False
-        item_id = record.item_id
-        index = _sample_index(record.sample_index)
-        if item_id is None or index is None:
-            return False
-        row = self._row(str(item_id), index)
-        regraded = self.grade_offset[row] >= 0
-        self.grade_offset[row] = offset
-        self.reward[row] = float(reward)
-        error = record.error if isinstance(record.error, dict) else None
-        if record.status == "error":
-            self.status[row] = 2
-            self.err_kind[row] = self.error_kinds.code(str((error or {}).get("kind") or "internal"))
-            self.err_text[row] = str((error or {}).get("message") or "")[:SEARCH_CHARS].lower()
-        else:
-            self.status[row] = 1
-            self.err_kind[row] = -1
-            self.err_text[row] = ""
-        if regraded:  # a new row's sub-rewards are NaN already
-            for column in self.subs.values():
-                column[row] = math.nan
-        subs = record.sub_rewards
-        if isinstance(subs, dict):
-            for name, value in subs.items():
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    found = self.subs.get(str(name))
+    def _add_grades(self, records: list[tuple[int, _GradeLine]]) -> None:
+        rows = self._rows_for([(str(r.item_id), r.sample_index or 0) for _, r in records])
+        offsets, rewards, status, kinds, err_text = (
+            self.grade_offset,
+            self.reward,
+            self.status,
+            self.err_kind,
+            self.err_text,
+        )
+        subs, codes = self.subs, self.error_kinds
+        for (offset, record), row in zip(records, rows, strict=True):
+            if offsets[row] >= 0:  # re-graded: forget what the earlier grade said
+                kinds[row] = -1
+                err_text[row] = ""
+                for column in subs.values():
+                    column[row] = math.nan
+            offsets[row] = offset
+            rewards[row] = record.reward
+            if record.status == "error":
+                error = record.error or {}
+                status[row] = 2
+                kinds[row] = codes.code(str(error.get("kind") or "internal"))
+                err_text[row] = str(error.get("message") or "")[:SEARCH_CHARS].lower()
+            else:
+                status[row] = 1
+            if record.sub_rewards:
+                for name, value in record.sub_rewards.items():
+                    found = subs.get(name)
                     if found is None:
-                        found = self.subs[str(name)] = array("d", [math.nan]) * self.rows
-                    found[row] = float(value)
-        return True
+                        found = subs[name] = array("d", [math.nan]) * len(self.row_item)
+                    found[row] = value
 
     def _add_label(self, offset: int, record: Any) -> bool:
         label = label_from_record(record)

@@ -76,7 +76,23 @@ def test_run_detail_facets_add_up(client: TestClient, runs_dir: Path) -> None:
     assert data["facets"]["error_kind"] == dict(errors)
     assert data["baseline"]["name"] == "demo-base"
     assert set(data["facets"]["difficulty"]) == {"easy", "medium", "hard"}
+
+
+def test_run_report_is_report_json_or_computed_live(client: TestClient, runs_dir: Path) -> None:
+    data = client.get("/api/runs/demo-strong/report").json()
+    report = json.loads((runs_dir / "demo-strong" / "report.json").read_text())
+    assert data["source"] == "report.json"
+    assert data["summary"] == report["summary"]
+    assert data["comparison"]["flipped"] == report["comparison"]["flipped"]
     assert {p["name"] for p in data["plots"]} >= {"reward-0", "pass-at-k", "deltas"}
+    # grades newer than report.json (a run re-graded or still grading): the report is computed from the files
+    grades = runs_dir / "demo-strong" / "grades.jsonl"
+    rows = _jsonl(grades)
+    grades.write_text("".join(json.dumps(r | {"reward": 0.0, "sub_rewards": {}}) + "\n" for r in rows))
+    live = client.get("/api/runs/demo-strong/report").json()
+    assert live["source"] == "live"
+    assert live["summary"]["mean_reward"] == 0.0
+    assert client.get("/api/runs/nope/report").status_code == 404
 
 
 def test_plots_are_svg_images_that_cannot_script(client: TestClient) -> None:

@@ -204,8 +204,10 @@ def test_hostile_outputs_are_text_and_run_nothing(server: str, browser: Any) -> 
     assert page.evaluate("document.scripts.length") == 1  # /static/app.js only
     assert page.evaluate("document.querySelectorAll('img, iframe, svg, style, object, embed').length") == 0
     # the Content-Security-Policy is live: a script element added at run time is refused
-    page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; "
-                  "document.body.append(s); }")
+    page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; "
+        "document.body.append(s); }"
+    )
     page.wait_for_timeout(100)
     assert page.evaluate("window.__inline") is None
     assert any("Content Security Policy" in text for _, text in seen.console), seen.console

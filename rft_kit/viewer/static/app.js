@@ -136,42 +136,23 @@ function select(name, options, current) {
   );
 }
 
-async function pageRun(run) {
-  setCrumbs(el("a", { href: runPath(run) }, run));
-  const info = await api(apiRun(run));
-  const params = new URLSearchParams(location.search);
-  const report = info.report || {};
+function reportSections(run, report) {
   const summary = report.summary || {};
   const counts = report.counts || {};
-  const facets = info.facets;
   const ks = Object.keys(report.pass_at_k || {});
-
-  const header = el(
-    "section",
-    { class: "run-head" },
-    el("h1", {}, run),
+  const sections = [
+    el("p", { class: "muted" }, `report: ${report.source}`, report.error ? el("span", { class: "error" }, ` (${report.error})`) : ""),
     el(
-      "p",
-      { class: "muted" },
-      `model ${(info.meta.model || {}).name || "–"} · grader ${info.grader.name || "–"} · pass threshold ${info.pass_threshold} · `,
-      `${info.indexed.samples} samples indexed · report: ${report.source}`,
-      report.error ? el("span", { class: "error" }, ` (${report.error})`) : "",
+      "div",
+      { class: "cards" },
+      card("samples", fmt(counts.samples)),
+      card("graded", fmt(counts.graded)),
+      card("mean reward", fmt(summary.mean_reward)),
+      card("pass rate", pct(summary.pass_rate)),
+      card("error rate", pct(summary.error_rate)),
+      ks.map((k) => card(`pass@${k}`, fmt(report.pass_at_k[k]))),
     ),
-    info.baseline
-      ? el("p", {}, "baseline: ", info.baseline.name ? el("a", { href: runPath(info.baseline.name), id: "baseline-link" }, info.baseline.name) : info.baseline.path)
-      : null,
-  );
-  const cards = el(
-    "div",
-    { class: "cards" },
-    card("samples", fmt(counts.samples)),
-    card("graded", fmt(counts.graded)),
-    card("mean reward", fmt(summary.mean_reward)),
-    card("pass rate", pct(summary.pass_rate)),
-    card("error rate", pct(summary.error_rate)),
-    ks.map((k) => card(`pass@${k}`, fmt(report.pass_at_k[k]))),
-  );
-  const sections = [header, cards];
+  ];
   const cmp = report.comparison;
   if (cmp) {
     const flipped = cmp.flipped || {};
@@ -196,17 +177,45 @@ async function pageRun(run) {
       ),
     );
   }
-  if (info.plots.length) {
+  if (report.plots.length) {
     // the overall reward, pass@k and the deltas first; one histogram per sub-grader behind a fold
     const subPlot = (p, n) => p.name.startsWith("reward-") && n > 0;
     const img = (p) => el("img", { src: p.url, alt: p.title, title: p.title });
-    const subs = info.plots.filter(subPlot);
+    const subs = report.plots.filter(subPlot);
     sections.push(
       el("section", { class: "plots" }, el("h2", {}, "Distributions"),
-        info.plots.filter((p, n) => !subPlot(p, n)).map(img),
+        report.plots.filter((p, n) => !subPlot(p, n)).map(img),
         subs.length ? el("details", {}, el("summary", {}, `reward histograms per sub-grader (${subs.length})`), subs.map(img)) : null),
     );
   }
+  return sections;
+}
+
+async function pageRun(run) {
+  setCrumbs(el("a", { href: runPath(run) }, run));
+  // the report can take a while for a run still being written: the table does not wait for it
+  const reportBox = el("div", { id: "report-box" }, el("p", { class: "muted" }, "report: loading…"));
+  const reportDone = api(`${apiRun(run)}/report`)
+    .then((report) => reportBox.replaceChildren(...reportSections(run, report)))
+    .catch((err) => reportBox.replaceChildren(el("p", { class: "error" }, `report: ${err.message}`)));
+  const info = await api(apiRun(run));
+  const params = new URLSearchParams(location.search);
+  const facets = info.facets;
+  const header = el(
+    "section",
+    { class: "run-head" },
+    el("h1", {}, run),
+    el(
+      "p",
+      { class: "muted" },
+      `model ${(info.meta.model || {}).name || "–"} · grader ${info.grader.name || "–"} · pass threshold ${info.pass_threshold} · `,
+      `${info.indexed.samples} samples indexed`,
+    ),
+    info.baseline
+      ? el("p", {}, "baseline: ", info.baseline.name ? el("a", { href: runPath(info.baseline.name), id: "baseline-link" }, info.baseline.name) : info.baseline.path)
+      : null,
+  );
+  const sections = [header, reportBox];
 
   const statusOptions = [["any", `any (${facets.status.all})`], ["failed", `failed (${facets.status.failed})`], ["passed", `passed (${facets.status.passed})`], ["errored", `errored (${facets.status.errored})`], ["scored", "scored"], ["ungraded", `ungraded (${facets.status.ungraded})`]];
   const facetOptions = (name, all) => [["", all], ...Object.entries(facets[name]).map(([value, n]) => [value, `${value} (${n})`])];
@@ -262,6 +271,7 @@ async function pageRun(run) {
     if (event.target.tagName === "SELECT") form.requestSubmit();
   });
   await loadTable(run, tableBox, pager);
+  await reportDone;
 }
 
 // Sub-rewards below 1 are the interesting ones; the rest are counted, not listed.
