@@ -405,6 +405,7 @@ class _Viewer:
             baseline = {
                 "name": base_name,
                 "path": str(base_path),
+                "pass_threshold": base_index.pass_threshold,
                 "found": base_row is not None,
                 "sample": None if base_row is None else base_index.read_sample(base_row),
                 "grade": None if base_row is None else base_index.read_grade(base_row),

@@ -209,6 +209,7 @@ class RunIndex:
         self.version = 0
         self._snapshot: Snapshot | None = None
         self._joined: tuple[int, _Joined, _Joined, _Joined, _Joined] | None = None
+        self._codes_in: tuple[tuple[int, int, int], npt.NDArray[np.int64]] | None = None
         self._meta_stamp: tuple[int, int] | None = None
         self.meta: dict[str, Any] = {}
         self._clear()
@@ -332,6 +333,16 @@ class RunIndex:
         rows = outputs.hits(pattern) | errors.hits(pattern)
         items = ids.hits(pattern) | prompts.hits(pattern)
         return rows | items[np.array(self.row_item, dtype=np.int64)]
+
+    def codes_in(self, other: RunIndex) -> npt.NDArray[np.int64]:
+        """Per item code of this run, the same item's code in ``other`` (-1 where it has none); cached until either
+        run changes."""
+        key = (id(other), self.version, other.version)
+        if self._codes_in is None or self._codes_in[0] != key:
+            lookup = other._item_codes.get
+            codes = np.fromiter((lookup(i, -1) for i in self.item_ids), dtype=np.int64, count=len(self.item_ids))
+            self._codes_in = (key, codes)
+        return self._codes_in[1]
 
     def row_of(self, item_id: str, index: int) -> int | None:
         return self._rows.get((item_id, index))

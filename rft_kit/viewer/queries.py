@@ -178,11 +178,8 @@ def _flipped_items(index: RunIndex, snap: Snapshot, baseline: RunIndex, directio
     base_snap = baseline.snapshot()
     now = item_pass_fraction(snap, len(index.item_ids))
     before_by_code = item_pass_fraction(base_snap, len(baseline.item_ids))
-    before = np.full(len(index.item_ids), np.nan)
-    for code, item_id in enumerate(index.item_ids):
-        base_code = baseline.item_code(item_id)
-        if base_code is not None:
-            before[code] = before_by_code[base_code]
+    codes = index.codes_in(baseline)
+    before = np.where(codes >= 0, before_by_code[np.maximum(codes, 0)] if before_by_code.size else np.nan, np.nan)
     known: npt.NDArray[np.bool_] = ~np.isnan(now) & ~np.isnan(before)
     with np.errstate(invalid="ignore"):
         now_pass: npt.NDArray[np.bool_] = now >= 0.5

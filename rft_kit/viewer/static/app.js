@@ -587,7 +587,7 @@ async function pageSample(run, item, index) {
     const title = `Baseline: ${b.name || b.path}`;
     columns.push(
       b.found
-        ? columnView(title, b.sample, b.grade, threshold, "baseline")
+        ? columnView(title, b.sample, b.grade, b.pass_threshold, "baseline")
         : el("div", { class: "column", id: "baseline" }, el("h2", {}, title), el("p", { class: "muted" }, `the baseline has no sample #${index} of this item`, b.siblings.length ? ` (it has ${b.siblings.join(", ")})` : "")),
     );
   }
