@@ -42,9 +42,11 @@ def view(
         import uvicorn
 
         from ..viewer.app import create_app
+        from ..viewer.cache import default_cache_dir
     except ImportError as exc:
         fail(f"rft view needs the viewer extra: pip install 'rft-kit[viewer]' ({exc})")
     shown = f"[{host}]" if ":" in host else host
     suffix = f"/?token={token}" if token else "/"
     err_console.print(f"rft view: http://{shown}:{port}{suffix} (runs in {runs_dir.resolve()}; Ctrl-C stops it)")
-    uvicorn.run(create_app(runs_dir, token=token), host=host, port=port, log_level="warning")
+    app = create_app(runs_dir, token=token, cache_dir=default_cache_dir())
+    uvicorn.run(app, host=host, port=port, log_level="warning")

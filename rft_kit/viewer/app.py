@@ -549,14 +549,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return Response(f"{exc.status_code}: {exc.detail}\n", status_code=exc.status_code, media_type="text/plain")
 
 
-def create_app(runs_dir: str | Path, *, token: str | None = None) -> ASGIApp:
+def create_app(runs_dir: str | Path, *, token: str | None = None, cache_dir: Path | None = None) -> ASGIApp:
     """The viewer over the run folders in ``runs_dir``.
 
     Args:
         runs_dir: a directory of run folders (or one run folder).
         token: when set, every request must present it (see :class:`Guard`).
+        cache_dir: where run indexes are kept between starts (:mod:`rft_kit.viewer.cache`); ``None``: nowhere.
     """
-    viewer = _Viewer(Catalog(runs_dir))
+    viewer = _Viewer(Catalog(runs_dir, cache_dir=cache_dir))
     run = "/runs/{run}"
     api = "/api/runs/{run}"
     sample = "/samples/{item_id:path}/{sample_index:int}"

@@ -18,6 +18,7 @@ import msgspec
 
 from ..errors import RftKitError
 from ..report import make_report
+from .cache import load_index, save_index
 from .index import RunIndex
 
 __all__ = ["Catalog", "ReportView", "is_run_folder"]
@@ -66,8 +67,9 @@ class Catalog:
         root: the runs directory.
     """
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, cache_dir: Path | None = None) -> None:
         self.root = Path(root).resolve()
+        self.cache_dir = cache_dir
         self._indexes: dict[Path, RunIndex] = {}
         self._reports: dict[Path, _CachedReport] = {}
 
@@ -87,8 +89,9 @@ class Catalog:
         key = folder.resolve()
         found = self._indexes.get(key)
         if found is None:
-            found = self._indexes[key] = RunIndex(key)
+            found = self._indexes[key] = load_index(key, self.cache_dir)
         found.refresh()
+        save_index(found, self.cache_dir, background=True)
         return found
 
     def baseline_of(self, folder: Path, meta: dict[str, Any]) -> Path | None:

@@ -210,6 +210,8 @@ class RunIndex:
         self._snapshot: Snapshot | None = None
         self._joined: tuple[int, _Joined, _Joined, _Joined, _Joined] | None = None
         self._codes_in: tuple[tuple[int, int, int], npt.NDArray[np.int64]] | None = None
+        self.cached_bytes = 0
+        """:attr:`read_bytes` when the on-disk cache was last written (or loaded)."""
         self._meta_stamp: tuple[int, int] | None = None
         self.meta: dict[str, Any] = {}
         self._clear()
@@ -351,6 +353,11 @@ class RunIndex:
         return self._item_codes.get(item_id)
 
     @property
+    def read_bytes(self) -> int:
+        """How far the record files have been read, in bytes."""
+        return sum(self._tails[name].offset for name in ("tasks", "samples", "grades"))
+
+    @property
     def rows(self) -> int:
         return len(self.row_item)
 
@@ -480,6 +487,69 @@ class RunIndex:
         self.latest_label[key] = label
         self.label_count += 1
         return True
+
+    # -- the state, for the on-disk cache (:mod:`rft_kit.viewer.cache`) ----------------------------------------
+    _ARRAYS: Final = (
+        "item_template",
+        "item_difficulty",
+        "item_offset",
+        "row_item",
+        "row_index",
+        "sample_offset",
+        "grade_offset",
+        "reward",
+        "status",
+        "err_kind",
+        "sample_error",
+        "stop_reason",
+        "turns",
+    )
+    _STRINGS: Final = ("item_ids", "snippet", "text", "err_text")
+    _CODES: Final = ("templates", "difficulties", "error_kinds", "stop_reasons")
+
+    def state(self) -> dict[str, Any]:
+        """Everything read from the record files so far (labels are re-read: they are small and edited here)."""
+        return {
+            "tails": {name: self._tails[name].state() for name in ("tasks", "samples", "grades")},
+            "bad_lines": {k: v for k, v in self.bad_lines.items() if k != "labels"},
+            "arrays": {name: getattr(self, name).tobytes() for name in self._ARRAYS},
+            # copies: the state may be written by another thread while this index goes on growing
+            "strings": {name: list(getattr(self, name)) for name in self._STRINGS},
+            "codes": {name: list(getattr(self, name).names) for name in self._CODES},
+            "subs": {name: column.tobytes() for name, column in self.subs.items()},
+            "messages": [bytes(raw) for raw in self._item_messages],
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Take up a :meth:`state` (then :meth:`refresh` reads what was appended since, or starts over)."""
+        self._clear()
+        for name, tail in state["tails"].items():
+            self._tails[name].restore(tail)
+        self.bad_lines.update(state["bad_lines"])
+        for name in self._ARRAYS:
+            column = getattr(self, name)
+            column.frombytes(state["arrays"][name])
+        for name in self._STRINGS:
+            getattr(self, name).extend(state["strings"][name])
+        for name in self._CODES:
+            codes = getattr(self, name)
+            codes.names.clear()
+            codes._codes.clear()
+            for entry in state["codes"][name]:
+                codes.code(entry)
+        self.none_template = self.templates.code(NONE)
+        self.none_difficulty = self.difficulties.code(NONE)
+        self.subs = {name: array("d", data) for name, data in state["subs"].items()}
+        self._item_messages = [msgspec.Raw(raw) for raw in state["messages"]]
+        self._item_codes = {item_id: code for code, item_id in enumerate(self.item_ids)}
+        ids, pairs = self.item_ids, zip(self.row_item, self.row_index, strict=True)  # ValueError when cut short
+        self._rows = {(ids[item], index): row for row, (item, index) in enumerate(pairs)}
+        sizes = {len(self.item_ids), len(self.item_template), len(self.item_offset), len(self._item_messages)}
+        rows = {len(getattr(self, name)) for name in self._ARRAYS[3:]} | {len(s) for s in self.subs.values()}
+        rows |= {len(self.snippet), len(self.text), len(self.err_text)}
+        if len(sizes) != 1 or len(rows) != 1:
+            raise ValueError("the cached index is inconsistent")
+        self.version += 1
 
     # -- reading back ------------------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:

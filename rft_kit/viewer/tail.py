@@ -40,16 +40,30 @@ class JsonlTail:
         self.offset = 0
         self._ident: tuple[int, int] | None = None
         self._head = b""
+        self._mark = b""  # the bytes just before ``offset``: what was read must still be there
+
+    def state(self) -> dict[str, Any]:
+        """What :meth:`restore` needs to go on from here in another process (the index cache)."""
+        return {"offset": self.offset, "ident": list(self._ident or ()), "head": self._head, "mark": self._mark}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        ident: list[Any] = list(state.get("ident") or [])
+        self.offset = int(state.get("offset") or 0)
+        self._ident = (int(ident[0]), int(ident[1])) if len(ident) == 2 else None
+        self._head, self._mark = bytes(state.get("head") or b""), bytes(state.get("mark") or b"")
 
     def _changed_under_us(self, st: os.stat_result) -> bool:
         if self._ident is None:
             return False
         if (st.st_dev, st.st_ino) != self._ident or st.st_size < self.offset:
             return True
-        if not self._head:
-            return False
         with open(self.path, "rb") as handle:
-            return handle.read(len(self._head)) != self._head
+            if self._head and handle.read(len(self._head)) != self._head:
+                return True
+            if self._mark:
+                handle.seek(self.offset - len(self._mark))
+                return handle.read(len(self._mark)) != self._mark
+        return False
 
     def read_new(self, decode: Callable[[bytes], Any] = json.loads) -> TailBatch:
         """The complete lines appended since the last call (see :class:`TailBatch`), each parsed by ``decode``
@@ -60,11 +74,11 @@ class JsonlTail:
         except FileNotFoundError:
             if self._ident is not None:
                 batch.reset = True
-                self.offset, self._ident, self._head = 0, None, b""
+                self.offset, self._ident, self._head, self._mark = 0, None, b"", b""
             return batch
         if self._changed_under_us(st):
             batch.reset = True
-            self.offset, self._head = 0, b""
+            self.offset, self._head, self._mark = 0, b"", b""
         self._ident = (st.st_dev, st.st_ino)
         if st.st_size <= self.offset:
             return batch
@@ -87,6 +101,7 @@ class JsonlTail:
                     continue
                 carry = data[end + 1 :]
                 position = self._parse(data[: end + 1], position, batch, decode)
+                self._mark = data[max(0, end + 1 - _HEAD) : end + 1]
         self.offset = position
         return batch
 

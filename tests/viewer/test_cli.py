@@ -40,7 +40,7 @@ def test_a_non_loopback_host_needs_a_token(tmp_path: Path) -> None:
 
 def test_rft_view_serves_the_runs_on_loopback(runs_dir: Path) -> None:
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RFT_VIEW_CACHE": "off"}
     process = subprocess.Popen(
         [sys.executable, "-m", "rft_kit", "view", str(runs_dir), "--port", str(port)],
         stdout=subprocess.PIPE,
