@@ -208,7 +208,7 @@ class RunIndex:
         self.folder = Path(folder)
         self.version = 0
         self._snapshot: Snapshot | None = None
-        self._joined: tuple[int, _Joined, _Joined, _Joined, _Joined] | None = None
+        self._joined: dict[str, tuple[tuple[int, int], _Joined]] = {}
         self._codes_in: tuple[tuple[int, int, int], npt.NDArray[np.int64]] | None = None
         self.cached_bytes = 0
         """:attr:`read_bytes` when the on-disk cache was last written (or loaded)."""
@@ -222,6 +222,8 @@ class RunIndex:
             name: JsonlTail(self.folder / f"{name}.jsonl") for name in ("tasks", "samples", "grades", "labels")
         }
         self.bad_lines = dict.fromkeys(self._tails, 0)
+        self._changes = dict.fromkeys(self._tails, 0)  # reads that brought records, per file
+        self._joined = {}
         self.templates, self.difficulties = _Codes(), _Codes()
         self.error_kinds, self.stop_reasons = _Codes(), _Codes()
         self.none_template = self.templates.code(NONE)
@@ -322,15 +324,24 @@ class RunIndex:
         walks the matches in C; a match's position gives its row through the offsets (``np.searchsorted``).
         """
         needle = needle.replace("\0", "")
-        if self._joined is None or self._joined[0] != self.version:
-            self._joined = (
-                self.version,
-                _Joined.of(self.text),
-                _Joined.of(self.err_text),
-                _Joined.of([iid.lower() for iid in self.item_ids]),
-                _Joined.of(self.item_prompt),
-            )
-        _, outputs, errors, ids, prompts = self._joined
+        # each column is joined again only when its file grew: a run being graded leaves outputs and prompts alone
+        stamps = {
+            "outputs": (self._changes["samples"], self.rows),
+            "errors": (self._changes["grades"], self.rows),
+            "ids": (self._changes["tasks"], len(self.item_ids)),
+            "prompts": (self._changes["tasks"], len(self.item_ids)),
+        }
+        sources = {
+            "outputs": lambda: self.text,
+            "errors": lambda: self.err_text,
+            "ids": lambda: [iid.lower() for iid in self.item_ids],
+            "prompts": lambda: self.item_prompt,
+        }
+        for name, stamp in stamps.items():
+            cached = self._joined.get(name)
+            if cached is None or cached[0] != stamp:
+                self._joined[name] = (stamp, _Joined.of(sources[name]()))
+        outputs, errors, ids, prompts = (self._joined[name][1] for name in ("outputs", "errors", "ids", "prompts"))
         pattern = re.compile(re.escape(needle))
         rows = outputs.hits(pattern) | errors.hits(pattern)
         items = ids.hits(pattern) | prompts.hits(pattern)
@@ -407,6 +418,7 @@ class RunIndex:
                     self.bad_lines[name] += 1
             if batch.records or batch.bad_lines:
                 self.version += 1
+                self._changes[name] += 1
         for name, many in (("samples", self._add_samples), ("grades", self._add_grades)):
             batch = batches[name]
             self.bad_lines[name] += batch.bad_lines
@@ -414,6 +426,7 @@ class RunIndex:
                 many(batch.records)
             if batch.records or batch.bad_lines:
                 self.version += 1
+                self._changes[name] += 1
         return self.version != before
 
     def _add_item(self, offset: int, record: _Task) -> bool:

@@ -128,3 +128,26 @@ def test_the_api_follows_a_grader_writing_in_another_process(tmp_path: Path) -> 
     assert client.get("/api/runs/live").json()["indexed"]["unreadable_lines"]["grades"] == 0
     assert seen == sorted(seen), "the scored count went down while the writer appended"
     assert len(set(seen)) > 1, "the API never saw the file between its first and last record"
+
+
+def test_text_search_sees_records_appended_after_the_first_search(tmp_path: Path) -> None:
+    folder = write_run(
+        tmp_path / "run",
+        tasks=[{"id": "a", "messages": [{"role": "user", "content": "Name an ANIMAL"}]}],
+        samples=[{"item_id": "a", "sample_index": 0, "output_text": "a zebra"}],
+        grades=[],
+    )
+    index = RunIndex(folder)
+    index.refresh()
+    assert index.search("zebra").tolist() == [True]
+    assert index.search("animal").tolist() == [True]  # the prompt, case-insensitively
+    assert index.search("okapi").tolist() == [False]
+    with open(folder / "samples.jsonl", "ab") as handle:
+        handle.write(_line({"item_id": "b", "sample_index": 0, "output_text": "an Okapi"}))
+    with open(folder / "grades.jsonl", "ab") as handle:
+        error = {"kind": "parse", "flag": "sample_parse_error", "message": "no JSON in the Output"}
+        handle.write(_line(grade("a", 0, 0.0, status="error", error=error)))
+    index.refresh()
+    assert index.search("okapi").tolist() == [False, True]
+    assert index.search("no json").tolist() == [True, False]
+    assert index.search("animal").tolist() == [True, False]
