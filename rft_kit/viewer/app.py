@@ -199,7 +199,8 @@ def _secured(response: Response) -> Response:
 # -- the application -----------------------------------------------------------------------------------------------
 class _Viewer:
     """Route handlers over one :class:`Catalog`. Handlers are ``async`` and do their (short) work inline, so the
-    indexes are only ever touched from the event loop's thread."""
+    indexes are only ever touched from the event loop's thread; reports, which read the files themselves and never
+    an index, are computed in worker threads."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -265,16 +266,16 @@ class _Viewer:
         view = self.catalog.report(folder, baseline)
         report = view.report or {}
         comparison = report.get("comparison") or {}
-        model = meta.get("model") or {}
+        model = _obj(meta.get("model"))
         return {
             "name": name,
             "path": str(folder),
             "created_at": meta.get("created_at"),
             "updated_at": meta.get("updated_at"),
-            "model": model.get("name") if isinstance(model, dict) else None,
-            "simulated": bool(model.get("simulated")) if isinstance(model, dict) else False,
-            "grader": ((meta.get("grader") or {}).get("config") or {}).get("name"),
-            "stages": {k: (v or {}).get("status") for k, v in (meta.get("stages") or {}).items()},
+            "model": model.get("name"),
+            "simulated": bool(model.get("simulated")),
+            "grader": _grader_config(meta).get("name"),
+            "stages": {k: _obj(v).get("status") for k, v in _obj(meta.get("stages")).items()},
             "baseline": None if baseline is None else self.catalog.name_of(baseline),
             "baseline_path": None if baseline is None else str(baseline),
             "report_source": view.source,
@@ -317,8 +318,8 @@ class _Viewer:
                 "name": name,
                 "path": str(folder),
                 "meta": {k: index.meta.get(k) for k in ("created_at", "updated_at", "model", "tasks", "stages")},
-                "grader": {k: v for k, v in (index.meta.get("grader") or {}).items() if k != "config"}
-                | {"name": ((index.meta.get("grader") or {}).get("config") or {}).get("name")},
+                "grader": {k: v for k, v in _obj(index.meta.get("grader")).items() if k != "config"}
+                | {"name": _grader_config(index.meta).get("name")},
                 "pass_threshold": index.pass_threshold,
                 "baseline": None if base_path is None else {"name": base_name, "path": str(base_path)},
                 "indexed": {
@@ -488,7 +489,7 @@ class _Viewer:
             parse_cases(cases, source=CASES_FILE)
         except ConfigError as exc:  # a label row edited by hand into something a case cannot hold
             return _error(422, str(exc))
-        grader = dict((index.meta.get("grader") or {}).get("config") or {})
+        grader = dict(_grader_config(index.meta))
         grader.pop("cases", None)
         document = {**grader, "cases": cases}
         header = (
@@ -502,6 +503,15 @@ class _Viewer:
         temp.write_text(text, encoding="utf-8")
         os.replace(temp, target)
         return _Json({"path": str(target), "count": len(cases), "skipped": skipped, "yaml": text})
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (run.json is a file people edit)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _grader_config(meta: dict[str, Any]) -> dict[str, Any]:
+    return _obj(_obj(meta.get("grader")).get("config"))
 
 
 def _lineage(name: str, baselines: dict[str, str | None]) -> list[str]:

@@ -156,6 +156,8 @@ class Catalog:
             view = ReportView(report if isinstance(report, dict) else None, source)
         except (OSError, ValueError, RftKitError) as exc:
             view = ReportView(None, source, str(exc))
+        except Exception as exc:  # e.g. make_report on a hand-edited run.json: one run's report must not break the page
+            view = ReportView(None, source, f"the report could not be computed ({type(exc).__name__}: {exc})")
         self._reports[folder] = _CachedReport(key, now, view, time.perf_counter() - start)
         return view
 

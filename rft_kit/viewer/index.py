@@ -393,7 +393,8 @@ class RunIndex:
 
     @property
     def pass_threshold(self) -> float:
-        config = (self.meta.get("grader") or {}).get("config") or {}
+        grader = self.meta.get("grader")
+        config = grader.get("config") if isinstance(grader, dict) else None
         value = config.get("pass_threshold", 1.0) if isinstance(config, dict) else 1.0
         return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 1.0
 

@@ -465,3 +465,16 @@ def test_nan_in_a_hand_edited_file_does_not_break_the_json(client: TestClient, r
     assert response.status_code == 200
     assert response.json()["grade"]["metadata"]["x"] is None
     assert not math.isnan(response.json()["summary"]["reward"])
+
+
+def test_a_hand_edited_run_json_does_not_break_the_pages(client: TestClient, runs_dir: Path) -> None:
+    meta = runs_dir / "agent-run" / "run.json"
+    meta.write_text(json.dumps({"grader": "oops", "model": 3, "stages": [], "baseline": 7}))
+    (runs_dir / "hostile-run" / "run.json").write_text("{not json")
+    runs = {r["name"]: r for r in client.get("/api/runs").json()["runs"]}
+    assert runs["agent-run"]["grader"] is None
+    assert runs["agent-run"]["baseline"] is None
+    assert runs["agent-run"]["report_error"]  # said on the page, not a 500
+    detail = client.get("/api/runs/agent-run").json()
+    assert detail["pass_threshold"] == 1.0
+    assert client.get("/api/runs/hostile-run/samples").json()["total"] == 2
