@@ -167,6 +167,10 @@ def test_browse_filter_label_reload_and_compare(server: str, browser: Any, runs_
         "fail (ada)",
         "pass (ada)",
     ]
+    page.click("#make-cases")
+    page.wait_for_selector("#cases-box .ok")
+    assert page.locator("#cases-box .ok").inner_text().startswith("3 cases written to ")
+    assert (runs_dir / "demo-strong" / "golden_cases.yaml").exists()
 
     # compare with the baseline: the same item's sample in demo-base, side by side
     target = failed[0]
