@@ -240,6 +240,11 @@ def test_unknown_run_and_sample_are_404(client: TestClient) -> None:
         assert client.get(path).status_code == 404, path
     assert client.get("/api/runs/nope").json()["error"].startswith("no run 'nope'")
     assert client.post("/api/runs/nope/labels", json={}).status_code == 404
+    assert client.get("/api/runs/nope/labels").status_code == 404
+    assert client.post("/api/runs/nope/cases", json={}).status_code == 404
+    assert client.get("/runs/nope/plots/deltas.svg").status_code == 404
+    assert client.get("/api/nothing-here").status_code == 404
+    assert client.delete("/api/runs/demo-strong/labels").status_code in (405, 415)
     # a sample index that is not a number matches no route
     assert client.get("/api/runs/demo-strong/samples/invoice_extraction-medium-7-0/x").status_code == 404
 
