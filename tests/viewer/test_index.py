@@ -151,3 +151,44 @@ def test_text_search_sees_records_appended_after_the_first_search(tmp_path: Path
     assert index.search("okapi").tolist() == [False, True]
     assert index.search("no json").tolist() == [True, False]
     assert index.search("animal").tolist() == [True, False]
+
+
+def test_the_api_follows_a_real_rft_grade(runs_dir: Path) -> None:
+    """``rft grade`` in its own process writes grades.jsonl of a run folder while the API is asked about it."""
+    import os
+
+    source = runs_dir / "demo-strong"
+    folder = runs_dir / "grading"
+    folder.mkdir()
+    (folder / "tasks.jsonl").write_text((source / "tasks.jsonl").read_text())
+    samples = [json.loads(line) for line in (source / "samples.jsonl").read_text().splitlines()]
+    rows = [s | {"sample_index": s["sample_index"] + 4 * copy} for copy in range(40) for s in samples]  # 4,800
+    (folder / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = json.loads((source / "run.json").read_text())["grader"]["config"]
+    (folder / "run.json").write_text(json.dumps({"name": "grading", "grader": {"config": config}}))
+    grader = folder.parent.parent / "grader.json"
+    grader.write_text(json.dumps(config))
+    client = TestClient(create_app(runs_dir), base_url="http://127.0.0.1")
+    assert client.get("/api/runs/grading/samples?status=ungraded").json()["total"] == len(rows)
+    command = [sys.executable, "-m", "rft_kit", "grade", str(grader), "--samples", str(folder / "samples.jsonl")]
+    command += ["--items", str(folder / "tasks.jsonl"), "-o", str(folder / "grades.jsonl"), "--batch-size", "64"]
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.DEVNULL)
+    seen = []
+    try:
+        deadline = time.monotonic() + 120
+        while process.poll() is None and time.monotonic() < deadline:
+            data = client.get("/api/runs/grading/samples?status=ungraded&per_page=1").json()
+            seen.append(len(rows) - data["total"])
+            time.sleep(0.02)
+    finally:
+        process.wait(timeout=60)
+    assert process.returncode == 0
+    graded = client.get("/api/runs/grading/samples?status=ungraded").json()["total"]
+    assert graded == 0
+    assert seen == sorted(seen), "the graded count went down while rft grade wrote"
+    print("graded counts seen while rft grade ran:", sorted(set(seen)))
+    detail = client.get("/api/runs/grading").json()
+    assert detail["indexed"]["unreadable_lines"]["grades"] == 0
+    statuses = detail["facets"]["status"]
+    assert statuses["passed"] + statuses["failed"] + statuses["errored"] == len(rows)
