@@ -23,6 +23,7 @@ from . import (
     sample_cmd,
     sandbox_cmd,
     serve_cmd,
+    view_cmd,
 )
 
 __all__ = ["app", "main"]
@@ -54,6 +55,7 @@ app.add_typer(export_cmd.app, name="export")
 app.add_typer(job_cmd.app, name="job")
 app.command("serve")(serve_cmd.serve)
 app.command("calibrate")(calibrate_cmd.calibrate)
+app.command("view")(view_cmd.view)
 
 
 def _version(value: bool) -> None:

@@ -14,6 +14,7 @@ from ..calibration.run import LOWER_IS_BETTER, check_thresholds, run_calibration
 from ..errors import InputError, RftKitError
 from ..graders.loading import build_grader, read_grader_file
 from ..io.jsonl import iter_jsonl
+from ..viewer.labels import latest_rows
 from ._common import PlacementChoice, err_console, fail
 
 _METRICS = ("accuracy", "kappa", "spearman", "mae", "mean_variance", "flip_rate")
@@ -27,7 +28,8 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
         if not isinstance(line.value, dict) or "label" not in line.value:
             raise InputError("each row must be an object {item, sample, label}", source=str(path), line=line.number)
         rows.append(line.value)
-    return rows
+    # a labels.jsonl from `rft view` is append-only: only each labeller's latest verdict on a sample counts
+    return [dict(row) for row in latest_rows(rows)]
 
 
 def _parse_thresholds(specs: list[str]) -> dict[str, float]:
@@ -73,7 +75,12 @@ def calibrate(
     grader_file: Path = typer.Argument(
         ..., help="Grader file (.json, .yaml or .yml) or rft:NAME (see `rft graders`).", show_default=False
     ),
-    labels: Path = typer.Option(..., "--labels", "-l", help="JSONL of {item, sample, label} rows labelled by humans."),
+    labels: Path = typer.Option(
+        ...,
+        "--labels",
+        "-l",
+        help="JSONL of {item, sample, label} rows labelled by humans (e.g. a run's labels.jsonl).",
+    ),
     repeats: int = typer.Option(1, "--repeats", "-k", min=1, help="Grade every row K times (cache bypassed)."),
     threshold: list[str] = typer.Option(
         [], "--threshold", "-t", help="METRIC=VALUE that must hold (e.g. kappa=0.6); exit code 1 when one fails."
