@@ -12,11 +12,10 @@ samples file and grader config; the grades and the baseline's grades) and its st
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,14 +25,14 @@ from ..errors import InputError
 from ..graders.base import Grader
 from ..graders.loading import load_grader
 from ..grading import grade
-from ..local_openai import LocalServer
-from ..local_openai.simulated_solver import ensure_solver_route, is_solver_model
+from ..local_openai.backends import is_solver_model
+from ..openai_client import LOCAL
 from ..report import make_report, write_report
 from ..sampling import sample
 from .config import PipelineConfig, TaskSource
 from .folder import RunFolder, file_sha256, json_sha256, now_iso
 
-__all__ = ["PipelineResult", "StageOutcome", "local_solver_server", "run_pipeline"]
+__all__ = ["PipelineResult", "StageOutcome", "run_pipeline"]
 
 
 @dataclass
@@ -54,14 +53,6 @@ class PipelineResult:
     stages: list[StageOutcome]
     report: dict[str, Any] | None
     simulated: bool
-
-
-@contextlib.contextmanager
-def local_solver_server() -> Iterator[LocalServer]:
-    """A local OpenAI-compatible server in this process whose chat route answers the SIMULATED solver models."""
-    ensure_solver_route()
-    with LocalServer() as server:
-        yield server
 
 
 def _write_tasks(source: TaskSource, out: Path) -> dict[str, Any]:
@@ -195,7 +186,7 @@ def run_pipeline(
         grader={"path": grader_file, "sha256": grader_sha, "config": grader_config},
         model={
             "name": params.model,
-            "base_url": "local in-process server (SIMULATED solver)" if simulated else endpoint,
+            "base_url": "local in-process app (SIMULATED solver)" if simulated else endpoint,
             "simulated": simulated,
             "params": params.request_fields(),
         },
@@ -211,11 +202,8 @@ def run_pipeline(
         return sample(folder.tasks, folder.samples, params, base_url=url, api_key=api_key).to_dict()
 
     sample_inputs = {"tasks_sha256": file_sha256(folder.tasks), "model": params.request_fields()}
-    if simulated:
-        with local_solver_server() as server:
-            stages.run("samples", sample_inputs, lambda: do_sample(server.base_url))
-    else:
-        stages.run("samples", sample_inputs, lambda: do_sample(endpoint))
+    # A SIMULATED solver model without an endpoint is answered in-process (no server, no port).
+    stages.run("samples", sample_inputs, lambda: do_sample(LOCAL if simulated else endpoint))
 
     grade_inputs = {
         "samples_sha256": file_sha256(folder.samples),

@@ -24,7 +24,7 @@ import openai
 
 from ..errors import InputError
 from ..io.jsonl import InputErrorLog, JsonlWriter, iter_jsonl
-from ..judge.retry import backoff_s, is_retryable_status, retry_after_s
+from ..openai_client import api_message, async_client, backoff_s, is_retryable_status, retry_after_s
 from .params import SamplingParams
 from .request import build_request, error_record, sample_record
 from .resume import SampleKey, done_keys
@@ -146,18 +146,13 @@ class _Caller:
 
 
 def _message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, Mapping):
-        inner = body.get("error", body)
-        if isinstance(inner, Mapping) and inner.get("message"):
-            return f"HTTP {exc.status_code}: {inner['message']}"
-    return f"HTTP {exc.status_code}: {exc.message}"
+    return f"HTTP {exc.status_code}: {api_message(exc)}"
 
 
 def _client(base_url: str | None, api_key: str | None, params: SamplingParams) -> openai.AsyncOpenAI:
     key = api_key or os.environ.get("OPENAI_API_KEY") or ("local" if base_url else None)
     # max_retries=0: the SDK would retry silently; ours counts retries and records the final outcome.
-    return openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=params.timeout_s)
+    return async_client(base_url, key, max_retries=0, timeout=params.timeout_s)
 
 
 async def sample_async(
@@ -242,7 +237,8 @@ def sample(
         output: the samples JSONL file; samples already in it are skipped.
         params: every sampling parameter; or give ``model``, ``n`` and any other :class:`SamplingParams` field as
             keywords.
-        base_url: the OpenAI-compatible endpoint (default: the SDK's, i.e. ``OPENAI_BASE_URL`` or OpenAI).
+        base_url: the OpenAI-compatible endpoint (default: the SDK's, i.e. ``OPENAI_BASE_URL`` or OpenAI);
+            ``local``: rft-kit's in-process app with the SIMULATED models (:mod:`rft_kit.openai_client`).
         api_key: default ``OPENAI_API_KEY`` (``"local"`` when only a ``base_url`` is given).
         retry_errors: sample again the pairs whose earlier call failed (their error records are removed).
         on_progress: called with 1 after each sample is written.
