@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from rft_kit.local_openai.simulated_judge import simulate_chat
 
 from rft_kit.judge import harden
 from rft_kit.judge.schemas import response_format, score_schema
+from rft_kit.local_openai.simulated_judge import simulate_chat
 
 from .conftest import score_config
 

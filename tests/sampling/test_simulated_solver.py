@@ -24,7 +24,6 @@ from rft_kit.local_openai.simulated_solver import (
 from rft_kit.openai_client import sync_client
 from rft_kit.sampling import SamplingParams
 from rft_kit.sampling.request import build_request
-from rft_kit.tasks.reference import reference_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "examples" / "quickstart"
