@@ -40,7 +40,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -52,7 +52,7 @@ __all__ = ["DEFAULT_BASE_URL", "CosineMetric", "clear_embedding_cache"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _CACHE_ENTRIES = 2048
-_FLAG = "model_grader_server_error"
+_FLAG: Final = "model_grader_server_error"
 
 Vector = npt.NDArray[np.float32]
 
