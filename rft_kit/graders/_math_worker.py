@@ -1,4 +1,4 @@
-"""The math-verify call that runs inside a killable helper process (see ``rft_kit._killable``)."""
+"""The math-verify call that runs inside a killable helper process (see ``rft_kit.helper_process``)."""
 
 from __future__ import annotations
 

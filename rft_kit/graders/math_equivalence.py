@@ -9,8 +9,8 @@ runaway SymPy computation is really stopped (a recorded ``timeout`` error, rewar
 output that lists several candidates gets credit for whichever one math-verify's extraction prefers (``rft check``'s
 ``all_labels`` probe shows this).
 
-Export to OpenAI is refused: math-verify is not in the hosted python-grader image (OPENAI_GRADERS.md 3.5). Use a
-``numeric`` grader when the answers are numbers.
+Export to OpenAI is refused: math-verify is not in the hosted python-grader image (docs/hosted-semantics.md: python).
+Use a ``numeric`` grader when the answers are numbers.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from .._killable import KillableWorker, WorkerCrashed
 from ..errors import ConfigError, DependencyError, GradeFailure
+from ..helper_process import KillableWorker, WorkerCrashed
 from ..records import GradeResult, Sample
 from ..templating import Template
 from .base import Grader

@@ -1,4 +1,4 @@
-"""``python``: the hosted python grader, run locally in the sandbox (OPENAI_GRADERS.md 3.5).
+"""``python``: the hosted python grader, run locally in the sandbox (docs/hosted-semantics.md: python).
 
 The source must define ``grade(sample, item)`` taking exactly two positional arguments; ``sample`` has exactly the
 hosted keys (``choices, output_text, output_json, output_tools, output_audio``). It runs per sample in a fresh

@@ -1,6 +1,6 @@
 """``rubric_judge`` (rft-kit extension): a judge decides each rubric criterion; points make the score.
 
-HealthBench-style (PEERS.md 2.7): criteria ``{criterion, points, tags?}`` with positive points for wanted behaviour
+HealthBench-style: criteria ``{criterion, points, tags?}`` with positive points for wanted behaviour
 and negative points for unwanted behaviour; each is judged with ``{explanation, criteria_met}`` (explanation first);
 score = points of met criteria / positive points, clipped to [0, 1] (:mod:`rft_kit.judge.rubric`).
 

@@ -1,4 +1,4 @@
-"""``score_model``: a judge model reads templated messages and returns a score (OPENAI_GRADERS.md 3.3).
+"""``score_model``: a judge model reads templated messages and returns a score (docs/hosted-semantics.md: score_model).
 
 The judge is asked for ``{steps: [{description, conclusion}], result: number}`` through Structured Outputs; the
 reward is ``result`` clamped to ``range`` (default ``[0, 1]``), not rescaled. Errors follow the hosted flags (see

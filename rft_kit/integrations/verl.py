@@ -1,4 +1,4 @@
-"""rft-kit graders as verl reward functions (PEERS.md 2.5).
+"""rft-kit graders as verl reward functions.
 
 verl loads ``custom_reward_function.path`` as a module and calls ``compute_score(data_source, solution_str,
 ground_truth, extra_info=None, **kwargs)`` per response. It accepts a float or a dict with ``score`` whose other keys

@@ -1,4 +1,4 @@
-"""Model judges: the engine behind ``score_model``, ``label_model`` and ``rubric_judge`` (DESIGN.md section 5).
+"""Model judges: the engine behind ``score_model``, ``label_model`` and ``rubric_judge`` (docs/architecture.md: judges).
 
 * :mod:`.engine`: async calls through the official ``openai`` SDK to any OpenAI-compatible endpoint, with bounded
   concurrency, retries (Retry-After aware), an on-disk reply cache, a token/cost ledger with a budget, and a
