@@ -27,12 +27,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from ..errors import ConfigError, GradeFailure, HostedFlag
+from ..judge.calls import ChatRequest, JudgeReply
 from ..judge.engine import CacheMode, EngineSettings, JudgeEngine
 from ..judge.ledger import Ledger, price_for
 from ..judge.options import JudgeOptions, sampling_params
 from ..judge.parse import last_object
 from ..judge.prompt import PromptTemplate
-from ..judge.protocol import ChatRequest, JudgeReply
 from ..judge.runner import engine_for, run
 from ..records import GradeError, GradeResult, Sample
 from ..templating import Template

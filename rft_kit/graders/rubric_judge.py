@@ -28,8 +28,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..errors import ConfigError, GradeFailure
+from ..judge.calls import ChatRequest, JudgeReply
 from ..judge.prompt import PromptTemplate
-from ..judge.protocol import ChatRequest, JudgeReply
 from ..judge.rubric import Criterion, parse_criteria, rubric_score, tag_scores
 from ..judge.schemas import criteria_schema, criterion_schema
 from ..records import GradeResult, Sample

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..errors import GradeFailure
-from ..judge.protocol import JudgeReply
+from ..judge.calls import JudgeReply
 from ..judge.schemas import score_schema
 from ..records import GradeResult, Sample
 from .judge_base import ReplyError, SingleVerdictJudge, is_number, read_verdict, token_usage

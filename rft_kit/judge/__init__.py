@@ -9,10 +9,10 @@
 
 from __future__ import annotations
 
+from .calls import ChatRequest, JudgeReply
 from .engine import EngineSettings, JudgeEngine
 from .ledger import PRICES, Ledger, Price, Usage, price_for
 from .options import JudgeOptions
-from .protocol import ChatRequest, JudgeReply
 
 __all__ = [
     "PRICES",

@@ -43,8 +43,8 @@ from ..openai_client import (
     retry_after_s,
 )
 from .cache import ReplyCache
+from .calls import ChatRequest, JudgeReply
 from .ledger import Ledger, Usage
-from .protocol import ChatRequest, JudgeReply
 from .schemas import fallback_instruction, response_format
 
 __all__ = ["CacheMode", "EngineSettings", "JudgeEngine", "server_error"]

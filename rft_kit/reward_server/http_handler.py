@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .metrics import RewardMetrics
-from .protocol import BadRequest, parse_batch, parse_single
+from .request_bodies import BadRequest, parse_batch, parse_single
 from .scoring import Scorer
 
 __all__ = ["RewardHTTPServer", "RewardSettings"]

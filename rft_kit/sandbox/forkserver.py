@@ -39,8 +39,8 @@ import traceback
 from typing import Any
 
 from . import privileges, startup
+from .frames import FrameError, compact_json, read_exact, read_json, write_json
 from .ipc import remove_sysv_ipc
-from .protocol import FrameError, compact_json, read_exact, read_json, write_json
 
 HARNESSES = {
     "python_grader": "rft_kit.sandbox.harness_python",

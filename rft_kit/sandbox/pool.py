@@ -29,8 +29,8 @@ from typing import Any, Literal
 from ..errors import DependencyError
 from . import isolation as iso
 from .cgroups import WorkerCgroup
+from .frames import FrameError, compact_json, read_json, write_frame
 from .limits import Limits
-from .protocol import FrameError, compact_json, read_json, write_frame
 
 __all__ = ["ExecResult", "ExecStatus", "Sandbox", "get_sandbox", "reset_default_sandbox"]
 

@@ -46,8 +46,8 @@ import sys
 from resource import setrlimit
 
 from . import candidate, codec, privileges, startup
+from .frames import compact_json
 from .ipc import remove_sysv_ipc
-from .protocol import compact_json
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing into every candidate (mypy knows the name)
 if TYPE_CHECKING:
