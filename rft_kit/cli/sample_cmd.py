@@ -50,7 +50,9 @@ def sample(
     output: Path = typer.Option(..., "--output", "-o", help="Samples JSONL; an existing file is resumed, not redone."),
     n: int = typer.Option(1, "-n", "--samples-per-item", min=1, help="Samples per item."),
     base_url: str | None = typer.Option(
-        None, "--base-url", help="OpenAI-compatible endpoint (default: OPENAI_BASE_URL, else OpenAI)."
+        None,
+        "--base-url",
+        help="OpenAI-compatible endpoint (default: OPENAI_BASE_URL, else OpenAI); 'local': simulated, in-process.",
     ),
     concurrency: int = typer.Option(8, "--concurrency", "-c", min=1, help="Requests in flight at most."),
     temperature: float | None = typer.Option(None, "--temperature", "-t", help="Sampling temperature."),

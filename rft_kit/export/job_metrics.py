@@ -1,7 +1,7 @@
 """Pull a fine-tuning job's status, events and metrics into a run folder for the iteration report.
 
 ``RUN_DIR/training_metrics.jsonl`` holds one record per training step (from the job's ``metrics`` events,
-OPENAI_GRADERS.md 5.5)::
+docs/hosted-semantics.md: metrics events)::
 
     {"step", "total_steps", "created_at", "train_reward_mean", "valid_reward_mean",
      "graders": {name: {"type", "train_reward_mean", "valid_reward_mean"}},

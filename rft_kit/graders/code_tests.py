@@ -32,7 +32,7 @@ import json
 import re
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from ..errors import GradeFailure
 from ..records import GradeResult, Sample
@@ -45,7 +45,7 @@ __all__ = ["CodeTestsGrader", "assemble_humaneval", "extract_code"]
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _PY_LABELS = {"", "python", "py", "python3", "py3"}
-_SERVER = "python_grader_server_error"
+_SERVER: Final = "python_grader_server_error"
 _STATUSES = {"passed", "failed", "timeout", "error"}
 _CHUNK_MAX = 16
 """Most samples one sandbox job grades (one after another, each in its own candidate process)."""

@@ -1,4 +1,4 @@
-"""``python``: the hosted python grader, run locally in the sandbox (OPENAI_GRADERS.md 3.5).
+"""``python``: the hosted python grader, run locally in the sandbox (docs/hosted-semantics.md: python).
 
 The source must define ``grade(sample, item)`` taking exactly two positional arguments; ``sample`` has exactly the
 hosted keys (``choices, output_text, output_json, output_tools, output_audio``). It runs per sample in a fresh
@@ -23,9 +23,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
-from ..errors import ConfigError, DependencyError
+from ..errors import ConfigError, DependencyError, ErrorKind, HostedFlag
 from ..records import GradeError, GradeResult, Sample
 from ..sandbox import ExecResult, Limits, get_sandbox
 from ..sandbox.harness_python import check_reward
@@ -34,8 +34,8 @@ from .base import Grader, SampleLike
 __all__ = ["PythonGrader", "SandboxedGrader"]
 
 MAX_SOURCE_BYTES = 256 * 1024
-_RUNTIME = "python_grader_runtime_error"
-_SERVER = "python_grader_server_error"
+_RUNTIME: Final = "python_grader_runtime_error"
+_SERVER: Final = "python_grader_server_error"
 
 
 class SandboxedGrader(Grader):
@@ -62,7 +62,7 @@ class SandboxedGrader(Grader):
         except DependencyError as exc:
             return ExecResult("sandbox_error", error=str(exc))
 
-    def _error(self, kind: str, flag: str, message: str, res: ExecResult | None = None) -> GradeResult:
+    def _error(self, kind: ErrorKind, flag: HostedFlag, message: str, res: ExecResult | None = None) -> GradeResult:
         result = GradeResult.failed(GradeError(kind, flag, message, self.name))
         if res is not None:
             result.metadata.update(_exec_metadata(res))

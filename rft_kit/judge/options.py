@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
 from ..errors import ConfigError
+from ..openai_client import LOCAL
 from .ledger import Price
 
 __all__ = ["DEFAULT_BASE_URL", "JudgeOptions", "StructuredOutput", "cache_dir", "sampling_params"]
@@ -19,7 +19,7 @@ DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
 StructuredOutput = Literal["auto", "json_schema", "json_object", "none"]
 _STRUCTURED: Final = ("auto", "json_schema", "json_object", "none")
 
-# Hosted spelling -> chat completions spelling (OPENAI_GRADERS.md 7.4: the plural is the grader's, not the SDK's).
+# Hosted spelling -> chat completions spelling (docs/hosted-semantics.md: the plural is the grader's, not the SDK's).
 _PARAM_NAMES: Final = {
     "seed": "seed",
     "top_p": "top_p",
@@ -29,25 +29,10 @@ _PARAM_NAMES: Final = {
 }
 
 
-LOCAL_BASE_URL = "local"
-"""``base_url: local`` points a judge at rft-kit's local server with its SIMULATED judge, started in this process on
-first use: for checking a grader's wiring offline (``rft check`` in CI), never for real grading."""
-
-_LOCAL_LOCK = threading.Lock()
-_LOCAL_SERVER: Any = None
-
-
-def local_server_url() -> str:
-    """The base URL of a process-wide local server, started on first use (stopped when the process exits)."""
-    global _LOCAL_SERVER
-    with _LOCAL_LOCK:
-        if _LOCAL_SERVER is None:
-            from ..local_openai import LocalServer
-
-            server = LocalServer(default_embedding_model="hashing-embed-256")
-            server.start()
-            _LOCAL_SERVER = server
-        return str(_LOCAL_SERVER.base_url)
+LOCAL_BASE_URL: Final = LOCAL
+"""``base_url: local`` points a judge at rft-kit's local app with its SIMULATED judge, reached in-process
+(:mod:`rft_kit.openai_client`; no server is started): for checking a grader's wiring offline (``rft check`` in CI),
+never for real grading."""
 
 
 def cache_dir() -> Path:
@@ -100,7 +85,8 @@ class JudgeOptions:
     """How a model grader reaches its judge.
 
     Attributes:
-        base_url: the OpenAI-compatible endpoint (option, else ``$OPENAI_BASE_URL``, else OpenAI).
+        base_url: the OpenAI-compatible endpoint (option, else ``$OPENAI_BASE_URL``, else OpenAI); ``local``: the
+            in-process SIMULATED judge.
         api_key_env: environment variable holding the key (a loopback endpoint without one gets a placeholder).
         concurrency: most calls in flight at once, per engine.
         max_retries: retries after the first attempt, on 429, 5xx, timeouts and connection errors.
@@ -137,8 +123,6 @@ class JudgeOptions:
             ConfigError: a wrong type or an out-of-range value (names the option).
         """
         base_url = _get(options, "base_url", str, None, path) or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-        if base_url == LOCAL_BASE_URL:
-            base_url = local_server_url()
         structured = _get(options, "structured_output", str, "auto", path)
         if structured not in _STRUCTURED:
             raise ConfigError(

@@ -46,7 +46,7 @@ from functools import lru_cache
 from typing import Any, Final
 
 from .errors import ApiError
-from .simulated import count_tokens
+from .simulated_judge import count_tokens
 
 __all__ = ["AGENT_FLAGS", "AGENT_MODELS", "MistakeRates", "agent_reply", "is_agent_model"]
 

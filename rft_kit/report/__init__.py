@@ -1,4 +1,5 @@
-"""Iteration reports (``rft report``): one self-contained HTML file, plus Markdown and JSON (DESIGN.md section 7)."""
+"""Iteration reports (``rft report``): one self-contained HTML file, plus Markdown and JSON (docs/architecture.md:
+reports)."""
 
 from __future__ import annotations
 

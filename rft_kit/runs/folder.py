@@ -1,4 +1,5 @@
-"""A run folder (DESIGN.md section 2): the files of one iteration and ``run.json``, the record of what produced them.
+"""A run folder (docs/architecture.md: records and run folders): the files of one iteration and ``run.json``, the
+record of what produced them.
 
 ``run.json`` holds the task source, the grader config and its hash, the model and sampling parameters, the rft-kit
 version, and per stage its status, timestamps, a hash of its inputs and a summary. It is rewritten atomically

@@ -18,7 +18,7 @@ from typing import Any
 
 import openai
 
-from ..judge.retry import backoff_s, is_retryable_status, retry_after_s
+from ..openai_client import api_message, async_client, backoff_s, is_retryable_status, retry_after_s
 
 __all__ = ["CallOutcome", "create_with_retries", "make_client"]
 
@@ -52,12 +52,7 @@ class CallOutcome:
 
 
 def _message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, Mapping):
-        inner = body.get("error", body)
-        if isinstance(inner, Mapping) and inner.get("message"):
-            return f"HTTP {exc.status_code}: {inner['message']}"
-    return f"HTTP {exc.status_code}: {exc.message}"
+    return f"HTTP {exc.status_code}: {api_message(exc)}"
 
 
 async def _create(client: openai.AsyncOpenAI, request: Mapping[str, Any], raw: bool) -> dict[str, Any]:
@@ -120,6 +115,9 @@ async def create_with_retries(
 
 
 def make_client(base_url: str | None, api_key: str | None, timeout_s: float) -> openai.AsyncOpenAI:
-    """An ``AsyncOpenAI`` client with the SDK's own retries off (ours count them); key ``"local"`` for a bare URL."""
+    """An ``AsyncOpenAI`` client with the SDK's own retries off (ours count them); key ``"local"`` for a bare URL.
+
+    ``base_url="local"`` answers from the packaged SIMULATED models in this process (no server, no port).
+    """
     key = api_key or os.environ.get("OPENAI_API_KEY") or ("local" if base_url else None)
-    return openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=timeout_s)
+    return async_client(base_url, key, max_retries=0, timeout=timeout_s)

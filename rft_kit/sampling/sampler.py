@@ -174,7 +174,8 @@ def sample(
         output: the samples JSONL file; samples already in it are skipped.
         params: every sampling parameter; or give ``model``, ``n`` and any other :class:`SamplingParams` field as
             keywords.
-        base_url: the OpenAI-compatible endpoint (default: the SDK's, i.e. ``OPENAI_BASE_URL`` or OpenAI).
+        base_url: the OpenAI-compatible endpoint (default: the SDK's, i.e. ``OPENAI_BASE_URL`` or OpenAI);
+            ``local``: rft-kit's in-process app with the SIMULATED models (:mod:`rft_kit.openai_client`).
         api_key: default ``OPENAI_API_KEY`` (``"local"`` when only a ``base_url`` is given).
         retry_errors: sample again the pairs whose earlier call failed (their error records are removed).
         on_progress: called with 1 after each sample is written.

@@ -3,7 +3,7 @@
 ``RLIMIT_AS`` bounds each process, not their sum: 60 processes of a fork-and-allocate bomb could each stay under a
 2 GB address-space limit and still take the host down. A memory cgroup bounds the whole worker (its server, jobs,
 candidates and tmpfs pages); a pids cgroup bounds its process count even for root. Only cgroup v1 controllers are
-used (what this class of machine offers; SANDBOX_NOTES.md section 6); on a machine without writable v1 ``memory``
+used (what this class of machine offers; docs/sandbox.md, cgroups); on a machine without writable v1 ``memory``
 and ``pids`` hierarchies the sandbox runs without them and reports so.
 
 The worker's group is made under the group this process already lives in (moving processes elsewhere may be

@@ -53,7 +53,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import codec
-from .protocol import compact_json
+from .frames import compact_json
 from .zygote import OP_BEGIN, OP_END, OP_FORK, OP_KILL, REPLY_PID
 
 __all__ = ["CANDIDATES", "compare_output", "runner_main"]
@@ -664,7 +664,7 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
     server replaces the runner after a timeout, a crash, or a few hundred jobs.
     """
     from .forkserver import ACK, CONTROL_FD, RESULT_FD, ZYGOTE_FD
-    from .protocol import read_exact
+    from .frames import read_exact
 
     ctx.drop_privileges(seccomp=False)  # the runner never runs candidate code
     channel = socket.socket(fileno=os.dup(CONTROL_FD))

@@ -29,8 +29,8 @@ from typing import Any, Literal
 from ..errors import DependencyError
 from . import isolation as iso
 from .cgroups import WorkerCgroup
+from .frames import FrameError, compact_json, read_json, write_frame
 from .limits import Limits
-from .protocol import FrameError, compact_json, read_json, write_frame
 
 __all__ = ["ExecResult", "ExecStatus", "Sandbox", "get_sandbox", "reset_default_sandbox"]
 
@@ -436,8 +436,8 @@ class Sandbox:
             them for free.
         candidate_preload: modules every candidate pool imports once, for the programs under test (``code_tests``).
             The default is the standard-library modules model-written programs import most; an import the pool has
-            not done costs each candidate that makes it a full module load (``typing``: about 2 ms here), while a
-            preloaded module costs every candidate a little more page-table copying.
+            not done costs each candidate that makes it a full module load (benchmarks/bench_code.py shows the cost),
+            while a preloaded module costs every candidate a little more page-table copying.
         seccomp: ``"auto"`` (use the filter if ``pyseccomp`` is installed), ``True`` (require it) or ``False``.
         python: interpreter for the servers (default: this one; it must be readable by an unprivileged uid).
         extra_binds: more host directories to make visible read-only (e.g. a data directory tests need).
@@ -445,9 +445,9 @@ class Sandbox:
             machine offers v1 memory/pids controllers; ``None`` for no cgroups. The pids cap is 256 per worker.
         pin_cpus: pin each worker (its server, test runner, candidate pool and candidates) to one CPU. A code-tests
             job is a ping-pong of small messages between runner and candidate; on one CPU each hand-over is a local
-            wake-up instead of a cross-CPU one, which on a VM costs an inter-processor interrupt (measured here:
-            about 1.3x the throughput of the same pool unpinned). Turn it off on a machine where other busy
-            processes are pinned to these CPUs.
+            wake-up instead of a cross-CPU one, which on a VM costs an inter-processor interrupt
+            (benchmarks/bench_code.py measures the throughput). Turn it off on a machine where other busy processes
+            are pinned to these CPUs.
 
     Raises:
         DependencyError: (on first use) when only ``none`` isolation is available and it was not allowed, or when
@@ -701,7 +701,7 @@ def get_sandbox() -> Sandbox:
         if _default is None or _default._pid != os.getpid():
             workers = os.environ.get("RFT_KIT_SANDBOX_WORKERS")
             # rapidfuzz (a dependency, light) by default: the hosted python graders' favourite import; pre-imported
-            # once per server it costs a job nothing instead of ~15 ms (measured: 51 -> 181 graded samples/s)
+            # once per server it costs a job nothing instead of a full import (benchmarks/bench_code.py measures it)
             preload_spec = os.environ.get("RFT_KIT_SANDBOX_PRELOAD", DEFAULT_PRELOAD)
             preload = [m for m in preload_spec.split(",") if m.strip()]
             candidate_spec = os.environ.get("RFT_KIT_SANDBOX_CANDIDATE_PRELOAD", ",".join(DEFAULT_CANDIDATE_PRELOAD))

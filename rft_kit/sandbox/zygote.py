@@ -8,8 +8,9 @@ Why a process of its own, rather than forking candidates from the server:
 
 * Hardening happens once, here, before any fork: no supplementary groups, no-new-privs, non-dumpable, the seccomp
   filter, the working directory and environment. A candidate inherits all of it; per fork only ``setsid``, the four
-  fds, the switch to the candidate uid and the job's rlimits remain. On this class of VM a page fault costs several
-  microseconds, and the per-process Python set-up (ctypes, seccomp, environment) cost ~200 faults per candidate.
+  fds, the switch to the candidate uid and the job's rlimits remain. On a VM page faults are expensive, and the
+  per-process Python set-up (ctypes, seccomp, environment) faults in many pages per candidate (benchmarks/bench_code.py
+  measures the throughput this buys).
 * The pool itself stays root (with bubblewrap's reduced capabilities), so candidates, which run as the candidate uid,
   cannot signal, renice, ``prlimit`` or trace it. Its seccomp filter lets it (and so its children) call
   ``setresuid``/``setresgid`` with the candidate ids only.
@@ -45,8 +46,8 @@ import sys
 from resource import setrlimit
 
 from . import candidate, codec, privileges, startup
+from .frames import compact_json
 from .ipc import remove_sysv_ipc
-from .protocol import compact_json
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing into every candidate (mypy knows the name)
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Task sets as Hugging Face ``datasets`` (DESIGN.md 7: "HF datasets for the task sets").
+"""Task sets as Hugging Face ``datasets`` (docs/architecture.md: reports and exports).
 
 Reference fields differ between templates (an ``answer`` string, a ``rubric`` list, a nested ``expected`` object),
 and Arrow needs one schema per column, so each row keeps ``id`` and ``messages`` as real columns and carries the
