@@ -39,7 +39,7 @@ import traceback
 from typing import Any
 
 from . import privileges, startup
-from .ipc import remove_sysv_ipc
+from .ipc import clear_keyrings, remove_posix_mq, remove_sysv_ipc, seal_posix_mq
 from .protocol import FrameError, compact_json, read_exact, read_json, write_json
 
 HARNESSES = {
@@ -85,6 +85,8 @@ class JobContext:
         """
         self.uid_dropped = os.getuid() == 0
         privileges.drop_privileges(self.uid, self.gid, self.seccomp if seccomp else None)
+        if self.seccomp is None:
+            clear_keyrings()  # keyrings are per uid: without the filter, a previous job's keys would still be there
 
     def emit(self, value: Any) -> None:
         """Send the harness's result (a JSON value) to the server; only the first call counts."""
@@ -172,6 +174,8 @@ class Server:
         self.pid = os.getpid()
         self.runner: _RunnerProc | None = None
         os.makedirs(self.workroot, mode=0o755, exist_ok=True)
+        # jobs must not be able to create POSIX message queues that outlive them (see rft_kit.sandbox.ipc)
+        self.mq_sealed = os.getuid() == 0 and seal_posix_mq()
         for module in HARNESSES.values():
             importlib.import_module(module)
         self.preloaded, self.preload_errors = startup.preload(config.get("preload"))
@@ -185,6 +189,7 @@ class Server:
             "uid_drop": os.getuid() == 0,
             "job_uid": self.uid if os.getuid() == 0 else os.getuid(),
             "seccomp": self.seccomp is not None,
+            "mq_sealed": self.mq_sealed,
             "preloaded": self.preloaded,
             "cpus": sorted(os.sched_getaffinity(0)),
             "preload_errors": self.preload_errors,
@@ -542,6 +547,7 @@ class Server:
                 os.kill(-1, signal.SIGKILL)
             _reap()
             remove_sysv_ipc()
+            remove_posix_mq()
             shutil.rmtree(workdir, ignore_errors=True)
             return
         # a persistent test runner lives in this namespace and must be spared: find the job's processes one by one
@@ -557,6 +563,7 @@ class Server:
             time.sleep(0.001)
         if self.private_pids:
             remove_sysv_ipc()  # our own IPC namespace: whatever is left there is the job's
+            remove_posix_mq()
         shutil.rmtree(workdir, ignore_errors=True)
 
     def _leftovers(self) -> list[int]:

@@ -86,20 +86,54 @@ class CandidateDied(BaseException):
 
 
 class CandidateError(Exception):
-    """An exception raised by candidate code whose type is not a builtin exception."""
+    """An exception raised by candidate code that trusted code must not see as itself: a type that is not a builtin
+    exception, or a builtin whose meaning is control flow (see :data:`_CONTROL_FLOW`)."""
+
+
+class CandidateRaised(Exception):
+    """Base of every exception rebuilt from a candidate's report: a ``ValueError`` the candidate raised arrives as a
+    subclass of both ``ValueError`` (tests may expect one) and this marker."""
+
+
+_CONTROL_FLOW = frozenset({"StopIteration", "StopAsyncIteration"})
+"""Builtin ``Exception`` types the interpreter itself treats as control flow: raised inside a trusted ``map()``,
+``zip()``, ``iter(callable, sentinel)``, ``sorted()`` or ``async for``, they would end the loop silently and a failing
+test would pass. A candidate's exception of such a type (or one merely named so) arrives as :class:`CandidateError`.
+``BaseException``-only types (``GeneratorExit``, ``KeyboardInterrupt``, ``SystemExit``) are never re-raised as
+themselves either."""
+
+_REBUILT: dict[str, type[BaseException] | None] = {}
+
+
+def _rebuilt_type(name: str) -> type[BaseException] | None:
+    """The runner's own exception type for a candidate's builtin exception ``name`` (cached), or ``None`` when it must
+    arrive as :class:`CandidateError`."""
+    if name not in _REBUILT:
+        builtin = getattr(builtins, name, None)
+        kind: type[BaseException] | None = None
+        if (
+            isinstance(builtin, type)
+            and issubclass(builtin, Exception)
+            and name not in _CONTROL_FLOW
+            and not issubclass(builtin, StopIteration | StopAsyncIteration)
+        ):
+            with contextlib.suppress(TypeError):  # a layout that cannot be combined: the plain wrapper then
+                kind = type(name, (builtin, CandidateRaised), {"__module__": "candidate"})
+        _REBUILT[name] = kind
+    return _REBUILT[name]
 
 
 def _rebuild_exception(info: Any) -> BaseException:
+    """The exception a candidate reported, as trusted code may see it: never a control-flow type, never an object of
+    the candidate's (only its type name and message cross the boundary)."""
     if not isinstance(info, dict):
         return CandidateDied("malformed exception report from the candidate")
     name = str(info.get("type", "Exception"))[:100]
     message = str(info.get("message", ""))[:2000]
-    builtin = getattr(builtins, name, None)
-    # Re-raise builtin exception types as themselves (tests may expect ValueError); never BaseException-only types
-    # (SystemExit, KeyboardInterrupt) that could stop the runner.
-    if isinstance(builtin, type) and issubclass(builtin, Exception):
+    kind = _rebuilt_type(name)
+    if kind is not None:
         with contextlib.suppress(Exception):
-            return builtin(message)
+            return kind(message)
     return CandidateError(f"{name}: {message}")
 
 
@@ -386,7 +420,10 @@ class Runner:
             self.candidate.kill()
             raise CandidateDied("malformed reply from the candidate")
         try:
-            return codec.decode(reply["ok"])
+            return codec.decode(reply["ok"], self.deadline)
+        except codec.DecodeTimeout:
+            self.candidate.kill()
+            raise CandidateTimeout from None
         except codec.DecodeError as exc:
             self.candidate.kill()
             raise CandidateDied(f"the candidate sent an invalid value: {exc}") from None

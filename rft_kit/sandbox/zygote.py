@@ -45,7 +45,7 @@ import sys
 from resource import setrlimit
 
 from . import candidate, codec, privileges, startup
-from .ipc import remove_sysv_ipc
+from .ipc import clear_keyrings, remove_posix_mq, remove_sysv_ipc, seal_posix_mq
 from .protocol import compact_json
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing into every candidate (mypy knows the name)
@@ -73,6 +73,7 @@ class Zygote:
         self.seccomp = startup.seccomp_program(config)
         self.preloaded, self.preload_errors = startup.preload(config.get("preload"))
         self.devnull = os.open(os.devnull, os.O_RDONLY)
+        self.mq_sealed = False
 
     def harden(self) -> None:
         """Make this process what every candidate inherits (see the module docstring); irreversible."""
@@ -80,6 +81,8 @@ class Zygote:
         if self.root:
             os.chown(self.workdir, self.uid, self.gid)
             os.setgroups([])
+            # candidates must not be able to create POSIX message queues that outlive them (rft_kit.sandbox.ipc)
+            self.mq_sealed = seal_posix_mq()
         os.chmod(self.workdir, 0o700)
         if not self.pid1:
             # unisolated: orphans of candidates come to us, so that they can be found and killed
@@ -135,6 +138,8 @@ class Zygote:
                     os.setresuid(self.uid, self.uid, self.uid)  # the kernel makes us non-dumpable again here
                 for kind, value in self.rlimits:
                     setrlimit(kind, value)
+                if self.seccomp is None:
+                    clear_keyrings()  # per uid, so shared by every candidate of this worker; seccomp refuses them
                 candidate.serve(3)
             except BaseException:
                 code = 71
@@ -210,6 +215,8 @@ class Zygote:
             os._exit(3)
         if not self.seccomp and (self.pid1 or self.root):  # never the objects of a user running us unisolated
             remove_sysv_ipc()
+        if self.pid1:
+            remove_posix_mq()
 
     # -- the loop ----------------------------------------------------------------------------------------------
     def hello(self) -> dict[str, Any]:
@@ -219,6 +226,7 @@ class Zygote:
             "uid_drop": self.root,
             "candidate_uid": self.uid if self.root else os.getuid(),
             "seccomp": self.seccomp is not None,
+            "mq_sealed": self.mq_sealed,
             "preloaded": self.preloaded,
             "cpus": sorted(os.sched_getaffinity(0)),
             "preload_errors": self.preload_errors,
