@@ -19,6 +19,10 @@ in ``metadata["tests"]`` and the isolation level in ``metadata["isolation"]``. N
 timeouts, crashes and resource limits are wrong answers (reward 0, status scored, ``metadata["reason"]``); only an
 unusable item (kind ``config``) or a sandbox failure (kind ``sandbox``) is an error.
 
+Time limit: ``timeout_per_test_s`` bounds each test, and loading the program (its top-level code) counts against
+the test that needs it: the first test, and any test that follows a timeout or crash (the program is then loaded
+afresh). Loading has no window of its own, so a program gets at most ``timeout_per_test_s`` times the number of tests.
+
 Not exportable to OpenAI yet: the hosted service has no such type; exporting would mean compiling it into a
 ``python`` grader.
 """

@@ -21,7 +21,11 @@ Process layout of one worker (two bubblewrap sandboxes)::
 * Only new names get proxies: a candidate's top-level function that shadows a builtin (``def all(*a): return
   True``) or a name of the trusted prompt, setup or test code is ignored, so the tests keep their meaning.
 * A per-test deadline covers every call a test makes; on a timeout or a dead candidate the runner has the pool kill
-  every candidate process and starts a fresh candidate (re-loading the program) for the next test.
+  every candidate process and starts a fresh candidate (re-loading the program) for the next test. Loading the
+  program (running its top-level code) is charged to the test that needs it: the first test's window opens before
+  the first load, and a test after a timeout or crash pays for the re-load in its own window. So a program never
+  gets more than ``timeout_s`` per test in all (load time has no window of its own); a stdio case runs the whole
+  program within its window anyway.
 
 Limitation: arguments are copied, so a candidate that mutates an argument in place is not visible to the test.
 
@@ -366,6 +370,7 @@ class Runner:
         self.names: list[str] = []
         self.load_error: str | None = None
         self.deadline = 0.0
+        self.first_window: float | None = None  # the deadline the first load opened, for the first test to inherit
         self.fault: BaseException | None = None  # a timeout/crash seen during the current test
 
     # -- candidate management ----------------------------------------------------------------------------------
@@ -454,7 +459,8 @@ class Runner:
 
     # -- running tests -----------------------------------------------------------------------------------------
     def _outcome(self, index: int, fn: Callable[[], None], label: str) -> dict[str, Any]:
-        self.deadline = time.monotonic() + self.timeout
+        # the first step inherits the window the program's load opened: loading gets no time of its own
+        self.deadline, self.first_window = self.first_window or time.monotonic() + self.timeout, None
         self.fault = None
         try:
             fn()
@@ -502,7 +508,8 @@ class Runner:
         return {"tests": tests, "load_error": self.load_error, "config_error": None, "stderr": stderr}
 
     def _load_first(self) -> None:
-        self.deadline = time.monotonic() + self.timeout
+        """Load the program before the tests (their proxies need its names), in the first test's window."""
+        self.deadline = self.first_window = time.monotonic() + self.timeout
         try:
             self._ensure_loaded()
         except (CandidateTimeout, CandidateDied):
