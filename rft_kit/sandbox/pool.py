@@ -209,9 +209,10 @@ class _Worker:
     def _command(self, argv: list[str]) -> list[str]:
         """``argv`` started inside this worker's cgroups when the machine has them."""
         sb = self.sandbox
-        if sb.cgroup_memory_mb and self.cgroup is None:
+        cpus = self.cpus()
+        if (sb.cgroup_memory_mb or cpus) and self.cgroup is None:
             self.cgroup = WorkerCgroup.create(
-                f"rft-kit-{sb.uid_base}-{self.index}", sb.cgroup_memory_mb, sb.cgroup_pids_max
+                f"rft-kit-{sb.uid_base}-{self.index}", sb.cgroup_memory_mb, sb.cgroup_pids_max, cpus
             )
         return self.cgroup.wrap(argv) if self.cgroup is not None else argv
 
@@ -447,7 +448,9 @@ class Sandbox:
             job is a ping-pong of small messages between runner and candidate; on one CPU each hand-over is a local
             wake-up instead of a cross-CPU one, which on a VM costs an inter-processor interrupt (measured here:
             about 1.3x the throughput of the same pool unpinned). Turn it off on a machine where other busy
-            processes are pinned to these CPUs.
+            processes are pinned to these CPUs. Where the machine has a writable v1 ``cpuset`` hierarchy, each
+            worker also gets a cpuset of its CPU, so that no job can widen its affinity (seccomp refuses the call
+            as well).
 
     Raises:
         DependencyError: (on first use) when only ``none`` isolation is available and it was not allowed, or when
@@ -580,7 +583,7 @@ class Sandbox:
             "cgroup": self._cgroup_info(),
         }
 
-    def _cgroup_info(self) -> dict[str, int | None] | None:
+    def _cgroup_info(self) -> dict[str, int | list[int] | None] | None:
         groups = [w.cgroup for w in self._all if w.cgroup is not None]
         return groups[0].info() if groups else None
 
