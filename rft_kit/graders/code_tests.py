@@ -256,12 +256,15 @@ class CodeTestsGrader(SandboxedGrader):
             "code_tests", {"batch": [p for _, p, _ in chunk]}, Limits(wall_s=wall, cpu_s=cpu, memory_mb=self.memory_mb)
         )
         values = res.value.get("batch") if res.status == "ok" and isinstance(res.value, dict) else None
-        if not isinstance(values, list) or len(values) != len(chunk):
+        if not isinstance(values, list) or len(values) > len(chunk):
             return [None] * len(chunk)
-        return [
+        # fewer results than samples: the worker had to be replaced mid-chunk (a sample left more than its clean-up
+        # could delete in time); the samples after it did not run and take the per-pair path
+        done: list[GradeResult | None] = [
             self._finished(dataclasses.replace(res, value=v, duration_ms=_sample_ms(v, res.duration_ms / len(chunk))))
             for v in values
         ]
+        return done + [None] * (len(chunk) - len(done))
 
     def _finished(self, res: ExecResult) -> GradeResult | None:
         """:meth:`_finish` plus what :meth:`grade` adds; ``None`` (take the per-pair path) if it raised."""

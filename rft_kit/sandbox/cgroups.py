@@ -66,9 +66,7 @@ class WorkerCgroup:
     cpus: list[int] | None = None
 
     @classmethod
-    def create(
-        cls, name: str, memory_mb: int | None, pids_max: int, cpus: list[int] | None = None
-    ) -> WorkerCgroup:
+    def create(cls, name: str, memory_mb: int | None, pids_max: int, cpus: list[int] | None = None) -> WorkerCgroup:
         """Make (or reuse) the groups ``name`` with these limits (``memory_mb=None``: no memory and pids groups;
         ``cpus=None``: no cpuset); a controller that cannot be used is skipped."""
         memory = pids = cpuset = None

@@ -30,7 +30,6 @@ import json
 import os
 import resource
 import select
-import shutil
 import signal
 import socket
 import sys
@@ -41,6 +40,7 @@ from typing import Any
 from . import privileges, startup
 from .ipc import clear_keyrings, remove_posix_mq, remove_sysv_ipc, seal_posix_mq
 from .protocol import FrameError, compact_json, read_exact, read_json, write_json
+from .wipe import wipe
 
 HARNESSES = {
     "python_grader": "rft_kit.sandbox.harness_python",
@@ -173,6 +173,7 @@ class Server:
         self.counter = 0
         self.pid = os.getpid()
         self.runner: _RunnerProc | None = None
+        self.retire: str | None = None  # why this server must not take another job
         os.makedirs(self.workroot, mode=0o755, exist_ok=True)
         # jobs must not be able to create POSIX message queues that outlive them (see rft_kit.sandbox.ipc)
         self.mq_sealed = os.getuid() == 0 and seal_posix_mq()
@@ -217,8 +218,10 @@ class Server:
                 in_sync = False
             if not in_sync:
                 response["server_exiting"] = "the request stream lost sync (a payload was not consumed)"
+            elif self.retire:
+                response["server_exiting"] = self.retire
             write_json(1, response)
-            if not in_sync:
+            if not in_sync or self.retire:
                 return
 
     # -- one job -------------------------------------------------------------------------------------------------
@@ -548,7 +551,7 @@ class Server:
             _reap()
             remove_sysv_ipc()
             remove_posix_mq()
-            shutil.rmtree(workdir, ignore_errors=True)
+            self._remove_workdir(workdir)
             return
         # a persistent test runner lives in this namespace and must be spared: find the job's processes one by one
         deadline = time.monotonic() + 2.0
@@ -564,7 +567,17 @@ class Server:
         if self.private_pids:
             remove_sysv_ipc()  # our own IPC namespace: whatever is left there is the job's
             remove_posix_mq()
-        shutil.rmtree(workdir, ignore_errors=True)
+        self._remove_workdir(workdir)
+
+    def _remove_workdir(self, workdir: str) -> None:
+        """Delete the job's directory within the wipe budget; a job that left more than that retires this server
+        (the worker restarts with a fresh ``/tmp``), so that the next job pays nothing for it."""
+        left = wipe(workdir)
+        if left is None:
+            with contextlib.suppress(OSError):
+                os.rmdir(workdir)
+        else:
+            self.retire = f"the job left files its clean-up could not delete: {left}"
 
     def _leftovers(self) -> list[int]:
         """Live (non-zombie) processes of the job."""

@@ -58,7 +58,7 @@ from typing import Any
 
 from . import codec
 from .protocol import compact_json
-from .zygote import OP_BEGIN, OP_END, OP_FORK, OP_KILL, REPLY_PID
+from .zygote import OP_BEGIN, OP_END, OP_FORK, OP_KILL, REPLY_DIRTY, REPLY_PID
 
 __all__ = ["CANDIDATES", "compare_output", "runner_main"]
 
@@ -145,6 +145,12 @@ class CandidateOutputLimit(BaseException):
     """The candidate printed more than the output cap."""
 
 
+class PoolDirty(BaseException):
+    """The candidate pool could not clear an earlier job's leftovers within its budget and refuses to fork: the job
+    at hand has not started (its deadline had not started either), so it is reported as not run and the client runs
+    it again on a fresh worker."""
+
+
 class CandidatePool:
     """The runner's client of the candidate pool (:mod:`rft_kit.sandbox.zygote`), one job at a time.
 
@@ -158,6 +164,7 @@ class CandidatePool:
         self.pending: int | None = None  # seq of a fork requested but not yet received
         self.stderr_tail = bytearray()  # what this job's candidates wrote to stderr (the end of it)
         self.broken: str | None = None  # the pool itself failed: the job's outcome says nothing about the program
+        self.dirty: str | None = None  # the pool could not clear an earlier job's leftovers: no job runs there now
 
     def _send(self, op: bytes, body: bytes = b"") -> int:
         self.seq = (self.seq + 1) & 0xFFFFFFFF
@@ -204,6 +211,9 @@ class CandidatePool:
                 return Candidate(int.from_bytes(msg[5:9], "big"), fds[0], fds[1], fds[2], self, output_cap)
             for fd in fds:
                 os.close(fd)
+            if int.from_bytes(msg[:4], "big") == seq and msg[4:5] == REPLY_DIRTY:
+                self.dirty = msg[5:].decode("utf-8", "replace")
+                raise PoolDirty(self.dirty)
             if int.from_bytes(msg[:4], "big") == seq:
                 detail = msg[5:].decode("utf-8", "replace")
                 raise CandidateDied(f"could not start a candidate process: {detail or 'malformed reply'}")
@@ -367,6 +377,7 @@ class Runner:
         self.timeout = float(payload.get("timeout_s", 5.0))
         self.output_cap = int(payload.get("output_bytes", 1 << 20))
         self.candidate: Candidate | None = None
+        self.loaded = False  # the live candidate has loaded the program
         self.names: list[str] = []
         self.load_error: str | None = None
         self.deadline = 0.0
@@ -382,8 +393,11 @@ class Runner:
         if self.load_error is not None:
             raise CandidateDied(self.load_error)
         if self.candidate is not None and self.candidate.alive:
-            return
-        self.candidate = self._new_candidate()
+            if self.loaded:
+                return
+        else:
+            self.candidate = self._new_candidate()
+            self.loaded = False
         try:
             reply = self.candidate.request({"op": "load", "code": self.p["program"]}, self.deadline)
         except CandidateTimeout:
@@ -403,6 +417,7 @@ class Runner:
             self.load_error = "the candidate sent a malformed load reply"
             raise CandidateDied(self.load_error)
         self.names = names
+        self.loaded = True
 
     def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """What a proxy does: run ``name(*args, **kwargs)`` in the candidate and rebuild the return value."""
@@ -508,9 +523,12 @@ class Runner:
         return {"tests": tests, "load_error": self.load_error, "config_error": None, "stderr": stderr}
 
     def _load_first(self) -> None:
-        """Load the program before the tests (their proxies need its names), in the first test's window."""
-        self.deadline = self.first_window = time.monotonic() + self.timeout
+        """Load the program before the tests (their proxies need its names), in the first test's window. The window
+        opens once the first candidate exists: the pool forks it after clearing the previous job's leftovers, which
+        is not this job's time."""
         try:
+            self.candidate, self.loaded = self._new_candidate(), False
+            self.deadline = self.first_window = time.monotonic() + self.timeout
             self._ensure_loaded()
         except (CandidateTimeout, CandidateDied):
             if self.load_error is None:
@@ -594,11 +612,11 @@ class Runner:
         return results
 
     def _stdio_case(self, index: int, stdin: str, expected: str, compare: str) -> dict[str, Any]:
-        deadline = time.monotonic() + self.timeout
         try:
             cand = self._new_candidate()
         except CandidateDied as exc:
             return {"index": index, "status": "error", "message": _clip(str(exc))}
+        deadline = time.monotonic() + self.timeout  # from the fork on: the pool's clean-up before it is not ours
         try:
             cand.send({"op": "stdio", "code": self.p["program"], "input": stdin}, deadline)
             try:
@@ -722,6 +740,8 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
             result = Runner(payload, pool).run()
         except CandidateDied:
             result = {}
+        except PoolDirty as exc:
+            result = {"not_run": str(exc)}
         except Exception as exc:  # a bug here must not take the runner down with a half-written result
             result = {"tests": [], "load_error": None, "config_error": f"internal runner error: {exc!r}"}
         finally:
@@ -744,14 +764,17 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
             # several samples, one after another; each still gets its own fresh candidates and working directory
             results = []
             for one in batch:
-                results.append(run_one(one, job["limits"]))
-                if pool.broken:
-                    break
+                outcome = run_one(one, job["limits"])
+                if pool.broken or pool.dirty:
+                    break  # this sample and the rest did not run: the client grades them on a fresh worker
+                results.append(outcome)
             result: dict[str, Any] = {"batch": results}
         else:
             result = run_one(payload, job["limits"])
         if pool.broken:
             result = {"tests": [], "load_error": None, "config_error": None, "pool_error": pool.broken}
+        elif pool.dirty:
+            result["pool_dirty"] = pool.dirty
         body = compact_json(result).encode()
         view = memoryview(len(body).to_bytes(4, "big") + body)
         while view:

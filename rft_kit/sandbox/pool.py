@@ -2,7 +2,9 @@
 
 ``Sandbox.run`` takes an idle server, sends one job and waits for its answer; several threads can run jobs at once
 (one per server). Servers start lazily on first use, and a server that dies, hangs past its job's wall limit or loses
-protocol sync is killed and replaced on the next job; the job that hit it gets status ``sandbox_error``.
+protocol sync is killed and replaced on the next job; the job that hit it gets status ``sandbox_error``. A worker whose
+last job left more than the bounded clean-up can delete (:mod:`rft_kit.sandbox.wipe`) is replaced too, and a job
+that found it so (and so never started) runs again on the fresh worker.
 """
 
 from __future__ import annotations
@@ -386,6 +388,8 @@ class _Worker:
             or not self.zygote_alive()
             or response.get("server_exiting")
             or result.status == "sandbox_error"
+            # a job left more than the bounded clean-up could delete: this worker is not clean any more
+            or (isinstance(result.value, dict) and result.value.get("pool_dirty"))
         ):
             self.kill()  # the next job starts a fresh server and candidate pool
         return result
@@ -606,7 +610,12 @@ class Sandbox:
             if self._closed:
                 return ExecResult("sandbox_error", error="the sandbox was closed")
             try:
-                return worker.execute(next(self._ids), harness, data, limits)
+                result = worker.execute(next(self._ids), harness, data, limits)
+                if isinstance(result.value, dict) and result.value.get("not_run"):
+                    # an earlier job's leftovers could not be cleared in time, so this one never started: it runs
+                    # on the fresh worker that replaced the dirty one (execute killed it), charged for nothing
+                    result = worker.execute(next(self._ids), harness, data, limits)
+                return result
             except RuntimeError as exc:  # a server that cannot start
                 return ExecResult("sandbox_error", error=str(exc), isolation=self.isolation_info())
         finally:

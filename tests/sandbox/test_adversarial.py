@@ -507,6 +507,7 @@ def f():
 @pytest.mark.parametrize("mess", sorted(MESSES))
 def test_the_next_sample_is_not_charged_for_a_mess(monkeypatch, one, mess):
     _use(monkeypatch, one)
+    starts = one._all[0].starts
     messy = asserts(timeout=30).grade("import os\n" + MESSES[mess], {"tests": ["assert f() == 1"]})
     assert messy.status == "scored", messy.error
     start = time.monotonic()
@@ -517,6 +518,8 @@ def test_the_next_sample_is_not_charged_for_a_mess(monkeypatch, one, mess):
     assert elapsed < 1.0 or innocent.metadata["sandbox_ms"] < 1000, (mess, elapsed)
     # and the worker after that is healthy too
     assert asserts(timeout=1.0).grade(CORRECT, ADD_TESTS).reward == 1.0
+    if mess == "many_directories":  # far over the clean-up budget: replaced, not cleaned (and not charged)
+        assert one._all[0].starts > starts
 
 
 @pytest.mark.parametrize("mess", ["deep_tree", "very_deep_tree", "many_directories"])
@@ -533,12 +536,17 @@ def test_a_batch_continues_on_a_fresh_worker_after_a_mess(monkeypatch, one):
     """Samples graded as one chunk: the innocent samples after a mess-maker still score, on their own merit."""
     _use(monkeypatch, one)
     grader = asserts(timeout=1.0)
-    mess = "import os\n" + MESSES["many_directories"] + "\ndef add(a, b):\n    f()\n    return a + b\n"
+    mess = (
+        "import os\n" + MESSES["many_directories"] + "\ndef add(a, b):\n    if not os.path.exists('0'):\n        f()\n"
+        "    return a + b\n"
+    )
+    starts = one._all[0].starts
     samples = [CORRECT, mess, CORRECT, CORRECT, "def add(a, b):\n    return a - b\n", CORRECT]
     grader30 = asserts(timeout=30)
     results = grader30.grade_batch(samples, [ADD_TESTS] * len(samples))
     assert [r.status for r in results] == ["scored"] * len(samples), [r.error for r in results]
     assert [r.reward for r in results] == [1.0, 1.0, 1.0, 1.0, 0.0, 1.0]
+    assert one._all[0].starts > starts  # the mess was not cleaned up: the worker was replaced
     assert grader.grade(CORRECT, ADD_TESTS).reward == 1.0
 
 
