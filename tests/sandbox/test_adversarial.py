@@ -8,9 +8,12 @@ without the seccomp filter: without it, the clean-up between samples is the only
 
 from __future__ import annotations
 
+import builtins
 import math
+import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import uuid
@@ -18,13 +21,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rft_kit import load_grader
 from rft_kit.graders import code_tests as code_tests_module
 from rft_kit.graders import python_grader as python_grader_module
 from rft_kit.graders.base import Grader
 from rft_kit.records import GradeResult
-from rft_kit.sandbox import Sandbox, detect
+from rft_kit.sandbox import Sandbox, cgroups, codec, detect
+from rft_kit.sandbox.harness_tests import _rebuild_exception
+from rft_kit.sandbox.wipe import wipe
 
 from .conftest import require_bwrap
 
@@ -580,8 +587,10 @@ ESCAPE = textwrap.dedent(
 
 
 def test_cpu_pin_cannot_be_escaped(monkeypatch, box):
-    if len(__import__("os").sched_getaffinity(0)) < 2:
+    if len(os.sched_getaffinity(0)) < 2:
         pytest.skip("needs a machine with at least 2 CPUs")
+    if not box.seccomp and not cgroups.available()["cpuset"]:
+        pytest.skip("without seccomp only a cpuset holds the pin, and this machine has no writable v1 cpuset")
     _use(monkeypatch, box)
     result = asserts(timeout=10).grade(ESCAPE, {"tests": ["assert attack(None) is True"]})
     assert result.status == "scored", result.error
@@ -593,6 +602,8 @@ def test_cpu_pin_cannot_be_escaped(monkeypatch, box):
 
 def test_workers_sit_in_a_cpuset_of_their_own(one):
     """Defence in depth: each worker's processes are confined by a cpuset cgroup (where v1 cpuset is writable)."""
+    if not cgroups.available()["cpuset"]:
+        pytest.skip("this machine has no writable v1 cpuset hierarchy")
     info = one.isolation_info()
     cgroup = info["cgroup"]
     assert cgroup is not None and cgroup.get("cpus") is not None, info
@@ -737,3 +748,89 @@ def test_non_finite_json_in_a_sample_is_never_a_config_error(config, value):
     grader = load_grader(config)
     result = grader.grade({"output_text": "{}", "output_json": {"a": value}}, {})
     assert result.error is None or result.error.kind in ("parse", "sample"), result.error
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Properties of the trusted pieces, without a sandbox
+
+_names = st.sampled_from(sorted(n for n in dir(builtins) if n[:1].isupper())) | st.text(max_size=30)
+
+
+@given(name=_names, message=st.text(max_size=50))
+@settings(max_examples=300, deadline=None)
+def test_no_report_rebuilds_into_control_flow(name, message):
+    exc = _rebuild_exception({"type": name, "message": message})
+    assert isinstance(exc, Exception)
+    assert not isinstance(exc, StopIteration | StopAsyncIteration)
+
+
+_SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") else None  # a tmpfs, like the sandbox's /tmp
+_tree = st.recursive(
+    st.sampled_from(["file", "empty_dir", "symlink_out", "fifo"]),
+    lambda children: st.lists(children, max_size=4),
+    max_leaves=30,
+)
+
+
+def _build(path: str, node: Any, outside: str, serial: list[int]) -> None:
+    serial[0] += 1
+    name = os.path.join(path, f"n{serial[0]}")
+    if node == "file":
+        with open(name, "w") as fh:
+            fh.write("x")
+    elif node == "empty_dir":
+        os.mkdir(name)
+    elif node == "symlink_out":
+        os.symlink(outside, name)
+    elif node == "fifo":
+        os.mkfifo(name)
+    else:
+        os.mkdir(name)
+        for child in node:
+            _build(name, child, outside, serial)
+        if serial[0] % 3 == 0:
+            os.chmod(name, 0)  # unreadable: the wipe must still get in
+
+
+@given(tree=st.lists(_tree, max_size=5), depth=st.integers(0, 300))
+@settings(max_examples=60, deadline=None)
+def test_wipe_empties_any_tree_and_never_leaves_it(tree, depth):
+    with tempfile.TemporaryDirectory(dir=_SCRATCH) as base:
+        root, outside = os.path.join(base, "root"), os.path.join(base, "outside")
+        os.mkdir(root)
+        os.mkdir(outside)
+        with open(os.path.join(outside, "keep"), "w") as fh:
+            fh.write("keep")
+        deep = root
+        for _ in range(depth):
+            deep = os.path.join(deep, "d")
+        os.makedirs(deep, exist_ok=True)
+        os.mkdir(os.path.join(root, ".rft-wipe-1"))  # the wipe's own scratch names may already exist
+        _build(root, tree, outside, [0])
+        assert wipe(root, budget_s=30) is None
+        assert os.listdir(root) == []
+        assert os.listdir(outside) == ["keep"]
+
+
+def test_wipe_reports_when_over_budget():
+    with tempfile.TemporaryDirectory(dir=_SCRATCH) as root:
+        for i in range(20000):
+            os.mkdir(os.path.join(root, str(i)))
+        reason = wipe(root, budget_s=0.001)
+        assert reason is not None and "more than" in reason
+        assert wipe(root, budget_s=60) is None
+
+
+def test_decoding_stops_at_the_deadline():
+    encoded = codec.encode(list(range(100000)))
+    assert codec.decode(encoded, time.monotonic() + 60) == list(range(100000))
+    with pytest.raises(codec.DecodeTimeout):
+        codec.decode(encoded, time.monotonic() - 1)
+
+
+@given(st.sets(st.integers(min_value=-(2**70), max_value=2**70), max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_ordinary_sets_and_dicts_still_decode(values):
+    assert codec.decode(codec.encode(values)) == values
+    assert codec.decode(codec.encode(dict.fromkeys(values, 1))) == dict.fromkeys(values, 1)
+    assert codec.decode(codec.encode([10**20] * 50)) == [10**20] * 50  # repeats of one big value are fine
