@@ -550,7 +550,8 @@ class Server:
                 os.kill(-1, signal.SIGKILL)
             _reap()
             remove_sysv_ipc()
-            remove_posix_mq()
+            if not self.mq_sealed:  # sealed, no job can have made one
+                remove_posix_mq()
             self._remove_workdir(workdir)
             return
         # a persistent test runner lives in this namespace and must be spared: find the job's processes one by one
@@ -566,7 +567,8 @@ class Server:
             time.sleep(0.001)
         if self.private_pids:
             remove_sysv_ipc()  # our own IPC namespace: whatever is left there is the job's
-            remove_posix_mq()
+            if not self.mq_sealed:
+                remove_posix_mq()
         self._remove_workdir(workdir)
 
     def _remove_workdir(self, workdir: str) -> None:

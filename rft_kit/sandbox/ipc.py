@@ -9,7 +9,8 @@ layers, each enough on its own for what it covers:
 * each sandbox has its own IPC namespace with its ``mqueue`` file system mounted at ``/dev/mqueue``;
   :func:`seal_posix_mq` makes its root read-only for everyone but root, so no job or candidate can create a queue at
   all (the kernel checks write permission on that directory for ``mq_open(O_CREAT)`` too);
-* between jobs, :func:`remove_sysv_ipc` and :func:`remove_posix_mq` delete whatever is left in the namespace;
+* between jobs, :func:`remove_sysv_ipc` deletes whatever System V objects are left in the namespace, and
+  :func:`remove_posix_mq` the message queues where the directory could not be sealed;
 * keyrings belong to a uid, not a namespace: without seccomp, every job and candidate process empties its uid's
   keyrings with :func:`clear_keyrings` before any untrusted code runs.
 

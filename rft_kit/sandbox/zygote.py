@@ -213,7 +213,7 @@ class Zygote:
         left = wipe(self.workdir)
         if not self.seccomp and (self.pid1 or self.root):  # never the objects of a user running us unisolated
             remove_sysv_ipc()
-        if self.pid1:
+        if self.pid1 and not self.mq_sealed:  # sealed, no candidate can have made one
             remove_posix_mq()
         return left
 
