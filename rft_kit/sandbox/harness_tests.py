@@ -165,6 +165,8 @@ class CandidatePool:
         self.stderr_tail = bytearray()  # what this job's candidates wrote to stderr (the end of it)
         self.broken: str | None = None  # the pool itself failed: the job's outcome says nothing about the program
         self.dirty: str | None = None  # the pool could not clear an earlier job's leftovers: no job runs there now
+        self.started = False  # the current job got its first candidate (before that, a failure is not the job's)
+        self.stuck = False  # the pool is alive but stopped answering (a malfunction to report, not to retry)
 
     def _send(self, op: bytes, body: bytes = b"") -> int:
         self.seq = (self.seq + 1) & 0xFFFFFFFF
@@ -179,6 +181,7 @@ class CandidatePool:
         """Start a job: the pool clears the last one's leftovers and forks the first candidate right away, while we
         compile the tests."""
         self.stderr_tail.clear()
+        self.started = False
         self.pending = self._send(OP_BEGIN, json.dumps(limits).encode())
 
     def end(self) -> None:
@@ -198,6 +201,7 @@ class CandidatePool:
             # A fork takes milliseconds; a pool that does not answer is broken (that is not the program's fault)
             if not select.select([self.channel], [], [], max(0.0, deadline - time.monotonic()))[0]:
                 self.broken = f"the candidate pool did not answer within {_POOL_ANSWER_S:g} s"
+                self.stuck = True
                 raise CandidateDied(self.broken)
             try:
                 msg, fds, _, _ = socket.recv_fds(self.channel, 1024, 3)
@@ -208,6 +212,7 @@ class CandidatePool:
                 self.broken = "the candidate pool is gone"
                 raise CandidateDied(self.broken)
             if int.from_bytes(msg[:4], "big") == seq and msg[4:5] == REPLY_PID and len(fds) == 3 and len(msg) == 9:
+                self.started = True
                 return Candidate(int.from_bytes(msg[5:9], "big"), fds[0], fds[1], fds[2], self, output_cap)
             for fd in fds:
                 os.close(fd)
@@ -773,6 +778,8 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
             result = run_one(payload, job["limits"])
         if pool.broken:
             result = {"tests": [], "load_error": None, "config_error": None, "pool_error": pool.broken}
+            if not isinstance(batch, list) and not pool.started and not pool.stuck:
+                result["not_run"] = True  # the pool was gone before the job began: it runs again on a fresh worker
         elif pool.dirty:
             result["pool_dirty"] = pool.dirty
         body = compact_json(result).encode()

@@ -376,7 +376,7 @@ class _Worker:
             return ExecResult("sandbox_error", error="sandbox server answered out of order")
         self.cpu_s = float(response.get("server_cpu_s") or self.cpu_s)
         result = self._result(response)
-        if isinstance(result.value, dict) and result.value.get("pool_error"):
+        if isinstance(result.value, dict) and result.value.get("pool_error") and not result.value.get("not_run"):
             # the candidate pool failed under this job: its outcome says nothing about the program
             result = ExecResult(
                 "sandbox_error",
@@ -388,8 +388,9 @@ class _Worker:
             or not self.zygote_alive()
             or response.get("server_exiting")
             or result.status == "sandbox_error"
-            # a job left more than the bounded clean-up could delete: this worker is not clean any more
-            or (isinstance(result.value, dict) and result.value.get("pool_dirty"))
+            # a job left more than the bounded clean-up could delete (this worker is not clean any more), or the
+            # candidate pool was gone before the job began
+            or (isinstance(result.value, dict) and (result.value.get("pool_dirty") or result.value.get("not_run")))
         ):
             self.kill()  # the next job starts a fresh server and candidate pool
         return result
@@ -612,8 +613,9 @@ class Sandbox:
             try:
                 result = worker.execute(next(self._ids), harness, data, limits)
                 if isinstance(result.value, dict) and result.value.get("not_run"):
-                    # an earlier job's leftovers could not be cleared in time, so this one never started: it runs
-                    # on the fresh worker that replaced the dirty one (execute killed it), charged for nothing
+                    # an earlier job's leftovers could not be cleared in time (or the candidate pool was gone), so
+                    # this one never started: it runs on the fresh worker that replaced the old one (execute killed
+                    # it), charged for nothing
                     result = worker.execute(next(self._ids), harness, data, limits)
                 return result
             except RuntimeError as exc:  # a server that cannot start

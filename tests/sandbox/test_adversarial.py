@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import math
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -834,3 +835,15 @@ def test_ordinary_sets_and_dicts_still_decode(values):
     assert codec.decode(codec.encode(values)) == values
     assert codec.decode(codec.encode(dict.fromkeys(values, 1))) == dict.fromkeys(values, 1)
     assert codec.decode(codec.encode([10**20] * 50)) == [10**20] * 50  # repeats of one big value are fine
+
+
+def test_a_candidate_pool_gone_between_samples_costs_the_next_sample_nothing(monkeypatch, one):
+    """However the pool ended between two samples, the next sample runs (on a fresh worker) and scores."""
+    _use(monkeypatch, one)
+    grader = asserts(timeout=2.0)
+    for _ in range(4):
+        assert grader.grade(CORRECT, ADD_TESTS).reward == 1.0
+        for pid in one.candidate_pool_pids():
+            os.kill(pid, signal.SIGKILL)
+        result = grader.grade(CORRECT, ADD_TESTS)
+        assert (result.status, result.reward) == ("scored", 1.0), result.error
