@@ -20,7 +20,9 @@ its first instruction.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import time
 from dataclasses import dataclass
 
 __all__ = ["WorkerCgroup", "available"]
@@ -115,11 +117,18 @@ class WorkerCgroup:
         return ["/bin/sh", "-c", script, "sh", *files, *argv]
 
     def remove(self) -> None:
-        """Delete the groups (they must be empty: call after the worker exited)."""
+        """Delete the groups (they must be empty: call after the worker exited). The worker's last processes may
+        take a moment to leave a group after their parent was reaped, so a busy group is retried briefly."""
+        deadline = time.monotonic() + 1.0
         for path in (self.memory, self.pids, self.cpuset):
-            if path:
-                with contextlib.suppress(OSError):
+            while path:
+                try:
                     os.rmdir(path)
+                except OSError as exc:
+                    if exc.errno == errno.EBUSY and time.monotonic() < deadline:
+                        time.sleep(0.01)
+                        continue
+                break
 
     def info(self) -> dict[str, int | list[int] | None]:
         """The limits in force, for reports."""
