@@ -13,6 +13,8 @@ Outcomes, as the hosted service reports them (reward 0 for every error):
 * It exceeds its time: kind ``timeout``, flag ``python_grader_runtime_error``.
 * The sandbox itself fails (cannot start, no isolation available): kind ``sandbox``, flag
   ``python_grader_server_error``.
+* The sample holds what JSON cannot carry (NaN, an infinity): kind ``parse``, flag ``sample_parse_error``; the same
+  in the item is kind ``config``.
 
 Rewards outside [0, 1] are not clamped (the hosted behaviour is undocumented); a warning goes to
 ``metadata["warnings"]``. ``metadata["isolation"]`` says how the sample was isolated.
@@ -109,11 +111,18 @@ class PythonGrader(SandboxedGrader):
         )
 
     def _score(self, sample: Sample, item: Mapping[str, Any]) -> GradeResult:
-        try:
-            payload = {"source": self.source, "sample": sample.hosted_namespace(), "item": dict(item)}
-            json.dumps(payload, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            return self._error("config", "other_error", f"the item or sample is not JSON data: {exc}")
+        payload = {"source": self.source, "sample": sample.hosted_namespace(), "item": dict(item)}
+        # Blame the side that holds the value: NaN or an infinity (a model can write 1e999 in its JSON) in the
+        # sample is a sample that cannot be graded, not a problem of the grader's configuration.
+        blame: tuple[tuple[str, ErrorKind, HostedFlag], ...] = (
+            ("sample", "parse", "sample_parse_error"),
+            ("item", "config", "other_error"),
+        )
+        for side, kind, flag in blame:
+            try:
+                json.dumps(payload[side], allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                return self._error(kind, flag, f"the {side} is not JSON data (NaN and infinities are not): {exc}")
         res = self._run("python_grader", payload, self.limits)
         if res.status == "ok" and isinstance(res.value, dict):
             value = res.value

@@ -2,7 +2,9 @@
 
 ``Sandbox.run`` takes an idle server, sends one job and waits for its answer; several threads can run jobs at once
 (one per server). Servers start lazily on first use, and a server that dies, hangs past its job's wall limit or loses
-protocol sync is killed and replaced on the next job; the job that hit it gets status ``sandbox_error``.
+protocol sync is killed and replaced on the next job; the job that hit it gets status ``sandbox_error``. A worker whose
+last job left more than the bounded clean-up can delete (:mod:`rft_kit.sandbox.wipe`) is replaced too, and a job
+that found it so (and so never started) runs again on the fresh worker.
 """
 
 from __future__ import annotations
@@ -209,9 +211,10 @@ class _Worker:
     def _command(self, argv: list[str]) -> list[str]:
         """``argv`` started inside this worker's cgroups when the machine has them."""
         sb = self.sandbox
-        if sb.cgroup_memory_mb and self.cgroup is None:
+        cpus = self.cpus()
+        if (sb.cgroup_memory_mb or cpus) and self.cgroup is None:
             self.cgroup = WorkerCgroup.create(
-                f"rft-kit-{sb.uid_base}-{self.index}", sb.cgroup_memory_mb, sb.cgroup_pids_max
+                f"rft-kit-{sb.uid_base}-{self.index}", sb.cgroup_memory_mb, sb.cgroup_pids_max, cpus
             )
         return self.cgroup.wrap(argv) if self.cgroup is not None else argv
 
@@ -373,7 +376,7 @@ class _Worker:
             return ExecResult("sandbox_error", error="sandbox server answered out of order")
         self.cpu_s = float(response.get("server_cpu_s") or self.cpu_s)
         result = self._result(response)
-        if isinstance(result.value, dict) and result.value.get("pool_error"):
+        if isinstance(result.value, dict) and result.value.get("pool_error") and not result.value.get("not_run"):
             # the candidate pool failed under this job: its outcome says nothing about the program
             result = ExecResult(
                 "sandbox_error",
@@ -385,6 +388,9 @@ class _Worker:
             or not self.zygote_alive()
             or response.get("server_exiting")
             or result.status == "sandbox_error"
+            # a job left more than the bounded clean-up could delete (this worker is not clean any more), or the
+            # candidate pool was gone before the job began
+            or (isinstance(result.value, dict) and (result.value.get("pool_dirty") or result.value.get("not_run")))
         ):
             self.kill()  # the next job starts a fresh server and candidate pool
         return result
@@ -446,8 +452,10 @@ class Sandbox:
         pin_cpus: pin each worker (its server, test runner, candidate pool and candidates) to one CPU. A code-tests
             job is a ping-pong of small messages between runner and candidate; on one CPU each hand-over is a local
             wake-up instead of a cross-CPU one, which on a VM costs an inter-processor interrupt
-            (benchmarks/bench_code.py measures the throughput). Turn it off on a machine where other busy processes
-            are pinned to these CPUs.
+            (benchmarks/bench_code.py measures the throughput). Turn it off on a machine where other busy
+            processes are pinned to these CPUs. Where the machine has a writable v1 ``cpuset`` hierarchy, each
+            worker also gets a cpuset of its CPU, so that no job can widen its affinity (seccomp refuses the call
+            as well).
 
     Raises:
         DependencyError: (on first use) when only ``none`` isolation is available and it was not allowed, or when
@@ -580,7 +588,7 @@ class Sandbox:
             "cgroup": self._cgroup_info(),
         }
 
-    def _cgroup_info(self) -> dict[str, int | None] | None:
+    def _cgroup_info(self) -> dict[str, int | list[int] | None] | None:
         groups = [w.cgroup for w in self._all if w.cgroup is not None]
         return groups[0].info() if groups else None
 
@@ -603,7 +611,13 @@ class Sandbox:
             if self._closed:
                 return ExecResult("sandbox_error", error="the sandbox was closed")
             try:
-                return worker.execute(next(self._ids), harness, data, limits)
+                result = worker.execute(next(self._ids), harness, data, limits)
+                if isinstance(result.value, dict) and result.value.get("not_run"):
+                    # an earlier job's leftovers could not be cleared in time (or the candidate pool was gone), so
+                    # this one never started: it runs on the fresh worker that replaced the old one (execute killed
+                    # it), charged for nothing
+                    result = worker.execute(next(self._ids), harness, data, limits)
+                return result
             except RuntimeError as exc:  # a server that cannot start
                 return ExecResult("sandbox_error", error=str(exc), isolation=self.isolation_info())
         finally:
