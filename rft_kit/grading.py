@@ -28,7 +28,9 @@ from typing import Any, Literal
 from .errors import InputError
 from .graders.base import Grader
 from .graders.loading import build_grader, load_grader
+from .io.escape import escape_surrogates
 from .io.jsonl import InputErrorLog, JsonlWriter, iter_jsonl, repair_tail
+from .io.output import is_regular_file
 from .records import GradeResult
 
 __all__ = ["GradeSummary", "grade", "load_items"]
@@ -151,12 +153,13 @@ def load_items(path: str | Path, summary: GradeSummary | None = None) -> tuple[d
 
 
 def _key(item_id: str | None, sample_index: int, line: int) -> str:
-    return f"{item_id}#{sample_index}" if item_id is not None else f"line:{line}"
+    # Keys are compared with the keys read back from the output, where an unpaired surrogate was escaped.
+    return escape_surrogates(f"{item_id}#{sample_index}")[0] if item_id is not None else f"line:{line}"
 
 
 def _done_keys(output: Path) -> set[str]:
     done: set[str] = set()
-    if not output.exists():
+    if not is_regular_file(output):
         return done
     repair_tail(output)
     for line in iter_jsonl(output):
@@ -327,8 +330,14 @@ def grade(
     writer: JsonlWriter | None = None
     if output is not None:
         out_path = Path(output)
-        done = _done_keys(out_path)
-        writer = JsonlWriter(out_path)
+        inputs = [
+            ("--samples", samples if isinstance(samples, str | Path) else None),
+            ("--items", items if isinstance(items, str | Path) else None),
+        ]
+        # Locked before reading what is done: a second process on the same output stops here.
+        writer = JsonlWriter(out_path, inputs=inputs)
+        if writer.regular:
+            done = _done_keys(out_path)
         summary.output = str(out_path)
 
     source = str(samples) if isinstance(samples, str | Path) else "<samples>"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from typing import Any, NoReturn
@@ -11,6 +10,7 @@ import typer
 from rich.console import Console
 
 from ..errors import RftKitError
+from ..io.escape import json_text
 
 __all__ = ["PlacementChoice", "err_console", "fail", "print_json"]
 
@@ -32,4 +32,4 @@ def fail(error: RftKitError | str, code: int = 2) -> NoReturn:
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_text(value, indent=2) + "\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from rich.table import Table
 from ..calibration.run import LOWER_IS_BETTER, check_thresholds, run_calibration
 from ..errors import InputError, RftKitError
 from ..graders.loading import build_grader, read_grader_file
+from ..io.escape import json_text
 from ..io.jsonl import iter_jsonl
 from ._common import PlacementChoice, err_console, fail
 
@@ -100,7 +100,7 @@ def calibrate(
     if confusion is not None:
         console.print(confusion)
     if json_out is not None:
-        json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        json_out.write_text(json_text(report, indent=2) + "\n", encoding="utf-8")
     for failure in failures:
         err_console.print(f"[bold red]threshold failed:[/] {failure}")
     if failures:

@@ -11,6 +11,7 @@ import typer
 import yaml
 
 from ..errors import RftKitError
+from ..io.escape import json_text
 from ._common import err_console, fail, print_json
 
 
@@ -74,7 +75,7 @@ def generate(
             write_items(items, output)
         else:
             for item in items:
-                sys.stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
+                sys.stdout.write(json_text(item) + "\n")
         if hf_dir is not None:
             from ..tasks.hf import save_hf_dataset
 

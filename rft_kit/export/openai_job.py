@@ -17,6 +17,7 @@ from typing import Any, Final
 from .._version import __version__
 from ..errors import ConfigError
 from ..graders.loading import build_grader, read_grader_file
+from ..io.escape import json_text
 from .hosted_grader import hosted_grader
 from .hyper import check_hyperparameters
 from .issues import Issues
@@ -82,7 +83,7 @@ class ExportResult:
 
 
 def _encode(rows: list[Row]) -> bytes:
-    return b"".join(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n" for _, row in rows)
+    return b"".join(json_text(row).encode("utf-8") + b"\n" for _, row in rows)
 
 
 def _check_job_fields(options: OpenAIExportOptions, issues: Issues) -> None:
@@ -196,7 +197,7 @@ def export_openai(tasks: Path, grader_file: Path, out_dir: Path, options: OpenAI
 
 
 def _write_json(path: Path, value: Any) -> None:
-    path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json_text(value, indent=2) + "\n", encoding="utf-8")
 
 
 def load_job_dir(job_dir: Path) -> dict[str, Any]:

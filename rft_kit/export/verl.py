@@ -13,13 +13,13 @@ Rows (verl's ``examples/data_preprocess`` convention)::
 from __future__ import annotations
 
 import importlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import DependencyError
 from ..graders.loading import build_grader, read_grader_file
+from ..io.escape import json_text
 from .chat import check_prompt, reference_field, to_chat
 from .issues import Issues
 from .tasks import read_tasks
@@ -53,7 +53,7 @@ def _ground_truth(row: Any, field: str | None) -> str:
     if field is None or not isinstance(row, dict) or field not in row:
         return ""
     value = row[field]
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return value if isinstance(value, str) else json_text(value)
 
 
 def export_verl(
@@ -98,14 +98,14 @@ def export_verl(
             "extra_info": {
                 "index": index,
                 "id": str(row.get("id", index)),
-                "item": json.dumps(row, ensure_ascii=False),
+                "item": json_text(row),
             },
         }
         for index, (_, row) in enumerate(read)
     ]
     out_dir.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(records), out_dir / "train.parquet")
-    (out_dir / "grader.json").write_text(json.dumps(file.config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out_dir / "grader.json").write_text(json_text(file.config, indent=2) + "\n", encoding="utf-8")
     module = _MODULE.format(path=out_dir / "compute_score.py", field=field or "answer")
     (out_dir / "compute_score.py").write_text(module, encoding="utf-8")
     return VerlExport(out_dir, len(records), field, issues)

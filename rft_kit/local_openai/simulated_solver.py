@@ -119,7 +119,7 @@ def is_solver_model(name: object) -> bool:
 
 def _unit(*parts: object) -> float:
     """A deterministic number in [0, 1) from a hash of ``parts`` (stable across processes and Python versions)."""
-    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass")).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
@@ -470,7 +470,7 @@ def _choice(body: Mapping[str, Any], model: str, messages: Sequence[Mapping[str,
         result = _corrupt(answer, pick, _label_options(ease_prompt) or ())
     response_format = body.get("response_format")
     json_mode = isinstance(response_format, Mapping) and response_format.get("type") == "json_object"
-    call_id = "call_" + hashlib.sha256(f"{prompt_key}{seed}".encode()).hexdigest()[:16]
+    call_id = "call_" + hashlib.sha256(f"{prompt_key}{seed}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
     message, finish = _render(result, json_mode and answer.data is None, call_id)
     content = message.get("content") or json.dumps(message.get("tool_calls"))
     tokens = count_tokens(content)

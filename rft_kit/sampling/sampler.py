@@ -23,6 +23,7 @@ from typing import Any
 import openai
 
 from ..errors import InputError
+from ..io.escape import escape_surrogates
 from ..io.jsonl import InputErrorLog, JsonlWriter, iter_jsonl
 from ..judge.retry import backoff_s, is_retryable_status, retry_after_s
 from .params import SamplingParams
@@ -175,13 +176,20 @@ async def sample_async(
     start = time.perf_counter()
     out = Path(output)
     summary = SampleSummary(output=str(out))
-    done: set[SampleKey] = done_keys(out, retry_errors=retry_errors)
+    # Locked before reading what is done: a second process on the same output stops here.
+    writer = JsonlWriter(out, inputs=[("items", items if isinstance(items, str | Path) else None)])
+    try:
+        done: set[SampleKey] = done_keys(out, retry_errors=retry_errors) if writer.regular else set()
+        if retry_errors and writer.regular:
+            writer.reopen()  # done_keys replaced the file; append to (and lock) the new one
+    except BaseException:
+        writer.close()
+        raise
     owned = client is None
     api = client or _client(base_url, api_key, params)
     caller = _Caller(api, params, random.Random(0))
     slots = asyncio.Semaphore(params.concurrency)
     running: set[asyncio.Task[None]] = set()
-    writer = JsonlWriter(out)
 
     async def one(item: Mapping[str, Any], index: int) -> None:
         try:
@@ -195,7 +203,8 @@ async def sample_async(
 
     try:
         for item in _items(items, summary):
-            item_id = str(item["id"])
+            # compared with ids read back from the output, where an unpaired surrogate was escaped
+            item_id = escape_surrogates(str(item["id"]))[0]
             for index in range(params.n):
                 if (item_id, index) in done:
                     summary.skipped += 1

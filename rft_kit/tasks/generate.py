@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
+from ..io.escape import json_text
 from ..records import Item
 from .base import TaskGenerator, stable_int
 from .registry import get_template
@@ -60,7 +61,7 @@ def generate(
 
 def dumps_item(item: Item) -> str:
     """The item's JSONL line (no newline). Key order is the generator's, so equal items give equal bytes."""
-    return json.dumps(item, ensure_ascii=False, allow_nan=False)
+    return json_text(item)
 
 
 def read_items(path: str | Path) -> list[Item]:

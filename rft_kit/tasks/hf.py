@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DependencyError
+from ..io.escape import json_text
 
 __all__ = ["from_hf_dataset", "save_hf_dataset", "to_hf_dataset"]
 
@@ -39,9 +40,9 @@ def to_row(item: Mapping[str, Any]) -> dict[str, Any]:
         "template": str(meta.get("template", "")),
         "difficulty": str(meta.get("difficulty", "")),
         "messages": messages,
-        "reference": json.dumps({k: v for k, v in item.items() if k not in _RESERVED}, ensure_ascii=False),
-        "tools": json.dumps(item["tools"], ensure_ascii=False) if "tools" in item else "",
-        "metadata": json.dumps(meta, ensure_ascii=False),
+        "reference": json_text({k: v for k, v in item.items() if k not in _RESERVED}),
+        "tools": json_text(item["tools"]) if "tools" in item else "",
+        "metadata": json_text(meta),
     }
 
 
