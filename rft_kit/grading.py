@@ -182,6 +182,7 @@ def _tasks(
     else:
         lines = ((n, value, None) for n, value in enumerate(samples, start=1))
     position = 0
+    id_joined_at: int | None = None  # the first sample joined by item_id, in auto mode
     for number, value, error in lines:
         position += 1
         if error is not None:
@@ -197,6 +198,14 @@ def _tasks(
                 mode = "embedded"
             elif isinstance(value, dict) and value.get("item_id") is not None:
                 mode = "id"
+                id_joined_at = number if id_joined_at is None else id_joined_at
+            elif isinstance(value, dict) and id_joined_at is not None:
+                # Pairing it by position would give it the key of another item's sample (and skip that one).
+                bad(
+                    f"the sample has no item_id, but the samples in this file join by item_id (line {id_joined_at});"
+                    " add its item_id"
+                )
+                continue
             else:
                 mode = "line"
         sample_index = value.get("sample_index", 0) if isinstance(value, dict) else 0
@@ -344,11 +353,24 @@ def grade(
     all_tasks = _tasks(samples, items_by_id, items_ordered, join, summary, source)
 
     def fresh() -> Iterator[_Task]:
+        seen: dict[str, int] = {}  # keys of this input, with their line
         for task in all_tasks:
+            first = seen.get(task.key)
+            if first is not None:
+                # Graded once, and said: a silent skip would hide that two lines claim the same sample.
+                summary.add_input_error(
+                    InputError(
+                        f"the sample {task.key!r} is also on line {first}; this line is not graded (give each "
+                        "sample its own item_id/sample_index)",
+                        source=source,
+                        line=task.line,
+                    )
+                )
+                continue
+            seen[task.key] = task.line
             if task.key in done:
                 summary.skipped += 1
                 continue
-            done.add(task.key)  # a key seen twice in the input is graded once
             yield task
 
     def emit(records: list[dict[str, Any]]) -> None:

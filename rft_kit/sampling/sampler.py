@@ -23,6 +23,7 @@ from typing import Any
 import openai
 
 from ..errors import InputError
+from ..http import ReplyTooLarge, capped_http_client, too_large_cause
 from ..io.escape import escape_surrogates
 from ..io.jsonl import InputErrorLog, JsonlWriter, iter_jsonl
 from ..judge.retry import backoff_s, is_retryable_status, retry_after_s
@@ -116,7 +117,15 @@ class _Caller:
             started = time.perf_counter()
             wait: float | None = None
             try:
-                completion = await self.client.chat.completions.create(**request)
+                # One deadline per attempt: the SDK's timeout applies to each read, so a trickling endpoint would
+                # otherwise hold the sample (and a concurrency slot) for as long as it keeps sending.
+                async with asyncio.timeout(self.params.timeout_s):
+                    completion = await self.client.chat.completions.create(**request)
+            except TimeoutError:
+                kind, message, status_code = "timeout", f"no complete reply within {self.params.timeout_s:g} s", None
+                wait = backoff_s(attempts - 1, self.rng)
+            except ReplyTooLarge as exc:  # the same request would get the same reply: not retried
+                kind, message, status_code = "response", str(exc), None
             except openai.APIStatusError as exc:
                 status = exc.status_code
                 kind, message, status_code = "http", _message(exc), status
@@ -127,8 +136,12 @@ class _Caller:
                 kind, message, status_code = "timeout", str(exc), None
                 wait = backoff_s(attempts - 1, self.rng)
             except openai.APIConnectionError as exc:
-                kind, message, status_code = "connection", f"{exc}: {exc.__cause__ or ''}".rstrip(": "), None
-                wait = backoff_s(attempts - 1, self.rng)
+                too_large = too_large_cause(exc)
+                if too_large is not None:  # the same request would get the same reply: not retried
+                    kind, message, status_code = "response", str(too_large), None
+                else:
+                    kind, message, status_code = "connection", f"{exc}: {exc.__cause__ or ''}".rstrip(": "), None
+                    wait = backoff_s(attempts - 1, self.rng)
             except (openai.OpenAIError, ValueError) as exc:
                 # The endpoint answered something the SDK cannot read as a completion: retrying will not help.
                 kind, message, status_code = "response", f"{type(exc).__name__}: {exc}", None
@@ -158,7 +171,13 @@ def _message(exc: openai.APIStatusError) -> str:
 def _client(base_url: str | None, api_key: str | None, params: SamplingParams) -> openai.AsyncOpenAI:
     key = api_key or os.environ.get("OPENAI_API_KEY") or ("local" if base_url else None)
     # max_retries=0: the SDK would retry silently; ours counts retries and records the final outcome.
-    return openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=params.timeout_s)
+    return openai.AsyncOpenAI(
+        base_url=base_url,
+        api_key=key,
+        max_retries=0,
+        timeout=params.timeout_s,
+        http_client=capped_http_client(params.max_reply_bytes),
+    )
 
 
 async def sample_async(
