@@ -208,7 +208,7 @@ class JudgeEngine:
                     # which caps a concurrent engine at a few hundred calls/s. The body here is already exact JSON.
                     response = await client.post("/chat/completions", cast_to=object, body=self._kwargs(request, mode))
         except TimeoutError:
-            raise _Attempt(f"timed out after {self.settings.timeout_s:g} s (the whole attempt)", None) from None
+            raise _Attempt(f"timed out after {self.settings.timeout_s:g} s", None) from None
         except ReplyTooLarge as exc:  # the same request would get the same reply: not retried
             raise server_error(self._describe(request, f"{exc} (rft_options.max_reply_bytes)")) from None
         except openai.APIStatusError as exc:

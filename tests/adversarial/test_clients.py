@@ -30,7 +30,7 @@ def judge(base_url: str, **options: Any) -> Any:
             "type": "score_model",
             "name": "judge",
             "model": "hostile",
-            "input": [{"role": "user", "content": "Reference: {{item.reference_answer}}. Answer: {{sample.output_text}}"}],
+            "input": [{"role": "user", "content": "Ref: {{item.reference_answer}}. Answer: {{sample.output_text}}"}],
             "rft_options": {"base_url": base_url, "max_retries": 0, "cache": False, **options},
         },
         placement="any",
