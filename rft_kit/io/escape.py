@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Escapes", "dumps_line", "escape_surrogates", "escape_value", "json_text", "safe_text"]
+__all__ = ["Escapes", "dumps_line", "escape_surrogates", "escape_value", "has_surrogates", "json_text", "safe_text"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -44,6 +44,22 @@ def escape_surrogates(text: str) -> tuple[str, int]:
     if _SURROGATE.search(text) is None:
         return text, 0
     return _SURROGATE.subn(_escape, text)
+
+
+def has_surrogates(value: Any) -> bool:
+    """Whether any string in ``value`` (keys included) holds an unpaired surrogate."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node) is not None:
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+    return False
 
 
 def escape_value(value: Any, escapes: Escapes | None = None) -> tuple[Any, Escapes]:

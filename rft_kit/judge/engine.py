@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 
 from ..errors import GradeFailure
 from ..http import DEFAULT_MAX_REPLY_BYTES, ReplyTooLarge, capped_http_client, too_large_cause
+from ..io.escape import escape_value, has_surrogates
 from .cache import ReplyCache
 from .ledger import Ledger, Usage
 from .protocol import ChatRequest, JudgeReply
@@ -180,6 +181,12 @@ class JudgeEngine:
     def _describe(self, request: ChatRequest, detail: str) -> str:
         return f"judge call to {self.settings.base_url} (model {request.model!r}) failed: {detail}"
 
+    def _body(self, request: ChatRequest, mode: str) -> dict[str, Any]:
+        body = self._kwargs(request, mode)
+        # The SDK sends UTF-8, which cannot carry an unpaired surrogate a sample quoted into the prompt: the judge
+        # sees its escape as text instead of the call failing.
+        return body if not has_surrogates(body) else escape_value(body)[0]
+
     def _kwargs(self, request: ChatRequest, mode: str) -> dict[str, Any]:
         messages = [dict(m) for m in request.messages]
         kwargs: dict[str, Any] = dict(request.params)
@@ -206,7 +213,7 @@ class JudgeEngine:
                     # The SDK's generic post, not the typed chat.completions.create: that one walks the whole body
                     # (the strict JSON schema included) through TypedDict annotations, ~1.7 ms of CPU per call,
                     # which caps a concurrent engine at a few hundred calls/s. The body here is already exact JSON.
-                    response = await client.post("/chat/completions", cast_to=object, body=self._kwargs(request, mode))
+                    response = await client.post("/chat/completions", cast_to=object, body=self._body(request, mode))
         except TimeoutError:
             raise _Attempt(f"timed out after {self.settings.timeout_s:g} s", None) from None
         except ReplyTooLarge as exc:  # the same request would get the same reply: not retried

@@ -24,7 +24,7 @@ import openai
 
 from ..errors import InputError
 from ..http import ReplyTooLarge, capped_http_client, too_large_cause
-from ..io.escape import escape_surrogates
+from ..io.escape import escape_surrogates, escape_value, has_surrogates
 from ..io.jsonl import InputErrorLog, JsonlWriter, iter_jsonl
 from ..judge.retry import backoff_s, is_retryable_status, retry_after_s
 from .params import SamplingParams
@@ -109,6 +109,8 @@ class _Caller:
         common: dict[str, Any] = {"item_id": item_id, "sample_index": sample_index, "model": self.params.model}
         try:
             request = build_request(item, sample_index, self.params)
+            if has_surrogates(request):  # UTF-8 cannot send them: the model sees their escapes as text
+                request = escape_value(request)[0]
         except ValueError as exc:
             return error_record(**common, kind="request", message=str(exc), status=None, latency_ms=0.0, attempts=0)
         attempts = 0
