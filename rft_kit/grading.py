@@ -58,6 +58,7 @@ class GradeSummary(InputErrorLog):
     workers: int = 1
     output: str | None = None
     records: list[dict[str, Any]] = field(default_factory=list)
+    escaped_records: int = 0  # written with strings JSON/UTF-8 cannot carry escaped (noted on each record)
 
     @property
     def mean_reward(self) -> float:
@@ -108,6 +109,7 @@ class GradeSummary(InputErrorLog):
             "duration_s": round(self.duration_s, 3),
             "workers": self.workers,
             "output": self.output,
+            "escaped_records": self.escaped_records,
         }
 
 
@@ -406,6 +408,7 @@ def grade(
     finally:
         if writer is not None:
             writer.close()
+            summary.escaped_records = writer.escaped_records
     summary.duration_s = time.perf_counter() - start
     return summary
 

@@ -125,6 +125,8 @@ def _report(summary: GradeSummary, name: str) -> None:
     for kind, count in sorted(summary.error_kinds.items()):
         table.add_row(f"  {kind}", str(count))
     table.add_row("input lines skipped", str(summary.input_error_count))
+    if summary.escaped_records:
+        table.add_row("records with escaped text (see output_escapes)", str(summary.escaped_records))
     table.add_row("workers", str(summary.workers))
     rate = summary.graded / summary.duration_s if summary.duration_s > 0 else 0.0
     table.add_row("time", f"{summary.duration_s:.2f} s ({rate:,.0f} samples/s)")

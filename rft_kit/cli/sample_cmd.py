@@ -114,6 +114,8 @@ def sample(
     table.add_row("retries", str(summary.retries))
     table.add_row("tokens (prompt / completion)", f"{summary.prompt_tokens:,} / {summary.completion_tokens:,}")
     table.add_row("items skipped as malformed", str(summary.input_error_count))
+    if summary.escaped_records:
+        table.add_row("records with escaped text (see output_escapes)", str(summary.escaped_records))
     table.add_row("time", f"{summary.duration_s:.2f} s")
     console.print(table)
     for error in summary.input_errors[:10]:

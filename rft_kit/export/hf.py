@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DependencyError, InputError
-from ..io.escape import json_text
+from ..io.escape import escape_value, json_text
 from ..io.jsonl import iter_jsonl
 
 # ``datasets`` ships no type information; its objects are typed Any here.
@@ -56,7 +56,8 @@ def read_jsonl(path: Path) -> list[Any]:
 
 def dataset_from_rows(records: list[dict[str, Any]]) -> Dataset:
     """A Dataset from records whose values Arrow can type (the caller keeps nested data as JSON strings)."""
-    return _datasets().Dataset.from_list(records)
+    # Arrow stores UTF-8: an unpaired surrogate a model wrote is kept as its escape (see rft_kit.io.escape)
+    return _datasets().Dataset.from_list(escape_value(records)[0])
 
 
 def _scalar_columns(rows: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Any, Final
 from .._version import __version__
 from ..errors import ConfigError
 from ..graders.loading import build_grader, read_grader_file
-from ..io.escape import json_text
+from ..io.escape import has_surrogates, json_text
 from .hosted_grader import hosted_grader
 from .hyper import check_hyperparameters
 from .issues import Issues
@@ -143,6 +143,13 @@ def export_openai(tasks: Path, grader_file: Path, out_dir: Path, options: OpenAI
     dict_rows = [(w, r) for w, r in (*train, *valid) if isinstance(r, Mapping)]
     check_templates(local, dict_rows, issues)
     train_bytes, valid_bytes = _encode(train), _encode(valid)
+    for where, row in (*train, *valid):
+        if has_surrogates(row):
+            issues.warn(
+                where,
+                "holds an unpaired surrogate (a model printed an escape such as \\ud800), which UTF-8 cannot carry; "
+                "it is written as the six characters of its escape",
+            )
     check_sizes("train.jsonl", len(train), len(train_bytes), MAX_TRAIN_ROWS, issues)
     check_sizes("valid.jsonl", len(valid), len(valid_bytes), MAX_VALID_ROWS, issues)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import DependencyError
 from ..graders.loading import build_grader, read_grader_file
-from ..io.escape import json_text
+from ..io.escape import escape_value, json_text
 from .chat import check_prompt, reference_field, to_chat
 from .issues import Issues
 from .tasks import read_tasks
@@ -104,7 +104,8 @@ def export_verl(
         for index, (_, row) in enumerate(read)
     ]
     out_dir.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(records), out_dir / "train.parquet")
+    # Arrow stores UTF-8: an unpaired surrogate in a prompt is written as its escape (see rft_kit.io.escape)
+    pq.write_table(pa.Table.from_pylist(escape_value(records)[0]), out_dir / "train.parquet")
     (out_dir / "grader.json").write_text(json_text(file.config, indent=2) + "\n", encoding="utf-8")
     module = _MODULE.format(path=out_dir / "compute_score.py", field=field or "answer")
     (out_dir / "compute_score.py").write_text(module, encoding="utf-8")

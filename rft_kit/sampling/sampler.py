@@ -48,6 +48,7 @@ class SampleSummary(InputErrorLog):
     completion_tokens: int = 0
     duration_s: float = 0.0
     output: str = ""
+    escaped_records: int = 0  # written with strings JSON/UTF-8 cannot carry escaped (noted on each record)
 
     def add(self, record: Mapping[str, Any]) -> None:
         self.written += 1
@@ -75,6 +76,7 @@ class SampleSummary(InputErrorLog):
             "input_errors": self.input_error_count,
             "duration_s": round(self.duration_s, 3),
             "output": self.output,
+            "escaped_records": self.escaped_records,
         }
 
 
@@ -242,6 +244,7 @@ async def sample_async(
         for task in running:
             task.cancel()
         writer.close()
+        summary.escaped_records = writer.escaped_records
         if owned:
             await api.close()
     summary.duration_s = time.perf_counter() - start

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DependencyError
-from ..io.escape import json_text
+from ..io.escape import escape_value, json_text
 
 __all__ = ["from_hf_dataset", "save_hf_dataset", "to_hf_dataset"]
 
@@ -64,7 +64,8 @@ def to_hf_dataset(items: Iterable[Mapping[str, Any]]) -> Any:
             "metadata": datasets.Value("string"),
         }
     )
-    return datasets.Dataset.from_list([to_row(i) for i in items], features=features)
+    # Arrow stores UTF-8: an unpaired surrogate is kept as its escape (see rft_kit.io.escape)
+    return datasets.Dataset.from_list([escape_value(to_row(i))[0] for i in items], features=features)
 
 
 def from_hf_dataset(dataset: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -153,3 +153,35 @@ def test_an_error_message_with_a_surrogate_reaches_the_terminal(tmp_path: Path) 
     result = rft("grade", EXACT, "-s", missing, "-o", tmp_path / "o.jsonl", cwd=tmp_path)
     no_traceback(result)
     assert result.returncode == 2 and "missing\\udcff" in result.stderr, result.stderr
+
+
+def _surrogate_rows() -> list[dict[str, object]]:
+    return [
+        {"id": f"q{i}", "messages": [{"role": "user", "content": f"Say {i} {LONE}"}], "answer": f"{i}{LONE}"}
+        for i in range(4)
+    ]
+
+
+def test_export_trl_verl_and_hf_with_surrogates(tmp_path: Path) -> None:
+    import datasets
+    import pyarrow.parquet as pq
+
+    tasks = write_jsonl(tmp_path / "tasks.jsonl", _surrogate_rows())
+    for command in (("trl",), ("verl", "-g", str(EXACT)), ("hf",)):
+        result = rft("export", *command, tasks, "-o", tmp_path / command[0], cwd=tmp_path)
+        no_traceback(result)
+        assert result.returncode == 0, (command, result.stderr[-3000:])
+    assert len(strict_jsonl(tmp_path / "trl" / "train.jsonl")) == 4
+    assert datasets.load_from_disk(str(tmp_path / "trl" / "dataset"))[0]["prompt"][0]["content"] == "Say 0 \\ud800"
+    table = pq.read_table(tmp_path / "verl" / "train.parquet").to_pylist()
+    assert table[0]["reward_model"]["ground_truth"] == "0\\ud800"
+    assert len(datasets.load_from_disk(str(tmp_path / "hf"))) == 4
+
+
+def test_export_openai_warns_about_the_escaped_rows(tmp_path: Path) -> None:
+    rows = [{**row, "id": f"{row['id']}-{k}"} for k in range(3) for row in _surrogate_rows()]
+    tasks = write_jsonl(tmp_path / "tasks.jsonl", rows)
+    result = rft("export", "openai", tasks, "-g", EXACT, "-o", tmp_path / "job", cwd=tmp_path)
+    assert "unpaired surrogate" in " ".join(result.stderr.split()) or "unpaired surrogate" in (
+        tmp_path / "job" / "export_report.json"
+    ).read_text(encoding="utf-8")

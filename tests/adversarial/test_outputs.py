@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from rft_kit.io.jsonl import JsonlWriter
-from rft_kit.io.output import OutputBusy
 
 from .cli import REPO, no_traceback, rft, strict_jsonl, write_jsonl
 
@@ -121,6 +120,8 @@ def test_an_unwritable_output_is_a_clear_error(tmp_path: Path, inputs: tuple[Pat
 
 
 def test_the_lock_is_released_when_a_writer_closes(tmp_path: Path) -> None:
+    from rft_kit.io.output import OutputBusy
+
     out = tmp_path / "x.jsonl"
     with JsonlWriter(out) as writer:
         writer.write({"a": 1})
