@@ -130,24 +130,45 @@ def test_export_openai_with_a_surrogate_in_a_row(tmp_path: Path) -> None:
     assert len(exported) == 12 and all("\\ud800" in r["messages"][0]["content"] for r in exported)
 
 
-def test_grader_run_prints_an_envelope_with_a_surrogate(tmp_path: Path) -> None:
-    result = rft(
-        "grader",
-        "run",
-        EXACT,
-        "--sample-json",
-        '{"output_text": "\\ud800"}',
-        "--item",
-        '{"answer": "\\udc00"}',
-        cwd=tmp_path,
+def _output_json_grader(path: Path) -> Path:
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "type": "string_check",
+                "name": "t",
+                "input": "{{sample.output_json.answer}}",
+                "reference": "{{item.answer}}",
+                "operation": "eq",
+            }
+        )
     )
+    return path
+
+
+def test_grader_run_prints_an_envelope_with_a_surrogate(tmp_path: Path) -> None:
+    grader = _output_json_grader(tmp_path / "g.yaml")
+    # the sample text is a JSON object whose key is the escape \ud800; the envelope's error message lists it
+    result = rft("grader", "run", grader, "--sample", '{"\\ud800": 1}', "--item", '{"answer": "x"}', cwd=tmp_path)
     no_traceback(result)
     assert result.returncode == 0, result.stderr[-3000:]
     envelope = json.loads(result.stdout)
-    assert "reward" in envelope
+    assert "\\ud800" in json.dumps(envelope)
+
+
+def test_grader_validate_prints_a_config_with_a_surrogate(tmp_path: Path) -> None:
+    grader = tmp_path / "g.json"
+    grader.write_text(
+        '{"type": "string_check", "name": "n\\ud800", "input": "{{sample.output_text}}", '
+        '"reference": "{{item.answer}}", "operation": "eq"}'
+    )
+    result = rft("grader", "validate", grader, cwd=tmp_path)
+    no_traceback(result)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout)["name"] == "n\\ud800"
 
 
 def test_an_error_message_with_a_surrogate_reaches_the_terminal(tmp_path: Path) -> None:
+    """A guard, not a regression: stderr already escaped surrogates before (Python's default for stderr)."""
     # a file name that is not UTF-8 (byte 0xff) reaches Python as the surrogate \udcff, then the error message
     missing = tmp_path / "missing\udcff.jsonl"
     result = rft("grade", EXACT, "-s", missing, "-o", tmp_path / "o.jsonl", cwd=tmp_path)

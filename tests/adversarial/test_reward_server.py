@@ -163,9 +163,12 @@ def test_chunked_with_content_length_is_refused_and_nothing_is_smuggled(server: 
     assert reply.count(b"HTTP/1.1 ") == 1, "a second request was read out of the first one's body"
 
 
-@pytest.mark.parametrize("length", [b"+27", b" 27, 27", b"2_7", b"0x1b"])
-def test_a_malformed_content_length_is_refused(server: RewardServer, length: bytes) -> None:
+@pytest.mark.parametrize("form", ["+{n}", "{head}_{tail}", "{n}, {n}", "0x{n:x}"])
+def test_a_malformed_content_length_is_refused(server: RewardServer, form: str) -> None:
+    # int() reads "+40" and "4_0" as 40; a proxy in front may frame the body differently, so neither is a length
     body = json.dumps(PAIR).encode()
+    n = len(body)
+    length = form.format(n=n, head=str(n)[:-1], tail=str(n)[-1]).encode()
     head = b"POST /score HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN.encode() + b"\r\n"
     reply = _raw(server, head + b"Content-Length: " + length + b"\r\n\r\n" + body)
     assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
