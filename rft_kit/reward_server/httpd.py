@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 
+from ..io.escape import json_text
 from .metrics import RewardMetrics
 from .protocol import BadRequest, parse_batch, parse_single
 from .scoring import Scorer
@@ -60,6 +61,7 @@ class RewardSettings:
 
 _ROUTES: Final = {"/score": "POST", "/score_batch": "POST", "/health": "GET", "/metrics": "GET"}
 _DIGITS: Final = re.compile(r"[0-9]{1,18}")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
 def json_depth(value: Any, limit: int) -> int:
@@ -179,7 +181,12 @@ class _Handler(BaseHTTPRequestHandler):
             status, error = 500, "internal"
             payload = {"error": {"message": f"internal error: {type(exc).__name__}: {exc}", "kind": error}}
         try:
-            data = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+            text = json.dumps(payload, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+            if _SURROGATE.search(text) is not None:
+                # a sample's unpaired surrogate quoted in an error: sent as its escape text, which every client's
+                # JSON parser accepts (a lone "\ud800" escape is refused by strict ones)
+                text = json_text(payload, separators=(",", ":"))
+            data = text.encode("utf-8")
         except ValueError:  # a NaN or infinite reward must not reach a client as invalid JSON
             status, error = 500, "non_finite"
             data = b'{"error":{"message":"the grader returned a non-finite value","kind":"non_finite"}}'

@@ -206,3 +206,35 @@ def test_export_openai_warns_about_the_escaped_rows(tmp_path: Path) -> None:
     assert "unpaired surrogate" in " ".join(result.stderr.split()) or "unpaired surrogate" in (
         tmp_path / "job" / "export_report.json"
     ).read_text(encoding="utf-8")
+
+
+def test_report_over_files_holding_surrogate_escapes(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "tasks.jsonl").write_text(
+        '{"id": "a", "messages": [{"role": "user", "content": "q \\ud800"}], "answer": "4"}\n'
+    )
+    (run / "samples.jsonl").write_text('{"item_id": "a", "sample_index": 0, "output_text": "ans \\ud800"}\n')
+    grade_record = {
+        "key": "a#0",
+        "item_id": "a",
+        "sample_index": 0,
+        "line": 1,
+        "reward": 0.0,
+        "status": "error",
+        "error": {"kind": "parse", "flag": "sample_parse_error", "message": "PLACEHOLDER", "grader": "g"},
+        "errors": [],
+        "sub_rewards": {},
+        "metadata": {},
+        "duration_ms": 1.0,
+        "token_usage": None,
+        "grader": {"name": "g", "type": "string_check"},
+    }
+    (run / "grades.jsonl").write_text(json.dumps(grade_record).replace("PLACEHOLDER", "bad \\ud800") + "\n")
+    assert "\\ud800" in (run / "grades.jsonl").read_text()
+    result = rft("report", run, cwd=tmp_path)
+    no_traceback(result)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in ("report.html", "report.md", "report.json"):
+        (run / name).read_bytes().decode("utf-8")
+    json.loads((run / "report.json").read_text(encoding="utf-8"))

@@ -180,3 +180,23 @@ def test_two_content_length_headers_are_refused(server: RewardServer) -> None:
     lengths = f"Content-Length: {len(body)}\r\nContent-Length: 5\r\n\r\n".encode()
     reply = _raw(server, head + lengths + body)
     assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
+
+
+def test_a_surrogate_quoted_in_a_reply_is_sent_as_strict_json() -> None:
+    grader = load_grader(
+        {
+            "type": "string_check",
+            "name": "t",
+            "input": "{{sample.output_json.answer}}",
+            "reference": "{{item.answer}}",
+            "operation": "eq",
+        }
+    )
+    with RewardServer(grader, workers=0, settings=_settings()) as srv:
+        # the sample text is a JSON object whose key is the escape \ud800: the grade error lists that key
+        body = json.dumps({"item": {"answer": "x"}, "sample": '{"\\ud800": 1}'}).encode()
+        status, payload = _post(srv, "/score", body)
+    assert status == 200 and payload["status"] == "error"
+    text = json.dumps(payload, ensure_ascii=False)
+    text.encode("utf-8")  # a lone surrogate in the reply would make this raise (and strict parsers refuse it)
+    assert "\\\\ud800" in json.dumps(payload)
