@@ -12,9 +12,8 @@ from rich.table import Table
 from ..calibration.run import LOWER_IS_BETTER, check_thresholds, run_calibration
 from ..errors import InputError, RftKitError
 from ..graders.loading import build_grader, read_grader_file
-from ..io.escape import json_text
 from ..io.jsonl import iter_jsonl
-from ._common import PlacementChoice, err_console, fail
+from ._common import PlacementChoice, err_console, fail, write_json_file
 
 _METRICS = ("accuracy", "kappa", "spearman", "mae", "mean_variance", "flip_rate")
 
@@ -100,7 +99,7 @@ def calibrate(
     if confusion is not None:
         console.print(confusion)
     if json_out is not None:
-        json_out.write_text(json_text(report, indent=2) + "\n", encoding="utf-8")
+        write_json_file(json_out, report, what="calibration report")
     for failure in failures:
         err_console.print(f"[bold red]threshold failed:[/] {failure}")
     if failures:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ import yaml
 
 from ..errors import RftKitError
 from ..io.escape import json_text
-from ._common import err_console, fail, print_json
+from ._common import err_console, fail, print_json, write_json_file
 
 MAX_ITEMS = 10_000_000
 """Most items one ``rft generate`` draws. Items are streamed to disk; the statistics keep ~80 bytes per item (lengths
@@ -133,7 +132,7 @@ def _finish(
     from ..tasks.stats import format_stats
 
     if stats_json is not None:
-        stats_json.write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+        write_json_file(stats_json, stats, what="statistics")
     if not quiet:
         where = f" -> {output}" if output is not None and split is None else ""
         err_console.print(f"generated {stats['items']} items{where}\n{format_stats(stats)}")

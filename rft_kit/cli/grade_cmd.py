@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -21,7 +20,7 @@ from ..errors import RftKitError
 from ..graders.loading import build_grader, read_grader_file
 from ..grading import GradeSummary
 from ..grading import grade as run_grading
-from ._common import PlacementChoice, err_console, fail
+from ._common import PlacementChoice, err_console, fail, write_json_file
 
 MAX_PRINTED_INPUT_ERRORS = 20
 
@@ -105,7 +104,7 @@ def grade(
 
     _report(summary, grader.name)
     if summary_json is not None:
-        summary_json.write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
+        write_json_file(summary_json, summary.to_dict(), what="summary")
 
 
 def _report(summary: GradeSummary, name: str) -> None:

@@ -14,7 +14,7 @@ from rich.table import Table
 from ..errors import RftKitError
 from ..sampling import SamplingParams
 from ..sampling import sample as run_sampling
-from ._common import fail
+from ._common import fail, write_json_file
 
 
 class DeveloperRoleChoice(StrEnum):
@@ -64,7 +64,12 @@ def sample(
         DeveloperRoleChoice.keep, "--developer-role", help="Send developer messages as is, or as system messages."
     ),
     max_retries: int = typer.Option(4, "--max-retries", min=0, help="Retries on 408/409/429/5xx and network errors."),
-    timeout: float = typer.Option(120.0, "--timeout", help="Per-request timeout in seconds."),
+    timeout: float = typer.Option(
+        120.0, "--timeout", help="Seconds one attempt may take in all (connect, headers, body), not per read."
+    ),
+    max_reply_mb: float = typer.Option(
+        16.0, "--max-reply-mb", min=0.001, help="Largest reply read, after decompression; a larger one is an error."
+    ),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Sample again the pairs whose call failed."),
     summary_json: Path | None = typer.Option(None, "--summary-json", help="Also write the summary as JSON here."),
 ) -> None:
@@ -82,6 +87,7 @@ def sample(
             concurrency=concurrency,
             max_retries=max_retries,
             timeout_s=timeout,
+            max_reply_bytes=int(max_reply_mb * 1024 * 1024),
         )
     except ValueError as exc:
         fail(str(exc))
@@ -121,6 +127,5 @@ def sample(
     for error in summary.input_errors[:10]:
         console.print(f"[yellow]skipped:[/] {error}")
     if summary_json is not None:
-        summary_json.parent.mkdir(parents=True, exist_ok=True)
-        summary_json.write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
+        write_json_file(summary_json, summary.to_dict(), what="summary")
     console.print(f"samples written to {output}")

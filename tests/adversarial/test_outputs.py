@@ -130,3 +130,14 @@ def test_the_lock_is_released_when_a_writer_closes(tmp_path: Path) -> None:
     with JsonlWriter(out) as again:
         again.write({"a": 2})
     assert [r["a"] for r in strict_jsonl(out)] == [1, 2]
+
+
+def test_an_unwritable_summary_json_is_a_clear_error(tmp_path: Path, inputs: tuple[Path, Path]) -> None:
+    items, samples = inputs
+    out = tmp_path / "grades.jsonl"
+    result = rft(
+        "grade", EXACT, "-s", samples, "-i", items, "-o", out, "--summary-json", items / "s.json", cwd=tmp_path
+    )
+    no_traceback(result)
+    assert result.returncode == 2 and "cannot write the summary" in result.stderr, result.stderr
+    assert len(strict_jsonl(out)) == 20_000  # the grades themselves are all written
