@@ -10,6 +10,10 @@ How samples find their items (``join="auto"`` picks the first that fits each rec
 * ``{"item": {...}, "sample": ...}`` records carry their item (the Evals JSONL shape);
 * records with ``item_id`` are joined to the item whose ``id`` matches (``rft sample`` writes these);
 * anything else (e.g. a plain JSON string per line) pairs the N-th sample with the N-th item.
+
+A sample object without ``item_id`` after samples that join by ``item_id`` is an input error (pairing it by position
+would give it another sample's key), and so is any line whose key (``item_id#sample_index``) an earlier line of the
+same file already has: both are reported with the other line's number, never skipped silently.
 """
 
 from __future__ import annotations
