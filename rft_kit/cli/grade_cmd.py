@@ -20,12 +20,15 @@ from ..errors import RftKitError
 from ..graders.loading import build_grader, read_grader_file
 from ..grading import GradeSummary
 from ..grading import grade as run_grading
+from ..io.output import is_regular_file
 from ._common import PlacementChoice, err_console, fail, write_json_file
 
 MAX_PRINTED_INPUT_ERRORS = 20
 
 
 def _count_records(path: Path) -> int | None:
+    if not is_regular_file(path):
+        return None  # a pipe or device: reading it to count would consume it (or never end: /dev/zero)
     try:
         with open(path, "rb") as handle:
             return sum(1 for line in handle if line.strip())

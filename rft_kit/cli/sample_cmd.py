@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..errors import RftKitError
+from ..io.output import is_regular_file
 from ..sampling import SamplingParams
 from ..sampling import sample as run_sampling
 from ._common import fail, write_json_file
@@ -25,6 +26,8 @@ class DeveloperRoleChoice(StrEnum):
 
 
 def _count_lines(path: Path) -> int | None:
+    if not is_regular_file(path):
+        return None  # a pipe or device: reading it to count would consume it (or never end: /dev/zero)
     try:
         with open(path, "rb") as handle:
             return sum(1 for line in handle if line.strip())

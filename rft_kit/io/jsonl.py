@@ -24,6 +24,8 @@ from .output import check_not_input, is_regular_file, lock_output, output_error
 __all__ = ["ESCAPE_NOTE_KEY", "InputErrorLog", "JsonlWriter", "Line", "iter_jsonl", "repair_tail"]
 
 MAX_KEPT_INPUT_ERRORS = 1000
+MAX_LINE_BYTES = 256 * 1024 * 1024
+"""Longest JSONL line read; a longer one is reported and skipped without being held in memory."""
 ESCAPE_NOTE_KEY = "output_escapes"
 """Key added to a written record whose strings or numbers had to be escaped (see :mod:`rft_kit.io.escape`)."""
 
@@ -63,7 +65,25 @@ def iter_jsonl(path: str | Path) -> Iterator[Line]:
     except OSError as exc:
         raise InputError(f"cannot open: {exc.strerror or exc}", source=source) from None
     with handle:
-        for number, raw in enumerate(handle, start=1):
+        number = 0
+        while True:
+            raw = handle.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                break
+            number += 1
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                # Never hold an unbounded line (a multi-GB record, or a device such as /dev/zero): skip to its end.
+                while raw and not raw.endswith(b"\n"):
+                    raw = handle.readline(1 << 20)
+                yield Line(
+                    number,
+                    error=InputError(
+                        f"the line is longer than {MAX_LINE_BYTES // (1 << 20)} MiB; it was skipped",
+                        source=source,
+                        line=number,
+                    ),
+                )
+                continue
             if not raw.strip():
                 continue
             try:

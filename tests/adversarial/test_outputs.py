@@ -141,3 +141,28 @@ def test_an_unwritable_summary_json_is_a_clear_error(tmp_path: Path, inputs: tup
     no_traceback(result)
     assert result.returncode == 2 and "cannot write the summary" in result.stderr, result.stderr
     assert len(strict_jsonl(out)) == 20_000  # the grades themselves are all written
+
+
+def test_samples_from_a_pipe_are_graded_not_consumed_by_the_progress_count(
+    tmp_path: Path, inputs: tuple[Path, Path]
+) -> None:
+    items, samples = inputs
+    out = tmp_path / "grades.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "RFT_KIT_CACHE": str(tmp_path / ".cache")}
+    command = f"{sys.executable} -m rft_kit grade {EXACT} -s <(cat {samples}) -i {items} -o {out} -w 1"
+    result = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(strict_jsonl(out)) == 20_000
+
+
+def test_an_endless_line_is_skipped_with_bounded_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rft_kit.io import jsonl
+
+    monkeypatch.setattr(jsonl, "MAX_LINE_BYTES", 4096)
+    path = tmp_path / "samples.jsonl"
+    path.write_bytes(b'"ok"\n"' + b"x" * 100_000 + b'"\n"after"\n')
+    lines = list(jsonl.iter_jsonl(path))
+    assert [ln.value for ln in lines if ln.error is None] == ["ok", "after"]
+    (bad,) = [ln for ln in lines if ln.error is not None]
+    assert bad.number == 2 and "longer than" in str(bad.error)
+    assert [ln.number for ln in lines] == [1, 2, 3]
