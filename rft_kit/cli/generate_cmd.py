@@ -104,7 +104,7 @@ def generate(
 
 def _stream(items: Iterator[dict[str, Any]], output: Path | None) -> dict[str, Any]:
     from ..errors import InputError
-    from ..io.output import output_error
+    from ..io.output import open_replacing, output_error
     from ..tasks.generate import dumps_item
     from ..tasks.stats import set_stats
 
@@ -116,8 +116,7 @@ def _stream(items: Iterator[dict[str, Any]], output: Path | None) -> dict[str, A
     if output is None:
         return set_stats(tee(sys.stdout))
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        with open(output, "w", encoding="utf-8") as handle:
+        with open_replacing(output) as handle:
             return set_stats(tee(handle))
     except BrokenPipeError:
         raise

@@ -17,10 +17,11 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import IO
 
 from ..errors import InputError
 
-__all__ = ["OutputBusy", "check_not_input", "is_regular_file", "lock_output", "output_error"]
+__all__ = ["OutputBusy", "check_not_input", "is_regular_file", "lock_output", "open_replacing", "output_error"]
 
 
 class OutputBusy(InputError):
@@ -88,3 +89,26 @@ def lock_output(fd: int, path: str | Path) -> None:
         ) from None
     except OSError:
         pass  # a file system without locks (some network mounts): write unlocked rather than refuse
+
+
+def open_replacing(path: str | Path) -> IO[str]:
+    """Open ``path`` to be written from scratch, locked like an appended output (a second writer fails rather
+    than interleaving); emptied only once the lock is held. A device or pipe is opened as is.
+
+    Raises:
+        InputError: the file cannot be created (:func:`output_error`); OutputBusy: another process writes it.
+    """
+    file = Path(path)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(file, "a", encoding="utf-8")  # noqa: SIM115 - returned to the caller
+    except OSError as exc:
+        raise output_error(file, exc) from None
+    try:
+        if stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            lock_output(handle.fileno(), file)
+            handle.truncate(0)
+    except BaseException:
+        handle.close()
+        raise
+    return handle

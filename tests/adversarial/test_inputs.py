@@ -164,3 +164,15 @@ def test_generate_streams_to_disk_as_it_draws(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_generate_into_a_file_another_process_writes_fails_clearly(tmp_path: Path) -> None:
+    from rft_kit.io.jsonl import JsonlWriter
+
+    out = tmp_path / "tasks.jsonl"
+    with JsonlWriter(out) as other:
+        other.write({"kept": True})
+        result = rft("generate", "arithmetic_word", "-n", "5", "-o", out, "-q", cwd=tmp_path)
+    no_traceback(result)
+    assert result.returncode == 2 and "another process is writing this output" in result.stderr, result.stderr
+    assert out.read_text() == '{"kept": true}\n'  # not emptied before the lock was held
