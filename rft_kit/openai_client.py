@@ -109,9 +109,18 @@ def sync_client(
 
 
 def async_client(
-    base_url: str | None, api_key: str | None, *, max_retries: int = 0, timeout: float = 60.0
+    base_url: str | None,
+    api_key: str | None,
+    *,
+    max_retries: int = 0,
+    timeout: float = 60.0,
+    max_reply_bytes: int | None = None,
 ) -> openai.AsyncOpenAI:
-    """An ``openai.AsyncOpenAI`` client for ``base_url`` (``local``: the in-process app; ``None``: the SDK's)."""
+    """An ``openai.AsyncOpenAI`` client for ``base_url`` (``local``: the in-process app; ``None``: the SDK's).
+
+    ``max_reply_bytes`` caps every reply from a remote endpoint, counted after decompression
+    (:mod:`rft_kit.http.capped`); the in-process app is trusted and needs no cap.
+    """
     import openai
 
     if is_local(base_url):
@@ -125,7 +134,17 @@ def async_client(
             timeout=timeout,
             http_client=http,
         )
-    return openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=max_retries, timeout=timeout)
+    if max_reply_bytes is None:
+        return openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=max_retries, timeout=timeout)
+    from .http import capped_http_client
+
+    return openai.AsyncOpenAI(
+        base_url=base_url,
+        api_key=api_key,
+        max_retries=max_retries,
+        timeout=timeout,
+        http_client=capped_http_client(max_reply_bytes),
+    )
 
 
 # -- errors ------------------------------------------------------------------------------------------------------

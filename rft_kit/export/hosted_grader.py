@@ -43,6 +43,7 @@ EXECUTION_OPTIONS: Final = frozenset(
         "concurrency",
         "max_retries",
         "timeout_s",
+        "max_reply_bytes",
         "cache",
         "structured_output",
         "budget",

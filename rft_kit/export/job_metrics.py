@@ -15,10 +15,11 @@ step; the hosted service keeps the best three) and ``job.json`` the job object.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from ..io.escape import json_text
 
 if TYPE_CHECKING:
     import openai
@@ -75,7 +76,7 @@ def metrics_record(event: Mapping[str, Any]) -> dict[str, Any] | None:
 def _write_jsonl(path: Path, records: Iterable[Any]) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            handle.write(json_text(record) + "\n")
 
 
 def pull_metrics(client: openai.OpenAI, job_id: str, run_dir: Path) -> dict[str, Any]:
@@ -92,7 +93,7 @@ def pull_metrics(client: openai.OpenAI, job_id: str, run_dir: Path) -> dict[str,
     steps = [r for r in map(metrics_record, events) if r is not None]
     steps.sort(key=lambda r: (r["step"] is None, r["step"] or 0))
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "job.json").write_text(json.dumps(job, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (run_dir / "job.json").write_text(json_text(job, indent=2) + "\n", encoding="utf-8")
     _write_jsonl(run_dir / "events.jsonl", events)
     _write_jsonl(run_dir / "training_metrics.jsonl", steps)
     _write_jsonl(run_dir / "checkpoints.jsonl", sorted(checkpoints, key=lambda c: c.get("step_number") or 0))

@@ -139,6 +139,7 @@ class JudgeGrader(Grader):
                 concurrency=opts.concurrency,
                 max_retries=opts.max_retries,
                 timeout_s=opts.timeout_s,
+                max_reply_bytes=opts.max_reply_bytes,
                 cache_path=opts.cache_path if opts.cache else None,
             )
         )

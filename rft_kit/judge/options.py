@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from ..errors import ConfigError
+from ..http import DEFAULT_MAX_REPLY_BYTES
 from ..openai_client import LOCAL
 from .ledger import Price
 
@@ -90,7 +91,9 @@ class JudgeOptions:
         api_key_env: environment variable holding the key (a loopback endpoint without one gets a placeholder).
         concurrency: most calls in flight at once, per engine.
         max_retries: retries after the first attempt, on 429, 5xx, timeouts and connection errors.
-        timeout_s: seconds per attempt.
+        timeout_s: seconds per attempt, for the whole attempt (connect, headers and body), not per read.
+        max_reply_bytes: most bytes of one reply, counted after decompression (default 16 MiB); a larger reply
+            fails the call.
         cache: read and write the on-disk reply cache.
         cache_path: the sqlite file of the cache (``<cache dir>/judge-cache.sqlite``).
         structured_output: ``auto`` (json_schema, falling back to json_object then plain text when the endpoint
@@ -105,6 +108,7 @@ class JudgeOptions:
     concurrency: int = 16
     max_retries: int = 4
     timeout_s: float = 60.0
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
     cache: bool = True
     cache_path: Path = field(default_factory=lambda: cache_dir() / "judge-cache.sqlite")
     structured_output: StructuredOutput = "auto"
@@ -137,6 +141,7 @@ class JudgeOptions:
             concurrency=_get(options, "concurrency", int, 16, path),
             max_retries=_get(options, "max_retries", int, 4, path),
             timeout_s=float(_get(options, "timeout_s", (int, float), 60.0, path)),
+            max_reply_bytes=_get(options, "max_reply_bytes", int, DEFAULT_MAX_REPLY_BYTES, path),
             cache=_get(options, "cache", bool, True, path),
             structured_output=structured,
             harden=_get(options, "harden", bool, harden_default, path),
@@ -144,7 +149,11 @@ class JudgeOptions:
             budget_usd=_float_or_none(_get(budget, "usd", (int, float), None, f"{path}.budget")),
             prices=_prices(options.get("prices"), f"{path}.prices"),
         )
-        for key, value, low in (("concurrency", parsed.concurrency, 1), ("max_retries", parsed.max_retries, 0)):
+        for key, value, low in (
+            ("concurrency", parsed.concurrency, 1),
+            ("max_retries", parsed.max_retries, 0),
+            ("max_reply_bytes", parsed.max_reply_bytes, 1024),
+        ):
             if value < low:
                 raise ConfigError(f"must be >= {low}, got {value}", path=f"{path}.{key}")
         if parsed.timeout_s <= 0:

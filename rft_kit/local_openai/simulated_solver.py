@@ -70,7 +70,7 @@ _FINGERPRINT: Final = "rft-kit-simulated-solver"
 
 def _unit(*parts: object) -> float:
     """A deterministic number in [0, 1) from a hash of ``parts`` (stable across processes and Python versions)."""
-    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass")).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
@@ -203,7 +203,7 @@ def _choice(
     result = answer
     if _unit("draw", model, item_id, draw_seed) >= success_probability(model, item_id, difficulty):
         result = _corrupt(answer, _unit("pick", model, item_id, draw_seed))
-    call_id = "call_" + hashlib.sha256(f"{item_id}\x1f{seed}".encode()).hexdigest()[:16]
+    call_id = "call_" + hashlib.sha256(f"{item_id}\x1f{seed}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
     message, finish = _message(result, call_id)
     content = message.get("content") or json.dumps(message.get("tool_calls"))
     tokens = count_tokens(content)

@@ -138,6 +138,7 @@ async def _turn(
         _wire(request, [*prompt, *state.trajectory]),
         max_retries=ctx.params.sampling.max_retries,
         rng=ctx.rng,
+        timeout_s=ctx.params.sampling.timeout_s,
         raw=True,
     )
     state.attempts += outcome.attempts

@@ -18,6 +18,7 @@ from typing import Any
 
 import openai
 
+from ..http import DEFAULT_MAX_REPLY_BYTES, ReplyTooLarge, too_large_cause
 from ..openai_client import api_message, async_client, backoff_s, is_retryable_status, retry_after_s
 
 __all__ = ["CallOutcome", "create_with_retries", "make_client"]
@@ -73,6 +74,7 @@ async def create_with_retries(
     *,
     max_retries: int,
     rng: random.Random,
+    timeout_s: float,
     raw: bool = False,
 ) -> CallOutcome:
     """``client.chat.completions.create(**request)``, retried up to ``max_retries`` times when worth it.
@@ -89,7 +91,15 @@ async def create_with_retries(
         wait: float | None = None
         status: int | None = None
         try:
-            completion = await _create(client, request, raw)
+            # One deadline per attempt: the SDK's timeout applies to each read, so a trickling endpoint would
+            # otherwise hold the call (and a concurrency slot) for as long as it keeps sending.
+            async with asyncio.timeout(timeout_s):
+                completion = await _create(client, request, raw)
+        except TimeoutError:
+            kind, message = "timeout", f"no complete reply within {timeout_s:g} s"
+            wait = backoff_s(attempts - 1, rng)
+        except ReplyTooLarge as exc:  # the same request would get the same reply: not retried
+            kind, message = "response", str(exc)
         except openai.APIStatusError as exc:
             status = exc.status_code
             kind, message = "http", _message(exc)
@@ -100,8 +110,12 @@ async def create_with_retries(
             kind, message = "timeout", str(exc)
             wait = backoff_s(attempts - 1, rng)
         except openai.APIConnectionError as exc:
-            kind, message = "connection", f"{exc}: {exc.__cause__ or ''}".rstrip(": ")
-            wait = backoff_s(attempts - 1, rng)
+            too_large = too_large_cause(exc)
+            if too_large is not None:  # the same request would get the same reply: not retried
+                kind, message = "response", str(too_large)
+            else:
+                kind, message = "connection", f"{exc}: {exc.__cause__ or ''}".rstrip(": ")
+                wait = backoff_s(attempts - 1, rng)
         except (openai.OpenAIError, ValueError) as exc:
             # The endpoint answered something the SDK cannot read as a completion: retrying will not help.
             kind, message = "response", f"{type(exc).__name__}: {exc}"
@@ -114,10 +128,13 @@ async def create_with_retries(
         await asyncio.sleep(wait)
 
 
-def make_client(base_url: str | None, api_key: str | None, timeout_s: float) -> openai.AsyncOpenAI:
+def make_client(
+    base_url: str | None, api_key: str | None, timeout_s: float, max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
+) -> openai.AsyncOpenAI:
     """An ``AsyncOpenAI`` client with the SDK's own retries off (ours count them); key ``"local"`` for a bare URL.
 
-    ``base_url="local"`` answers from the packaged SIMULATED models in this process (no server, no port).
+    ``base_url="local"`` answers from the packaged SIMULATED models in this process (no server, no port); a remote
+    endpoint's replies are capped at ``max_reply_bytes`` after decompression.
     """
     key = api_key or os.environ.get("OPENAI_API_KEY") or ("local" if base_url else None)
-    return async_client(base_url, key, max_retries=0, timeout=timeout_s)
+    return async_client(base_url, key, max_retries=0, timeout=timeout_s, max_reply_bytes=max_reply_bytes)
