@@ -115,11 +115,13 @@ def async_client(
     max_retries: int = 0,
     timeout: float = 60.0,
     max_reply_bytes: int | None = None,
+    aiohttp: bool = False,
 ) -> openai.AsyncOpenAI:
     """An ``openai.AsyncOpenAI`` client for ``base_url`` (``local``: the in-process app; ``None``: the SDK's).
 
     ``max_reply_bytes`` caps every reply from a remote endpoint, counted after decompression
-    (:mod:`rft_kit.http.capped`); the in-process app is trusted and needs no cap.
+    (:mod:`rft_kit.http.capped`); the in-process app is trusted and needs no cap. ``aiohttp`` carries those capped
+    requests over the SDK's aiohttp transport (the ``aiohttp`` extra must be installed).
     """
     import openai
 
@@ -143,7 +145,7 @@ def async_client(
         api_key=api_key,
         max_retries=max_retries,
         timeout=timeout,
-        http_client=capped_http_client(max_reply_bytes),
+        http_client=capped_http_client(max_reply_bytes, aiohttp=aiohttp),
     )
 
 

@@ -80,14 +80,21 @@ class CappedTransport(httpx.AsyncBaseTransport):
 
     Args:
         max_bytes: most bytes of one reply body (raw, and again after decompression).
-        transport_kwargs: passed to :class:`httpx.AsyncHTTPTransport` (``limits``, ...).
+        inner: the transport that does the I/O (it must not decode the body itself); default an
+            :class:`httpx.AsyncHTTPTransport` built with ``transport_kwargs`` (``limits``, ...).
     """
 
-    def __init__(self, max_bytes: int = DEFAULT_MAX_REPLY_BYTES, **transport_kwargs: Any) -> None:
+    def __init__(
+        self,
+        max_bytes: int = DEFAULT_MAX_REPLY_BYTES,
+        *,
+        inner: httpx.AsyncBaseTransport | None = None,
+        **transport_kwargs: Any,
+    ) -> None:
         if max_bytes < 1:
             raise ValueError(f"max_bytes must be >= 1, got {max_bytes}")
         self.max_bytes = max_bytes
-        self._inner = httpx.AsyncHTTPTransport(**transport_kwargs)
+        self._inner = inner if inner is not None else httpx.AsyncHTTPTransport(**transport_kwargs)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         request.headers["Accept-Encoding"] = _ENCODINGS
@@ -128,11 +135,25 @@ class CappedTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-def capped_http_client(max_bytes: int, *, max_connections: int | None = None) -> httpx.AsyncClient:
-    """An ``httpx.AsyncClient`` for the OpenAI SDK (``http_client=``) whose replies are capped at ``max_bytes``."""
+def capped_http_client(
+    max_bytes: int, *, max_connections: int | None = None, aiohttp: bool = False
+) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` for the OpenAI SDK (``http_client=``) whose replies are capped at ``max_bytes``.
+
+    ``aiohttp=True`` does the I/O with the SDK's aiohttp transport (it never decompresses, so the cap still counts
+    decoded bytes here); when the SDK has no such transport the default one is used.
+    """
     import openai
 
     limits = openai.DEFAULT_CONNECTION_LIMITS
     if max_connections is not None:
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    return openai.DefaultAsyncHttpxClient(transport=CappedTransport(max_bytes, limits=limits))
+    inner: httpx.AsyncBaseTransport | None = None
+    if aiohttp:
+        try:  # the SDK's vendored transport (openai[aiohttp]); not a public name, so guarded
+            from openai._vendor.httpx_aiohttp import AiohttpTransport
+        except ImportError:
+            pass
+        else:
+            inner = AiohttpTransport(limits=limits)
+    return openai.DefaultAsyncHttpxClient(transport=CappedTransport(max_bytes, inner=inner, limits=limits))

@@ -114,7 +114,9 @@ async def rollout_async(
             writer.reopen()  # done_keys replaced the file; append to (and lock) the new one
         owned = client is None
         try:
-            api = client or make_client(base_url, api_key, params.sampling.timeout_s, params.sampling.max_reply_bytes)
+            api = client or make_client(
+                base_url, api_key, params.sampling.timeout_s, params.sampling.max_reply_bytes, prefer_aiohttp=True
+            )
         except openai.OpenAIError as exc:
             raise ConfigError(
                 f"cannot create the OpenAI client ({exc}); set OPENAI_API_KEY or give a base URL"

@@ -238,3 +238,42 @@ def test_reference_fields_reach_only_the_simulated_agents(
     assert bodies and not any("rft_reference" in b or "oracle_plan" in json.dumps(b) for b in bodies)
     (record,) = _records(tmp_path / "judge.jsonl")
     assert record["stop_reason"] == "final_answer" and record["turns"] == 1  # a plain chat model answers in text
+
+
+def test_a_refused_connection_is_retried_and_recorded_as_a_connection_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = tmp_path / "episodes.jsonl"
+    rollout([counter_row("c", [("x", 1)])], out, model="m", base_url=f"http://127.0.0.1:{port}/v1", max_retries=1)
+    (record,) = _records(out)
+    assert record["stop_reason"] == "model_error" and record["retries"] == 1
+    assert record["error"]["kind"] == "connection" and "Connect" in record["error"]["message"]
+
+
+def test_both_sdk_transports_give_the_same_episodes(base_url: str, tmp_path: Path) -> None:
+    import asyncio
+
+    import openai
+
+    from rft_kit.rollout import rollout_async
+    from rft_kit.sampling.call import aiohttp_available
+
+    assert aiohttp_available()  # the dev extra installs it; rollouts then use the SDK's aiohttp transport
+    rows = [counter_row(f"t{k}", [("x", k), ("y", 1)]) for k in range(5)]
+    rollout(rows, tmp_path / "aiohttp.jsonl", model="sim-agent-base", base_url=base_url, n=2)
+
+    async def with_httpx() -> None:
+        client = openai.AsyncOpenAI(base_url=base_url, api_key="local", max_retries=0)
+        params = RolloutParams.of("sim-agent-base", n=2)
+        await rollout_async(rows, tmp_path / "httpx.jsonl", params, client=client)
+        await client.close()
+
+    asyncio.run(with_httpx())
+
+    def episodes(name: str) -> list[Any]:
+        return sorted((r["item_id"], r["sample_index"], r["trajectory"]) for r in _records(tmp_path / name))
+
+    assert episodes("aiohttp.jsonl") == episodes("httpx.jsonl")
