@@ -76,7 +76,7 @@ class ArithmeticWordProblems(TaskGenerator[ArithmeticConfig]):
     domain = "quantitative reasoning"
     version = "1.0"
     description = "multi-step word problems with exact rational answers (fractions, percentages, equal splits)"
-    grader = "graders/tasks/arithmetic_word.yaml"
+    grader = "rft:tasks/arithmetic_word"
     config_cls = ArithmeticConfig
     levels: ClassVar[Levels] = {
         "easy": {"min_steps": 2, "max_steps": 2, "max_start": 60, "operations": ("use_amount", "receive", "split")},

@@ -509,7 +509,7 @@ class CodeSynthesis(TaskGenerator[CodeConfig]):
     domain = "software engineering"
     version = "1.0"
     description = "write a Python function from a specification; graded by hidden assert tests in the sandbox"
-    grader = "graders/tasks/code_synthesis.yaml"
+    grader = "rft:tasks/code_synthesis"
     config_cls = CodeConfig
     levels: ClassVar[Levels] = {
         "easy": {"max_family_level": 0, "num_tests": 3, "edge_cases": False, "examples_shown": 2},

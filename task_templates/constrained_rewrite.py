@@ -91,7 +91,7 @@ class ConstrainedRewrite(TaskGenerator[RewriteConfig]):
     domain = "editing and communications"
     version = "1.0"
     description = "rewrite an announcement as JSON under length, keyword, banned-word and bullet-count rules"
-    grader = "graders/tasks/constrained_rewrite.yaml"
+    grader = "rft:tasks/constrained_rewrite"
     config_cls = RewriteConfig
     levels: ClassVar[Levels] = {
         "easy": {"required_phrases": 1, "banned_words": 0, "bullets": 0, "slack_words": 15, "headline_slack": 30},

@@ -74,7 +74,7 @@ class ContractClauses(TaskGenerator[ClauseConfig]):
     domain = "legal (contract review)"
     version = "1.0"
     description = "classify a commercial-contract clause into one of eight clause types"
-    grader = "graders/tasks/contract_clauses.yaml"
+    grader = "rft:tasks/contract_clauses"
     config_cls = ClauseConfig
     levels: ClassVar[Levels] = {
         "easy": {"heading": "true", "cross_reference_rate": 0.0},

@@ -328,7 +328,7 @@ class DataAnalysis(AgenticTemplate[AnalysisConfig]):
     domain = "data analysis"
     version = "1.0"
     description = "answer a business question with SQL over a bundled SQLite database (agentic, sandboxed run_sql)"
-    grader = "graders/tasks/data_analysis.yaml"
+    grader = "rft:tasks/data_analysis"
     config_cls = AnalysisConfig
     levels: ClassVar[Levels] = {level: {"questions": families} for level, families in QUESTIONS.items()}
 

@@ -89,7 +89,7 @@ class InvoiceExtraction(TaskGenerator[InvoiceConfig]):
     domain = "finance operations (accounts payable)"
     version = "1.0"
     description = "extract vendor, number, ISO date, currency, total and line count from an invoice's text"
-    grader = "graders/tasks/invoice_extraction.yaml"
+    grader = "rft:tasks/invoice_extraction"
     config_cls = InvoiceConfig
     levels: ClassVar[Levels] = {
         "easy": {"min_lines": 1, "max_lines": 2, "date_formats": ("iso",), "noise_lines": 0},

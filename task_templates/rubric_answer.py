@@ -4,8 +4,8 @@ The prompt gives incident facts (service, start and end times, impact, root caus
 harder levels irrelevant distractor facts and a word limit). The item carries a HealthBench-style ``rubric``: points
 for stating each required fact, and negative points for unwanted behaviour (blaming a person, repeating a distractor,
 promising a date nobody gave). Each required fact has a quoted key phrase, so a judge (and a reader) can check it
-verbatim. Graded by ``task_templates/rubric_answer.grader.yaml`` (``rubric_judge`` with ``rubric_from``); it lives
-beside the template rather than in ``graders/`` because its golden cases would need a judge endpoint in CI.
+verbatim. Graded by ``rft:tasks/rubric_answer`` (``graders/tasks/rubric_answer.yaml``: ``rubric_judge`` with
+``rubric_from``), which ships wired to the SIMULATED judge so its golden cases run offline.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class RubricAnswer(TaskGenerator[RubricConfig]):
     domain = "technical communication (incident management)"
     version = "1.0"
     description = "write a post-incident summary for an audience; graded by a rubric judge (points per criterion)"
-    grader = "task_templates/rubric_answer.grader.yaml"
+    grader = "rft:tasks/rubric_answer"
     config_cls = RubricConfig
     levels: ClassVar[Levels] = {
         "easy": {"facts": 3, "negative_criteria": 0, "distractors": 0, "word_limit": 0},

@@ -88,7 +88,7 @@ class TicketRouting(TaskGenerator[TicketConfig]):
     domain = "customer support"
     version = "1.0"
     description = "route a support ticket to refund, billing, faq or escalation"
-    grader = "graders/tasks/ticket_routing.yaml"
+    grader = "rft:tasks/ticket_routing"
     config_cls = TicketConfig
     levels: ClassVar[Levels] = {
         "easy": {"subject_line": True, "distractor_rate": 0.0, "typo_rate": 0.0},

@@ -180,7 +180,7 @@ class ToolCalling(TaskGenerator[ToolConfig]):
     domain = "agents (tool use)"
     version = "1.0"
     description = "choose the right function from the row's tools and fill normalised arguments"
-    grader = "graders/tasks/tool_calling.yaml"
+    grader = "rft:tasks/tool_calling"
     config_cls = ToolConfig
     levels: ClassVar[Levels] = {
         "easy": {"catalogue_size": 3, "relative_dates": False, "spoken_values": False},

@@ -6,6 +6,11 @@
 * **Reward-hacking** probes build outputs that must not score at or above the pass threshold: an empty output, the
   prompt echoed back, the correct answer buried among many alternatives, a prompt-injection message aimed at a judge,
   an output that lists every label/reference value seen in the cases, and an extremely long output.
+* **Substitution** probes put a new reference into a must-pass case (in the item field and wherever the sample
+  spells it) and then a near miss in the sample only: an integer off by one at 10^9 scale, a different word made of
+  the same letters, the same list in another order. These are the wrong answers that relative tolerances and
+  symbolic math comparison were found to pay (issue 19). A probe runs only where the rewritten right answer still
+  scores high (the control), so a grader that cannot take such a reference at all is not blamed for it.
 
 Every probe can be switched off per grader (``check: {probes: {padding: false}}``) for graders that are strict on
 purpose; the failure message says so.
@@ -23,8 +28,10 @@ __all__ = [
     "AGENTIC",
     "HACKING",
     "METAMORPHIC",
+    "SUBSTITUTION",
     "Probe",
     "ProbeInput",
+    "Substitution",
     "agentic_variants",
     "hacking_variants",
     "metamorphic_variants",
@@ -36,7 +43,7 @@ class Probe:
     """A named probe and the advice to give when a grader fails it."""
 
     name: str
-    kind: Literal["metamorphic", "hacking", "agentic"]
+    kind: Literal["metamorphic", "hacking", "substitution", "agentic"]
     meaning: str
     fix: str
 
@@ -113,6 +120,47 @@ HACKING: dict[str, Probe] = {
             "cap the length or penalise verbosity; make sure the metric does not reward recall alone",
         ),
     )
+}
+
+SUBSTITUTION: dict[str, Probe] = {
+    p.name: p
+    for p in (
+        Probe(
+            "large_integer",
+            "substitution",
+            "an integer answer off by one scored high when the reference is a large integer",
+            "compare integers exactly: a relative tolerance pays 2203636303 for 2203636302 (numeric applies rel_tol "
+            "only to non-integer references)",
+        ),
+        Probe(
+            "different_word",
+            "substitution",
+            "a different word (an anagram of the reference) scored high",
+            "compare word answers as text (regex_match / string_check); symbolic math reads a word as a product "
+            "of letters",
+        ),
+        Probe(
+            "reordered_list",
+            "substitution",
+            "the reference list in another order scored high",
+            "compare list answers element by element in order; write the reference as a set if order does not matter",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Substitution:
+    """A reference to put into a case and the near miss that must not score high against it."""
+
+    reference: str
+    wrong: str
+
+
+SUBSTITUTIONS: dict[str, Substitution] = {
+    "large_integer": Substitution("2203636302", "2203636303"),
+    "different_word": Substitution("unsexlike", "ekilxesnu"),
+    "reordered_list": Substitution("3, 5, 7", "7, 5, 3"),
 }
 
 _EXPLANATION = "I arrived at this by working through the problem carefully, step by step, and checking the result."

@@ -39,6 +39,8 @@ from .probes import (
     AGENTIC,
     HACKING,
     METAMORPHIC,
+    SUBSTITUTION,
+    SUBSTITUTIONS,
     ProbeInput,
     agentic_variants,
     hacking_variants,
@@ -138,7 +140,7 @@ def _settings(raw: Any, grader_config: Mapping[str, Any]) -> _Settings:
         allowed = ", ".join(sorted(_CHECK_KEYS))
         raise ConfigError(f"unknown key {sorted(unknown)[0]!r}; allowed: {allowed}", path="check")
     probes = raw.get("probes") or {}
-    known = {*METAMORPHIC, *HACKING, *AGENTIC}
+    known = {*METAMORPHIC, *HACKING, *SUBSTITUTION, *AGENTIC}
     if not isinstance(probes, Mapping) or not all(isinstance(v, bool) for v in probes.values()):
         raise ConfigError("probes must map probe names to true/false", path="check.probes")
     for name in probes:
@@ -311,7 +313,8 @@ def _check_probes(
             result = grader.grade(variant, case.item)
             if result.status == "scored" and result.reward >= settings.threshold:
                 failures[name] = f"built from {case.label}, it scored {_fmt(result)} (threshold {settings.threshold:g})"
-    for name, probe in {**METAMORPHIC, **HACKING}.items():
+        _substitution_probes(grader, case, settings, ran, failures)
+    for name, probe in {**METAMORPHIC, **HACKING, **SUBSTITUTION}.items():
         if not settings.enabled(name):
             report.add(f"probe {name}", "skip", "switched off in check.probes")
         elif name not in ran:
@@ -325,6 +328,62 @@ def _check_probes(
             )
         else:
             report.add(f"probe {name}", "pass")
+
+
+def _substitution_probes(
+    grader: Grader, case: Case, settings: _Settings, ran: set[str], failures: dict[str, str]
+) -> None:
+    """Put each substitution's reference where the case spells its own answer, check the control still passes,
+    then grade the near miss."""
+    if not isinstance(case.sample, str):
+        return
+    for path, value in _answer_fields(grader, case):
+        if not value.strip() or value not in case.sample:
+            continue
+        for name, sub in SUBSTITUTIONS.items():
+            if name in failures or not settings.enabled(name):
+                continue
+            item = _with_value(case.item, path, sub.reference)
+            control = grader.grade(case.sample.replace(value, sub.reference), item)
+            if control.status != "scored" or control.reward < settings.threshold:
+                continue  # this case cannot carry such a reference; no verdict from it
+            ran.add(name)
+            result = grader.grade(case.sample.replace(value, sub.wrong), item)
+            if result.status == "scored" and result.reward >= settings.threshold:
+                failures[name] = (
+                    f"built from {case.label} with reference {sub.reference!r}, the answer {sub.wrong!r} "
+                    f"scored {_fmt(result)} (threshold {settings.threshold:g})"
+                )
+
+
+def _answer_fields(grader: Grader, case: Case) -> list[tuple[list[str], str]]:
+    """The item fields (path, string value) the grader's templates read; for graders without templates (python),
+    every top-level string field but the prompt."""
+    refs = [(t, r) for t in grader.templates for r in t.refs if r.namespace == "item"]
+    if not refs:
+        return [([k], v) for k, v in case.item.items() if isinstance(v, str) and k != "messages"]
+    out = []
+    for template, ref in refs:
+        if not ref.path or not all(isinstance(seg, str) for seg in ref.path):
+            continue
+        try:
+            value = resolve(ref, {"item": case.item, "sample": {}}, template.options)
+        except GradeFailure:
+            continue
+        if isinstance(value, str):
+            out.append(([str(seg) for seg in ref.path], value))
+    return out
+
+
+def _with_value(item: Mapping[str, Any], path: Sequence[str], value: str) -> dict[str, Any]:
+    """A copy of ``item`` with the string at ``path`` replaced (dicts along the path copied, nothing else shared)."""
+    out = dict(item)
+    if len(path) == 1:
+        out[path[0]] = value
+    else:
+        inner = out.get(path[0])
+        out[path[0]] = _with_value(inner if isinstance(inner, Mapping) else {}, path[1:], value)
+    return out
 
 
 def _check_agentic(report: FileReport, grader: Grader, settings: _Settings, *, probes: bool) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,8 @@ from ..calibration.run import LOWER_IS_BETTER, check_thresholds, run_calibration
 from ..errors import InputError, RftKitError
 from ..graders.loading import build_grader, read_grader_file
 from ..io.jsonl import iter_jsonl
-from ._common import PlacementChoice, err_console, fail
+from ..viewer.labels import latest_rows
+from ._common import PlacementChoice, err_console, fail, write_json_file
 
 _METRICS = ("accuracy", "kappa", "spearman", "mae", "mean_variance", "flip_rate")
 
@@ -27,7 +27,8 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
         if not isinstance(line.value, dict) or "label" not in line.value:
             raise InputError("each row must be an object {item, sample, label}", source=str(path), line=line.number)
         rows.append(line.value)
-    return rows
+    # a labels.jsonl from `rft view` is append-only: only each labeller's latest verdict on a sample counts
+    return [dict(row) for row in latest_rows(rows)]
 
 
 def _parse_thresholds(specs: list[str]) -> dict[str, float]:
@@ -70,8 +71,15 @@ def _confusion(report: dict[str, Any]) -> Table | None:
 
 
 def calibrate(
-    grader_file: Path = typer.Argument(..., help="Grader config file (.json, .yaml or .yml).", show_default=False),
-    labels: Path = typer.Option(..., "--labels", "-l", help="JSONL of {item, sample, label} rows labelled by humans."),
+    grader_file: Path = typer.Argument(
+        ..., help="Grader file (.json, .yaml or .yml) or rft:NAME (see `rft graders`).", show_default=False
+    ),
+    labels: Path = typer.Option(
+        ...,
+        "--labels",
+        "-l",
+        help="JSONL of {item, sample, label} rows labelled by humans (e.g. a run's labels.jsonl).",
+    ),
     repeats: int = typer.Option(1, "--repeats", "-k", min=1, help="Grade every row K times (cache bypassed)."),
     threshold: list[str] = typer.Option(
         [], "--threshold", "-t", help="METRIC=VALUE that must hold (e.g. kappa=0.6); exit code 1 when one fails."
@@ -100,7 +108,7 @@ def calibrate(
     if confusion is not None:
         console.print(confusion)
     if json_out is not None:
-        json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_json_file(json_out, report, what="calibration report")
     for failure in failures:
         err_console.print(f"[bold red]threshold failed:[/] {failure}")
     if failures:

@@ -7,11 +7,14 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from ..errors import RftKitError
 from ._common import PlacementChoice, fail
 
 
 def check(
-    paths: list[Path] = typer.Argument(None, help="Grader files or directories (default: graders/)."),
+    paths: list[Path] = typer.Argument(
+        None, help="Grader files, directories, or rft:NAME library graders (default: graders/)."
+    ),
     json_out: Path | None = typer.Option(None, "--json", help="Write the full report as JSON here."),
     junit: Path | None = typer.Option(None, "--junit", help="Write JUnit XML here (for CI test reports)."),
     no_probes: bool = typer.Option(False, "--no-probes", help="Skip the metamorphic and reward-hacking probes."),
@@ -21,9 +24,16 @@ def check(
     """Validate grader files: schema, placement, templates, cases, determinism, time budget and probes."""
     from ..check import check_paths
     from ..check.report import print_reports, write_json, write_junit
+    from ..library import is_library_ref, resolve_grader
 
     targets = paths or [Path("graders")]
-    missing = [p for p in targets if not p.exists()]
+    try:
+        for target in targets:
+            if is_library_ref(target):
+                resolve_grader(target)
+    except RftKitError as exc:
+        fail(exc)
+    missing = [p for p in targets if not is_library_ref(p) and not p.exists()]
     if missing:
         fail(f"no such file or directory: {missing[0]}")
     reports = check_paths(targets, placement=placement.value, probes=not no_probes)

@@ -14,7 +14,7 @@ app = typer.Typer(
 )
 
 _TASKS = typer.Argument(..., help="Task set JSONL (one RFT row per line).", show_default=False)
-_GRADER = typer.Option(..., "--grader", "-g", help="Grader config file.")
+_GRADER = typer.Option(..., "--grader", "-g", help="Grader file, or rft:NAME (see `rft graders`).")
 _OUT = typer.Option(..., "--output", "-o", help="Output folder.")
 
 
@@ -135,15 +135,16 @@ def verl(
     reference: str | None = typer.Option(None, "--reference", help="Item field used as ground_truth."),
 ) -> None:
     """Write train.parquet in verl's format and a compute_score.py that grades with GRADER."""
-    from ..export.verl import export_verl
+    from ..export.verl import export_verl, verl_config_hint
 
     try:
         result = export_verl(tasks, grader, output, data_source=data_source, ability=ability, reference=reference)
     except RftKitError as exc:
         fail(exc, code=1)
     err_console.print(
-        f"wrote {result.rows} rows to {output}/train.parquet; verl: "
-        f"custom_reward_function.path={output}/compute_score.py (ground_truth = item.{result.reference_field})"
+        f"wrote {result.rows} rows to {output}/train.parquet; verl: {verl_config_hint(output / 'compute_score.py')}; "
+        f"{result.describe_reference()}",
+        soft_wrap=True,
     )
 
 

@@ -14,7 +14,9 @@ from ._common import PlacementChoice, fail, print_json
 
 app = typer.Typer(help="Validate and run one grader file.", no_args_is_help=True)
 
-GraderPath = typer.Argument(..., help="Grader config file (.json, .yaml or .yml).", show_default=False)
+GraderPath = typer.Argument(
+    ..., help="Grader file (.json, .yaml or .yml) or rft:NAME (see `rft graders`).", show_default=False
+)
 Placement = typer.Option(
     PlacementChoice.rft,
     "--placement",

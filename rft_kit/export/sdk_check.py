@@ -3,14 +3,17 @@
 This catches what our schemas might miss (a field the SDK types differently) and pins us to the SDK the user will
 submit with. Two known gaps in the SDK types are bridged, not trusted:
 
-* ``multi.graders`` is typed as a *single* grader since openai-python 1.83 (OPENAI_GRADERS.md 3.6, SDK bug; the
-  service needs a name-to-grader map). Each sub-grader is validated on its own against the sub-grader types, and the
+* ``multi.graders`` is typed as a *single* grader since openai-python 1.83 (docs/hosted-semantics.md: multi, SDK bug;
+the service needs a name-to-grader map). Each sub-grader is validated on its own against the sub-grader types, and the
   multi's other fields against ``MultiGraderParam`` with one sub-grader standing in for the map.
 * ``method.reinforcement.response_format`` is missing from the TypedDicts (pitfall 14); pydantic ignores it there and
   the exporter checks its shape itself.
 
 TypedDicts accept unknown keys silently, so key names are checked here against each TypedDict's declared keys
-(hyperparameter names are checked by :mod:`.hyper`, with a did-you-mean).
+(hyperparameter names are checked by :mod:`.hyper`, with a did-you-mean), plus the fields the service is known to
+accept beyond the SDK types (:mod:`rft_kit.graders.hosted_fields`, e.g. ``pass_threshold``, which OpenAI's own
+cookbook submitted): the SDK's types are not the whole truth of what the service accepts. The JSON schemas that
+``rft grader validate`` uses are held to the same table by tests/export/test_validate_export_agree.py.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+from ..graders.hosted_fields import accepted_beyond_sdk
 from .issues import Issues
 
 __all__ = ["check_grader_with_sdk", "check_job_with_sdk"]
@@ -53,7 +57,7 @@ def _adapter(td: Any) -> Any:
     return TypeAdapter(td)
 
 
-def _validate(td: Any, value: Any, where: str, issues: Issues) -> None:
+def _validate(td: Any, value: Any, where: str, issues: Issues, extra: frozenset[str] = frozenset()) -> None:
     from pydantic import ValidationError
 
     try:
@@ -62,11 +66,11 @@ def _validate(td: Any, value: Any, where: str, issues: Issues) -> None:
         for err in exc.errors()[:5]:
             loc = ".".join(str(p) for p in err["loc"])
             issues.error(f"{where}.{loc}" if loc else where, f"rejected by the openai SDK types: {err['msg']}")
-    _unknown_keys(td, value, where, issues)
+    _unknown_keys(td, value, where, issues, extra)
 
 
-def _unknown_keys(td: Any, value: Any, where: str, issues: Issues) -> None:
-    keys = getattr(td, "__required_keys__", frozenset()) | getattr(td, "__optional_keys__", frozenset())
+def _unknown_keys(td: Any, value: Any, where: str, issues: Issues, extra: frozenset[str] = frozenset()) -> None:
+    keys = getattr(td, "__required_keys__", frozenset()) | getattr(td, "__optional_keys__", frozenset()) | extra
     if not keys or not isinstance(value, Mapping):
         return
     for key in value:
@@ -83,8 +87,9 @@ def check_grader_with_sdk(grader: Mapping[str, Any], issues: Issues, where: str 
     if td is None:
         issues.error(f"{where}.type", f"{grader.get('type')!r} is not a grader type of the openai SDK")
         return
+    extra = accepted_beyond_sdk(str(grader.get("type")))
     if grader.get("type") != "multi":
-        _validate(td, grader, where, issues)
+        _validate(td, grader, where, issues, extra)
         return
     subs = grader.get("graders")
     if not isinstance(subs, Mapping) or not subs:
@@ -94,7 +99,7 @@ def check_grader_with_sdk(grader: Mapping[str, Any], issues: Issues, where: str 
         check_grader_with_sdk(sub, issues, f"{where}.graders.{key}")
     # The SDK types `graders` as one grader (a bug); a valid one stands in so the other fields can still be checked.
     stand_in = {**grader, "graders": _VALID_GRADER}
-    _validate(td, stand_in, where, issues)
+    _validate(td, stand_in, where, issues, extra)
 
 
 def check_job_with_sdk(job: Mapping[str, Any], issues: Issues, where: str = "job.json") -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config.files import read_document
 from ..errors import ConfigError
+from ..library import resolve_grader
 from .registry import get_spec
 from .validate import FILE_ONLY_KEYS, Placement, validate_grader_config
 
@@ -27,11 +28,13 @@ class GraderFile:
 
 
 def read_grader_file(path: str | Path, *, placement: Placement = "rft") -> GraderFile:
-    """Read and validate a JSON/YAML grader file.
+    """Read and validate a JSON/YAML grader file, or the library grader an ``rft:NAME`` reference names.
 
     Raises:
-        ConfigError: unreadable file, bad syntax, or an invalid grader (names the line and JSON path).
+        ConfigError: an unknown ``rft:`` name, an unreadable file, bad syntax, or an invalid grader (names the line
+            and JSON path).
     """
+    path = resolve_grader(path)
     value, locate = read_document(path)
     config = validate_grader_config(value, placement=placement, source=str(path), locate=locate)
     extras = {k: value[k] for k in FILE_ONLY_KEYS if isinstance(value, Mapping) and k in value}
@@ -50,7 +53,8 @@ def build_grader(config: Mapping[str, Any], *, path: str = "", source: str | Non
 
 
 def load_grader(grader: str | Path | Mapping[str, Any], *, placement: Placement = "rft") -> Grader:
-    """Load a grader from a JSON/YAML file path or a config dict, validate it, and build it.
+    """Load a grader from a JSON/YAML file path, an ``rft:NAME`` library grader or a config dict, validate it, and
+    build it.
 
     >>> g = load_grader({"type": "string_check", "name": "label", "input": "{{sample.output_text}}",
     ...                  "reference": "{{item.label}}", "operation": "eq"})

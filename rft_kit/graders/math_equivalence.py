@@ -9,8 +9,12 @@ runaway SymPy computation is really stopped (a recorded ``timeout`` error, rewar
 output that lists several candidates gets credit for whichever one math-verify's extraction prefers (``rft check``'s
 ``all_labels`` probe shows this).
 
-Export to OpenAI is refused: math-verify is not in the hosted python-grader image (OPENAI_GRADERS.md 3.5). Use a
-``numeric`` grader when the answers are numbers.
+Two guards keep math-verify from paying wrong answers (:mod:`rft_kit.graders._math_worker`): word answers must have
+the same words (math-verify reads ``unsexlike`` as a product of symbols, equal to any anagram), and a reference
+written as a plain comma list is ordered (``lists: unordered``, or a reference written as a set, lifts that).
+
+Export to OpenAI is refused: math-verify is not in the hosted python-grader image (docs/hosted-semantics.md:
+python). Use a ``numeric`` grader when the answers are numbers.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from .._killable import KillableWorker, WorkerCrashed
 from ..errors import ConfigError, DependencyError, GradeFailure
+from ..helper_process import KillableWorker, WorkerCrashed
 from ..records import GradeResult, Sample
 from ..templating import Template
 from .base import Grader
@@ -48,6 +52,7 @@ class MathEquivalenceGrader(Grader):
         self.timeout_s: float = float(self._config.get("timeout_s", 5.0))
         self.float_rounding: int = int(self._config.get("float_rounding", 6))
         self.require_anchor: bool = bool(self._config.get("require_anchor", False))
+        self.lists: str = str(self._config.get("lists", "ordered"))
 
     @property
     def templates(self) -> tuple[Template, ...]:
@@ -58,7 +63,9 @@ class MathEquivalenceGrader(Grader):
         reference = self.reference.render(ns, item)
         answer = self.input.render(ns, item)
         try:
-            outcome = _WORKER.call(reference, answer, self.float_rounding, self.require_anchor, timeout=self.timeout_s)
+            outcome = _WORKER.call(
+                reference, answer, self.float_rounding, self.require_anchor, self.lists, timeout=self.timeout_s
+            )
         except TimeoutError:
             raise GradeFailure("timeout", "other_error", f"math-verify took over {self.timeout_s:g} s") from None
         except (WorkerCrashed, RuntimeError) as exc:

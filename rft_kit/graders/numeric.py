@@ -3,7 +3,9 @@
 Extraction (``extract``): ``final`` (default) takes ``\\boxed{...}``, else the number after the last ``answer:`` /
 ``answer is``, else the last number; ``last``, ``first`` and ``whole`` do what they say. Numbers may carry comma
 thousands separators, exponents, fractions (``3/4``, ``\\frac{3}{4}``) and percent signs (``percent: number`` reads
-``45%`` as 45, ``fraction`` as 0.45). Equality is ``math.isclose(value, reference, rel_tol, abs_tol)``.
+``45%`` as 45, ``fraction`` as 0.45). Numbers compare exactly (fractions, not floats): an integer reference must be
+met within ``abs_tol``; ``rel_tol`` only widens the match for fraction and decimal references. A reference holding
+several numbers (``3, 5, 7``) is a list: the answer must give the same numbers in the same order.
 
 No number in the output is a wrong answer (reward 0, scored); a reference that is not a number is a per-sample
 ``config`` error. Exports to OpenAI as a ``python`` grader running the same extraction code
@@ -47,21 +49,17 @@ class NumericGrader(Grader):
     def _score(self, sample: Sample, item: Mapping[str, Any]) -> GradeResult:
         ns = sample.namespace()
         reference_text = self.reference.render(ns, item)
-        reference = _numbers.parse_number(reference_text, self.percent)
-        if reference is None:
-            reference = _numbers.extract_number(reference_text, "final", self.percent)
-        if reference is None:
-            raise GradeFailure(
-                "config", "other_error", f"the reference {reference_text[:80]!r} is not a number; fix the item"
+        answer_text = self.input.render(ns, item)
+        try:
+            reward, metadata = _numbers.grade_numbers(
+                answer_text, reference_text, self.extract, self.percent, self.abs_tol, self.rel_tol
             )
-        value = _numbers.extract_number(self.input.render(ns, item), self.extract, self.percent)
-        if value is None:
-            return GradeResult(reward=0.0, metadata={"extracted": None, "reference": reference, "reason": "no number"})
-        hit = _numbers.numbers_match(value, reference, self.abs_tol, self.rel_tol)
-        return GradeResult(reward=1.0 if hit else 0.0, metadata={"extracted": value, "reference": reference})
+        except ValueError as exc:
+            raise GradeFailure("config", "other_error", str(exc)) from None
+        return GradeResult(reward=reward, metadata=metadata)
 
     def to_hosted(self) -> dict[str, Any]:
-        """This grader as an OpenAI ``python`` grader running the same extraction code."""
+        """This grader as an OpenAI ``python`` grader running the same extraction and comparison code."""
         body = f"""
 EXTRACT = {self.extract!r}
 PERCENT = {self.percent!r}
@@ -70,15 +68,7 @@ REL_TOL = {self.rel_tol!r}
 
 
 def grade(sample, item):
-    reference_text = {{INPUT:reference}}
-    reference = parse_number(reference_text, PERCENT)
-    if reference is None:
-        reference = extract_number(reference_text, "final", PERCENT)
-    if reference is None:
-        raise ValueError("the reference is not a number")
-    value = extract_number({{INPUT:input}}, EXTRACT, PERCENT)
-    if value is None:
-        return 0.0
-    return 1.0 if numbers_match(value, reference, ABS_TOL, REL_TOL) else 0.0
+    reward, _ = grade_numbers({{INPUT:input}}, {{INPUT:reference}}, EXTRACT, PERCENT, ABS_TOL, REL_TOL)
+    return reward
 """
         return python_grader_config(self, [_numbers], body, {"input": self.input, "reference": self.reference})

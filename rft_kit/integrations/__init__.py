@@ -1,7 +1,7 @@
 """rft-kit graders as reward functions of open-source trainers.
 
 * :mod:`.trl`: :func:`~rft_kit.integrations.trl.reward_funcs` for TRL's ``GRPOTrainer`` (no TRL import needed).
-* :mod:`.verl`: :func:`~rft_kit.integrations.verl.make_compute_score` for verl's ``custom_reward_function``.
+* :mod:`.verl`: :func:`~rft_kit.integrations.verl.make_compute_score` for verl's ``reward.custom_reward_function``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""rft-kit graders as verl reward functions (PEERS.md 2.5).
+"""rft-kit graders as verl reward functions.
 
-verl loads ``custom_reward_function.path`` as a module and calls ``compute_score(data_source, solution_str,
+verl loads ``reward.custom_reward_function.path`` (verl >= 0.7.1; the top-level ``custom_reward_function.path``
+in 0.7.0 and earlier, see :mod:`rft_kit.export.verl`) as a module and calls ``compute_score(data_source, solution_str,
 ground_truth, extra_info=None, **kwargs)`` per response. It accepts a float or a dict with ``score`` whose other keys
 become metrics; every call must return the same keys. Here the dict carries ``score``, ``grade_error`` (1.0 when the
 grader failed: the score is then 0, as hosted) and one ``sub/<key>`` per ``multi`` sub-grader.

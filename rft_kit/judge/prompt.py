@@ -2,9 +2,9 @@
 
 Content blocks map to chat completions parts: ``input_text`` / ``output_text`` to ``text``, ``input_image`` to
 ``image_url`` (``detail`` kept), ``input_audio`` to ``input_audio``. Templates render in text, ``image_url`` and
-audio ``data``. A string ``content`` stays a string. With hardening (:mod:`rft_kit.judge.harden`), ``{{sample.*}}``
-values in *text* are delimited and escaped, and the delimiter instruction is put first as a system message; image
-URLs and audio data are rendered verbatim either way.
+audio ``data``. A string ``content`` stays a string; a string inside a content array is a text part. With
+hardening (:mod:`rft_kit.judge.harden`), ``{{sample.*}}`` values in *text* are delimited and escaped, and the
+delimiter instruction is put first as a system message; image URLs and audio data are rendered verbatim either way.
 """
 
 from __future__ import annotations
@@ -88,7 +88,9 @@ class PromptTemplate:
         self._messages = tuple(compiled)
 
     @staticmethod
-    def _block(block: Mapping[str, Any], at: str, options: RenderOptions) -> _Block:
+    def _block(block: Mapping[str, Any] | str, at: str, options: RenderOptions) -> _Block:
+        if isinstance(block, str):  # the SDK's GraderInputs allow a bare string among the blocks: text
+            return _Block("input_text", text=_compile_text(block, at, options))
         kind = str(block["type"])
         if kind in _TEXT_BLOCKS:
             return _Block("input_text", text=_compile_text(str(block.get("text", "")), f"{at}.text", options))

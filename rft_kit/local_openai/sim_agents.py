@@ -47,7 +47,7 @@ from functools import lru_cache
 from typing import Any, Final
 
 from .errors import ApiError
-from .simulated import count_tokens
+from .simulated_judge import count_tokens
 
 __all__ = ["AGENT_FLAGS", "AGENT_MODELS", "MistakeRates", "agent_reply", "is_agent_model"]
 
@@ -157,9 +157,14 @@ class _Replay:
     violated: bool = False
 
 
+def _tools(body: Mapping[str, Any]) -> list[Any]:
+    tools = body.get("tools")
+    return tools if isinstance(tools, list) else []
+
+
 def _tool_names(body: Mapping[str, Any]) -> list[str]:
     names = []
-    for entry in body.get("tools") or []:
+    for entry in _tools(body):
         function = entry.get("function") if isinstance(entry, Mapping) else None
         if isinstance(function, Mapping) and isinstance(function.get("name"), str):
             names.append(function["name"])
@@ -193,7 +198,7 @@ class _Agent:
         self.plan = _plan(reference)
         self.key = (model, reference.get("id"), body.get("seed") if body.get("seed") is not None else 0)
         tools = {}
-        for entry in body.get("tools") or []:
+        for entry in _tools(body):
             function = entry.get("function") if isinstance(entry, Mapping) else None
             if isinstance(function, Mapping) and isinstance(function.get("name"), str):
                 tools[function["name"]] = function
@@ -279,7 +284,8 @@ def _message_text(message: Mapping[str, Any]) -> str:
     text = content if isinstance(content, str) else ""
     if isinstance(content, list):
         text = " ".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
-    for call in message.get("tool_calls") or []:
+    calls = message.get("tool_calls")
+    for call in calls if isinstance(calls, list) else []:
         function = call.get("function") if isinstance(call, Mapping) else None
         if isinstance(function, Mapping):
             text += f" {function.get('name', '')} {function.get('arguments', '')}"

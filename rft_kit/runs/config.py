@@ -11,13 +11,14 @@
       temperature: 1.0
       max_tokens: 512
       concurrency: 8
-    grader: ../graders/tasks/arithmetic_word.yaml   # optional with a template: the template's own grader
+    grader: rft:tasks/arithmetic_word   # optional with a template (its own grader); rft:NAME or a file path
     baseline: arithmetic-previous    # optional: a run name in the runs dir, or a run folder path
     rollout:                         # optional: roll out multi-turn episodes instead of sampling one reply
       max_turns: 12                  #   model turns per episode at most (default 10)
       token_budget: 20000            #   total tokens per episode (default: none)
 
-Relative paths are relative to the pipeline file's directory.
+Relative paths (a tasks file, a user template ``.yaml``, a grader file) are relative to the pipeline file's
+directory; ``rft:NAME`` names a grader of rft-kit's library.
 
 **Agentic tasks roll out.** When the task rows carry an ``environment`` (an agentic template such as
 ``support_refunds``, or a file of such rows), the samples stage runs ``rft rollout`` instead of ``rft sample``: each
@@ -33,14 +34,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ..config.files import parse_document
 from ..errors import ConfigError
+from ..library import is_library_ref
 from ..sampling import SamplingParams
 
 __all__ = ["ModelSpec", "PipelineConfig", "RolloutSettings", "TaskSource", "load_pipeline", "parse_pipeline"]
 
 _MODEL_CLIENT_KEYS = ("name", "base_url", "api_key_env")
+_TOP_LEVEL_KEYS = ("name", "tasks", "model", "grader", "baseline")
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,11 @@ def _tasks(raw: Any, base: Path) -> TaskSource:
     if n < 1:
         raise ConfigError(f"must be >= 1, got {n}", path="tasks.n")
     difficulty = raw.get("difficulty")
+    template = _require(raw, "template", str, "tasks")
+    if template.endswith((".yaml", ".yml")):  # a user template file, not a built-in name
+        template = str(base / template)
     return TaskSource(
-        template=_require(raw, "template", str, "tasks"),
+        template=template,
         n=n,
         seed=int(raw.get("seed", 0)),
         difficulty=None if difficulty is None else str(difficulty),
@@ -144,6 +149,12 @@ def _model(raw: Any) -> ModelSpec:
         base_url=None if base_url is None else str(base_url),
         api_key_env=str(raw.get("api_key_env", "OPENAI_API_KEY")),
     )
+
+
+def _grader_path(raw: Any, base: Path) -> Path:
+    if not isinstance(raw, str):
+        raise ConfigError(f"must be a grader file path or rft:NAME, got {type(raw).__name__}", path="grader")
+    return Path(raw) if is_library_ref(raw) else base / raw
 
 
 def _rollout(raw: Any) -> RolloutSettings | None:
@@ -174,6 +185,10 @@ def parse_pipeline(raw: Any, *, base_dir: Path, source: str | None = None) -> Pi
     try:
         if not isinstance(raw, Mapping):
             raise ConfigError("a pipeline file must be a mapping with name, tasks, model and grader")
+        unknown = sorted(str(key) for key in raw if key not in _TOP_LEVEL_KEYS)
+        if unknown:
+            # a misspelt key ("graders", "baseline_run") would otherwise be ignored and the run use a default
+            raise ConfigError(f"unknown key '{unknown[0]}' (known: {', '.join(_TOP_LEVEL_KEYS)})", path=unknown[0])
         name = _require(raw, "name", str, "")
         if not name or "/" in name or name in (".", ".."):
             raise ConfigError(f"must be a folder name, got {name!r}", path="name")
@@ -186,7 +201,7 @@ def parse_pipeline(raw: Any, *, base_dir: Path, source: str | None = None) -> Pi
             name=name,
             tasks=tasks,
             model=_model(raw.get("model")),
-            grader=None if grader is None else base_dir / str(grader),
+            grader=None if grader is None else _grader_path(grader, base_dir),
             baseline=None if baseline is None else str(baseline),
             base_dir=base_dir,
             rollout=_rollout(raw.get("rollout")),
@@ -205,9 +220,9 @@ def load_pipeline(path: str | Path) -> PipelineConfig:
     """
     file = Path(path)
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror or exc}", source=str(file)) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML: {exc}", source=str(file)) from None
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", source=str(file)) from None
+    # the grader files' reader: duplicate keys and alias bombs are refused with their line
+    raw, _ = parse_document(text, source=str(file), as_json=file.suffix.lower() == ".json")
     return parse_pipeline(raw, base_dir=file.resolve().parent, source=str(file))

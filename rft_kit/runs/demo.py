@@ -1,8 +1,8 @@
 """``rft demo``: the whole loop offline, twice, with a SIMULATED model, to show an iteration and its comparison.
 
 Two runs on the same generated task set: ``<prefix>-base`` samples ``sim-base`` and ``<prefix>-strong`` samples
-``sim-strong`` (SIMULATED solver models, :mod:`rft_kit.local_openai.simulated_solver`) from a local OpenAI-compatible
-server started in this process, through the real ``openai`` SDK path; both are graded with the template's grader,
+``sim-strong`` (SIMULATED solver models, :mod:`rft_kit.local_openai.simulated_solver`) from rft-kit's local
+OpenAI-compatible app, in-process, through the real ``openai`` SDK path; both are graded with the template's grader,
 and the second run's report compares it with the first. No API key, no network.
 
 ``rft demo --agentic`` does the same for the agentic loop: tasks from the ``support_desk`` template (a support desk
@@ -28,7 +28,6 @@ DEMO_TEMPLATE: Final = "invoice_extraction"
 """A multi-field grader (sub-rewards) over three difficulty levels shows most of what a report holds."""
 AGENTIC_DEMO_TEMPLATE: Final = "support_desk"
 """The agentic demo's template: policy refusals, a tool catalogue at the hard level, a gated multi grader."""
-_QUICKSTART: Final = Path(__file__).resolve().parents[2] / "examples" / "quickstart"
 
 
 @dataclass
@@ -39,17 +38,10 @@ class DemoResult:
     strong: PipelineResult
 
 
-def _task_source(items: int, seed: int) -> tuple[TaskSource, Path | None, str]:
-    """The demo's tasks: the invoice generator when the task templates load, else the bundled quickstart set."""
-    try:
-        from ..tasks.registry import get_template
-
-        get_template(DEMO_TEMPLATE)
-    except Exception as exc:  # templates are checkout content; without them the bundled quickstart set still works
-        note = f"tasks: examples/quickstart/items.jsonl (template {DEMO_TEMPLATE} unavailable: {exc})"
-        return TaskSource(path=_QUICKSTART / "items.jsonl"), _QUICKSTART / "grader.yaml", note
+def _task_source(items: int, seed: int) -> tuple[TaskSource, str]:
+    """The demo's tasks: the built-in invoice template (shipped in the wheel, so this works from any directory)."""
     note = f"tasks: {items} generated from template {DEMO_TEMPLATE} (seed {seed}, mixed difficulty)"
-    return TaskSource(template=DEMO_TEMPLATE, n=items, seed=seed, difficulty="mixed"), None, note
+    return TaskSource(template=DEMO_TEMPLATE, n=items, seed=seed, difficulty="mixed"), note
 
 
 def demo_configs(
@@ -57,7 +49,7 @@ def demo_configs(
 ) -> tuple[list[PipelineConfig], str]:
     """The pipeline configs of the demo's two runs (the second names the first as its baseline) and a note on the
     task source."""
-    source, grader, note = _task_source(items, seed)
+    source, note = _task_source(items, seed)
     configs = []
     for model, baseline in (("sim-base", None), ("sim-strong", f"{prefix}-base")):
         params = SamplingParams(model=model, n=samples, temperature=1.0, max_tokens=512, concurrency=8)
@@ -66,7 +58,7 @@ def demo_configs(
                 name=f"{prefix}-{model.removeprefix('sim-')}",
                 tasks=source,
                 model=ModelSpec(params=params),
-                grader=grader,
+                grader=None,  # the template's own grader, rft:tasks/invoice_extraction
                 baseline=baseline,
             )
         )

@@ -1,4 +1,5 @@
-"""The generator contract: a task generator is a pure function of (config, seed, index) -> Item (DESIGN.md 6).
+"""The generator contract: a task generator is a pure function of (config, seed, index) -> Item (docs/architecture.md:
+task generation).
 
 Every item is built from its own ``random.Random``, seeded from a stable digest of (template, difficulty, seed, index),
 so items are random-access (item 9,000 costs the same as item 0) and identical across runs, processes and machines.
@@ -15,7 +16,6 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from ..errors import ConfigError
@@ -146,7 +146,8 @@ class TaskGenerator(ABC, Generic[C]):
         domain: what kind of work the tasks exercise (shown by ``rft templates``).
         version: bumped whenever the same (config, seed, index) would produce a different item.
         description: one line for ``rft templates``.
-        grader: the grader config that checks the items, relative to the repository root.
+        grader: the grader that checks the items: an ``rft:NAME`` library grader (``rft:tasks/arithmetic_word``)
+            or a grader file path.
         config_cls: the frozen config dataclass.
         levels: difficulty levels as data: level name -> config field values.
         default_level: the level used when none is given.
@@ -199,16 +200,14 @@ class TaskGenerator(ABC, Generic[C]):
         """
 
     def load_grader(self) -> Grader:
-        """The grader that checks this template's items (``grader`` is relative to the repository root).
+        """The grader that checks this template's items (:attr:`grader`, an ``rft:`` name or a file path).
 
         Raises:
-            ConfigError: the grader file is missing or invalid.
+            ConfigError: an unknown ``rft:`` name, or a missing or invalid grader file.
         """
         from ..graders.loading import build_grader, read_grader_file
-        from .registry import repo_root
 
-        path = Path(self.grader)
-        grader_file = read_grader_file(path if path.is_absolute() else repo_root() / path)
+        grader_file = read_grader_file(self.grader)
         return build_grader(grader_file.config, source=grader_file.source)
 
     def item(

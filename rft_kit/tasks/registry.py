@@ -1,6 +1,7 @@
 """The one place that lists the built-in task templates.
 
-Each entry maps a template name to ``"<module file in task_templates/>:<class>"``. Modules are loaded by path, lazily,
+Each entry maps a template name to ``"<module file in task_templates/>:<class>"`` (the folder is found by
+:func:`rft_kit.library.templates_dir`, in a checkout or an installed wheel alike). Modules are loaded by path, lazily,
 the first time a template is asked for, so ``import rft_kit`` stays cheap and nothing registers itself as an import
 side effect. A path ending in ``.yaml``/``.yml`` names a user template instead (see :mod:`rft_kit.tasks.user_template`).
 """
@@ -9,13 +10,12 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
-import os
 import sys
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..library import templates_dir
 from .base import TaskGenerator
 
 __all__ = ["TEMPLATES", "get_template", "known_templates", "templates_dir"]
@@ -37,21 +37,6 @@ TEMPLATES: dict[str, str] = {
 }
 """Built-in templates. Add one by writing its module under ``task_templates/`` and adding one line here."""
 
-_ENV_DIR = "RFT_TASK_TEMPLATES"
-
-
-def templates_dir() -> Path:
-    """Where the built-in template modules live: ``$RFT_TASK_TEMPLATES``, else ``task_templates/`` of the checkout."""
-    override = os.environ.get(_ENV_DIR)
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "task_templates"
-
-
-def repo_root() -> Path:
-    """The directory grader paths of built-in templates are relative to (the parent of :func:`templates_dir`)."""
-    return templates_dir().parent
-
 
 def known_templates() -> list[str]:
     """Names of the built-in templates, sorted."""
@@ -63,7 +48,7 @@ def _load(name: str) -> TaskGenerator[Any]:
     filename, _, class_name = TEMPLATES[name].partition(":")
     path = templates_dir() / filename
     if not path.is_file():
-        raise ConfigError(f"template module {path} is missing (set ${_ENV_DIR} to the task_templates directory)")
+        raise ConfigError(f"template module {path} is missing; reinstall rft-kit (pip install --force-reinstall)")
     module_name = f"rft_task_templates.{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:

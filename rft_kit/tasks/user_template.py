@@ -5,7 +5,7 @@ file), derived variables computed by the safe expression language of :mod:`rft_k
 the reference fields; ``{{ expr }}`` placeholders fill them in::
 
     name: shipping_quote
-    grader: ../../graders/numeric_answer.yaml      # a path relative to this file, or an inline grader config
+    grader: rft:numeric_answer                     # a library grader, a path relative to this file, or inline config
     levels:                                        # optional: each level overrides variable specs
       easy: {parcels: {range: [1, 3]}}
       hard: {parcels: {range: [5, 40]}}
@@ -40,6 +40,7 @@ import jsonschema
 
 from ..config.files import format_path, read_document
 from ..errors import ConfigError
+from ..library import is_library_ref, resolve_grader
 from ..records import Item
 from .base import Draft, TaskConfig, TaskGenerator
 from .expr import Expr, compile_expr, render_text, split_template
@@ -62,7 +63,7 @@ USER_TEMPLATE_SCHEMA: dict[str, Any] = {
         "description": {"type": "string"},
         "domain": {"type": "string"},
         "version": {"type": ["string", "integer"]},
-        "grader": {"type": ["string", "object"], "description": "path relative to the template, or an inline config"},
+        "grader": {"type": ["string", "object"], "description": "rft:NAME, a path relative to this file, or inline"},
         "default_level": {"type": "string"},
         "levels": {
             "type": "object",
@@ -158,7 +159,7 @@ class UserTemplate(TaskGenerator[UserConfig]):
         *,
         name: str,
         source: Path,
-        grader_ref: Path | dict[str, Any],
+        grader_ref: str | dict[str, Any],
         level_configs: dict[str, UserConfig],
         default_level: str,
         messages: list[tuple[str, list[str | Expr]]],
@@ -173,7 +174,7 @@ class UserTemplate(TaskGenerator[UserConfig]):
         self.name = name  # type: ignore[misc]
         self.source = source
         self.grader_ref = grader_ref
-        self.grader = str(grader_ref) if isinstance(grader_ref, Path) else str(source)  # type: ignore[misc]
+        self.grader = grader_ref if isinstance(grader_ref, str) else str(source)  # type: ignore[misc]
         self.levels = {level: {} for level in level_configs}  # type: ignore[misc]
         self.default_level = default_level  # type: ignore[misc]
         self.description = description  # type: ignore[misc]
@@ -213,8 +214,8 @@ class UserTemplate(TaskGenerator[UserConfig]):
         return Draft(messages=messages, reference=reference, info=info)
 
     def load_grader(self) -> Grader:
-        """The template's grader: the file it names, or its inline config."""
-        if isinstance(self.grader_ref, Path):
+        """The template's grader: the library grader or file it names, or its inline config."""
+        if isinstance(self.grader_ref, str):
             return super().load_grader()
         from ..graders.loading import build_grader
 
@@ -342,11 +343,18 @@ def _load(file: Path) -> UserTemplate:
         parts = split_template(text, path=f"info.{key}")
         _check_names(parts, with_reference, f"info.{key}", fail)
         info[key] = parts
-    grader_ref: Path | dict[str, Any]
-    if isinstance(doc["grader"], str):
-        grader_ref = (file.parent / doc["grader"]).resolve()
-        if not grader_ref.is_file():
-            raise fail(f"grader file {grader_ref} does not exist", "grader")
+    grader_ref: str | dict[str, Any]
+    if isinstance(doc["grader"], str) and is_library_ref(doc["grader"]):
+        try:
+            resolve_grader(doc["grader"])
+        except ConfigError as exc:
+            raise fail(exc.detail, "grader") from None
+        grader_ref = doc["grader"]
+    elif isinstance(doc["grader"], str):
+        grader_path = (file.parent / doc["grader"]).resolve()
+        if not grader_path.is_file():
+            raise fail(f"grader file {grader_path} does not exist (or name a library grader: rft:NAME)", "grader")
+        grader_ref = str(grader_path)
     else:
         from ..graders.validate import validate_grader_config
 

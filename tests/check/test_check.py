@@ -146,3 +146,57 @@ def test_the_grader_library_passes_rft_check() -> None:
     result = runner.invoke(app, ["check", str(ROOT / "graders")])
     assert result.exit_code == 0, result.stdout
     assert "all checks passed" in result.stdout
+
+
+# The graders issue 19 found paying wrong answers, rebuilt as python graders so the probes have something to catch.
+_LOOSE_SOURCE = """
+import math
+
+
+def grade(sample, item):
+    out, ref = sample["output_text"].strip(), item["answer"]
+    try:
+        return 1.0 if math.isclose(float(out), float(ref), rel_tol=1e-9) else 0.0
+    except ValueError:
+        pass
+    if "," in ref:  # a list compared as a set
+        return 1.0 if sorted(out.replace(" ", "").split(",")) == sorted(ref.replace(" ", "").split(",")) else 0.0
+    return 1.0 if sorted(out.casefold()) == sorted(ref.casefold()) else 0.0  # a word read as a product of letters
+"""
+
+
+def test_substitution_probes_catch_the_wrong_answers_issue_19_found(tmp_path: Path) -> None:
+    loose = {
+        "type": "python",
+        "name": "loose",
+        "source": _LOOSE_SOURCE,
+        "cases": [
+            {"item": {"answer": "Paris"}, "sample": "Paris", "expect": 1.0},
+            {"item": {"answer": "Rome"}, "sample": "Madrid", "expect": 0.0},
+        ],
+        "check": {"probes": {"all_labels": False, "padding": False, "answer_prefix": False, "code_fence": False}},
+    }
+    report = check_file(write(tmp_path, "loose.yaml", loose))
+    for probe, words in (
+        ("large_integer", "'2203636303' scored 1"),
+        ("different_word", "'ekilxesnu' scored 1"),
+        ("reordered_list", "'7, 5, 3' scored 1"),
+    ):
+        found = outcome(report, f"probe {probe}")
+        assert found.status == "fail", (probe, found)
+        assert words in found.message
+        assert f"check.probes.{probe}: false" in found.fix
+    # the library's own graders take the same references and refuse the near misses
+    for name in ("normalized_answer", "numeric_answer", "math_answer"):
+        fixed = check_file(ROOT / "graders" / f"{name}.yaml")
+        statuses = {
+            p: outcome(fixed, f"probe {p}").status for p in ("large_integer", "different_word", "reordered_list")
+        }
+        assert "fail" not in statuses.values(), (name, statuses)
+        assert "pass" in statuses.values(), (name, statuses)
+
+
+def test_substitution_probe_needs_a_control_that_passes(tmp_path: Path) -> None:
+    # a label grader cannot take 'unsexlike' as a reference at all: the probe is skipped, not failed
+    report = check_file(ROOT / "graders" / "label_classification.yaml")
+    assert outcome(report, "probe different_word").status == "skip"

@@ -32,8 +32,16 @@ def judge_file(tmp_path: Path, server: LocalServer, *, harden: bool) -> Path:
             {"name": "right", "item": {"answer": "the mitochondria"}, "sample": "the mitochondria", "expect": ">= 0.9"},
             {"name": "wrong", "item": {"answer": "the mitochondria"}, "sample": "a ribosome", "expect": "< 0.5"},
         ],
-        # the simulated judge scores token overlap, so it is not robust to rewording; this test is about injection
-        "check": {"probes": {"answer_prefix": False, "trailing_explanation": False, "code_fence": False}},
+        # the simulated judge scores token overlap, so it is not robust to rewording (and a reordered list has the
+        # same tokens); this test is about injection
+        "check": {
+            "probes": {
+                "answer_prefix": False,
+                "trailing_explanation": False,
+                "code_fence": False,
+                "reordered_list": False,
+            }
+        },
     }
     path = tmp_path / f"judge-{harden}.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))

@@ -55,6 +55,34 @@ def test_numeric_options_and_bad_reference() -> None:
     assert bad.error is not None and bad.error.kind == "config"
 
 
+@pytest.mark.parametrize(
+    ("text", "answer", "expected"),
+    [
+        ("2203636304", "2203636302", 0.0),  # issue 19: rel_tol let a 10^9 integer off by two pass
+        ("2203636303", "2203636302", 0.0),
+        ("2,203,636,302", "2203636302", 1.0),
+        ("100000000000000001", "100000000000000000", 0.0),  # floats cannot tell these apart
+        ("1, 2, 7", "3, 5, 7", 0.0),  # issue 19: only the last number of a list was compared
+        ("The answer is 7, 5, 3", "3, 5, 7", 0.0),
+        ("\\boxed{3, 5, 7}", "3, 5, 7", 1.0),
+        ("The answer is 3, 5, and 7.", "3, 5, 7", 1.0),
+        ("The answer is 3, 5", "3, 5, 7", 0.0),
+        ("0.3333333333", "1/3", 1.0),  # rel_tol still absorbs the rounding of a fraction
+    ],
+)
+def test_numeric_integers_exact_and_lists_in_order(text: str, answer: str, expected: float) -> None:
+    grader = rft_kit.load_grader({**NUMERIC, "rel_tol": 1e-9})
+    assert grader.grade(text, {"answer": answer}).reward == expected
+    assert exported_grade(grader, text, {"answer": answer}) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(min_value=-(10**30), max_value=10**30), d=st.integers(min_value=-3, max_value=3))
+def test_numeric_never_pays_a_different_integer(n: int, d: int) -> None:
+    grader = rft_kit.load_grader({**NUMERIC, "rel_tol": 1e-6})
+    assert grader.grade(f"The answer is {n + d}", {"answer": str(n)}).reward == (1.0 if d == 0 else 0.0)
+
+
 REGEX = {
     "type": "regex_match",
     "name": "re",
@@ -141,6 +169,31 @@ def test_math_equivalence(text: str, answer: str, expected: float) -> None:
     assert grader.grade(text, {"answer": answer}).reward == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "answer", "expected"),
+    [
+        ("\\boxed{unsexlike}", "ekilxesnu", 0.0),  # issue 19: words read as products of symbols
+        ("\\boxed{ekilxesnu}", "ekilxesnu", 1.0),
+        ("\\boxed{\\text{Odd}}", "odd", 1.0),
+        ("\\boxed{7, 5, 3}", "3, 5, 7", 0.0),  # issue 19: a reordered list passed
+        ("The final answer is 3, 5, 7", "3, 5, 7", 1.0),
+        ("\\boxed{7}", "3, 5, 7", 0.0),  # the last element is not the list
+        ("\\boxed{\\{7, 5, 3\\}}", "\\{3, 5, 7\\}", 1.0),  # a set is unordered
+        ("\\boxed{x^2 + 2x}", "2x + x^2", 1.0),
+        ("\\boxed{2203636303}", "2203636302", 0.0),
+    ],
+)
+def test_math_equivalence_guards(text: str, answer: str, expected: float) -> None:
+    grader = rft_kit.load_grader({"type": "math_equivalence", "reference": "{{item.answer}}", "require_anchor": True})
+    assert grader.grade(text, {"answer": answer}).reward == expected
+
+
+def test_math_equivalence_unordered_lists_on_request() -> None:
+    grader = rft_kit.load_grader({"type": "math_equivalence", "reference": "{{item.answer}}", "lists": "unordered"})
+    assert grader.grade("\\boxed{7, 5, 3}", {"answer": "3, 5, 7"}).reward == 1.0
+    assert grader.grade("\\boxed{7, 5, 4}", {"answer": "3, 5, 7"}).reward == 0.0
+
+
 def test_math_timeout_works_off_the_main_thread() -> None:
     import threading
 
@@ -205,3 +258,22 @@ def test_json_schema_never_raises_and_agrees_with_export(value: Any) -> None:
     local = grader.grade(text, {})
     assert 0.0 <= local.reward <= 1.0
     assert exported_grade(grader, text, {}) == local.reward
+
+
+@settings(max_examples=25, deadline=None)
+@given(word=st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=10), data=st.data())
+def test_math_equivalence_never_pays_a_different_word_of_the_same_letters(word: str, data: st.DataObject) -> None:
+    other = "".join(data.draw(st.permutations(list(word))))
+    grader = rft_kit.load_grader({"type": "math_equivalence", "reference": "{{item.answer}}", "require_anchor": True})
+    result = grader.grade(f"$\\boxed{{{other}}}$", {"answer": word})
+    assert result.reward == (1.0 if other == word else 0.0), result.metadata
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.integers(-(10**12), 10**12), min_size=2, max_size=6, unique=True), data=st.data())
+def test_numeric_list_answers_count_only_in_order(values: list[int], data: st.DataObject) -> None:
+    order = data.draw(st.permutations(values))
+    grader = rft_kit.load_grader(NUMERIC)
+    reference = ", ".join(str(v) for v in values)
+    reward = grader.grade("The answer is " + ", ".join(str(v) for v in order), {"answer": reference}).reward
+    assert reward == (1.0 if list(order) == values else 0.0)

@@ -15,7 +15,7 @@ import pytest
 
 from rft_kit import load_grader
 from rft_kit.export.trl import export_trl, trl_records
-from rft_kit.integrations.trl import GraderReward, reward_funcs
+from rft_kit.integrations.trl import GraderReward, RewardConfigError, completion_sample, reward_funcs
 
 REPO = Path(__file__).resolve().parents[2]
 EXACT = {
@@ -76,9 +76,91 @@ def test_conversational_completions_and_item_column():
     assert rewards == [1.0, 1.0]
 
 
-def test_grading_errors_become_none():
+def test_a_sample_that_fails_to_grade_becomes_none():
+    (fn,) = reward_funcs({**EXACT, "input": "{{sample.output_json.answer}}"})
+    rewards = fn(
+        prompts=["p", "p", "p"], completions=['{"answer": "4"}', "not json", '{"answer": "5"}'], answer=["4"] * 3
+    )
+    assert rewards == [1.0, None, 0.0]
+
+
+def test_a_missing_reference_column_fails_loudly_and_column_map_fixes_it():
+    """Issue 19: TRL's docs name the column ground_truth; the grader reads item.answer; every reward was None."""
     (fn,) = reward_funcs(EXACT)
-    assert fn(prompts=["p", "p"], completions=["4", "4"], other=["x", "y"]) == [None, None]
+    with pytest.raises(RewardConfigError, match=r"column_map=\{'ground_truth': 'answer'\}") as info:
+        fn(prompts=["p", "p"], completions=["4", "4"], ground_truth=["4", "5"])
+    assert "{{item.answer}}" in str(info.value) and "ground_truth" in str(info.value)
+    (mapped,) = reward_funcs(EXACT, column_map={"ground_truth": "answer"})
+    assert mapped(prompts=["p", "p"], completions=["4", "4"], ground_truth=["4", "5"]) == [1.0, 0.0]
+
+
+def test_a_batch_where_every_completion_fails_raises():
+    source = "def grade(sample, item):\n    return float(item['solution'])\n"
+    (fn,) = reward_funcs({"type": "python", "name": "py", "source": source})
+    with pytest.raises(RewardConfigError, match="every completion of this batch failed"):
+        fn(prompts=["p", "p"], completions=["a", "b"], answer=["1", "2"])
+
+
+class _Env:
+    """What TRL passes as `environments` with environment_factory: one live object per completion."""
+
+    def __init__(self) -> None:
+        self.state = object()
+
+    def get_weather(self, city: str) -> str:
+        return "sunny"
+
+
+def test_environments_are_not_part_of_the_item():
+    """Issue 19: TRL adds reward_kwargs['environments'] (trl/trainer/grpo_trainer.py, _calculate_rewards); the item
+    with an environment in it was not JSON and every python grade failed."""
+    source = (
+        "import json\n\ndef grade(sample, item):\n    json.dumps(item)\n"
+        "    return 1.0 if sample['output_text'] == item['answer'] else 0.0\n"
+    )
+    (fn,) = reward_funcs({"type": "python", "name": "py", "source": source})
+    rewards = fn(prompts=["p", "p"], completions=["4", "5"], answer=["4", "4"], environments=[_Env(), _Env()])
+    assert rewards == [1.0, 0.0]
+
+
+def test_tool_calls_reach_the_grader_in_the_hosted_shape():
+    """Issue 19: only the last message's text reached the grader; TRL's tool-calling completions carry
+    tool_calls with parsed arguments, then tool results, then the final assistant message."""
+    completion = [
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [
+                {"type": "function", "function": {"name": "get_forecast", "arguments": {"city": "Lisbon", "days": 3}}}
+            ],
+        },
+        {"role": "tool", "name": "get_forecast", "content": "sunny"},
+        {"role": "assistant", "content": "It will be sunny."},
+    ]
+    sample = completion_sample(completion)
+    assert sample.output_text == "It will be sunny."
+    assert sample.output_tools == [
+        {
+            "id": "call_0",
+            "type": "function",
+            "function": {"name": "get_forecast", "arguments": '{"city":"Lisbon","days":3}'},
+        }
+    ]
+    (fn,) = reward_funcs(REPO / "graders" / "tool_call.yaml")
+    item = {"function": "get_forecast", "arguments": {"city": "Lisbon", "days": 3}}
+    wrong = [
+        {
+            **completion[0],
+            "tool_calls": [
+                {
+                    "type": "function",
+                    "function": {"name": "get_weather_now", "arguments": {"city": "Lisbon", "days": 3}},
+                }
+            ],
+        }
+    ]
+    rewards = fn(prompts=["p", "p"], completions=[completion, wrong], **{k: [v, v] for k, v in item.items()})
+    assert rewards == [1.0, 0.5]
 
 
 def test_one_grade_batch_per_call(monkeypatch):
@@ -194,9 +276,10 @@ def test_grpo_trainer_runs_two_steps_with_our_reward(tmp_path, monkeypatch, caps
             "evaluation_metric": "fuzzy_match",
         }
     )
-    reward = CountingReward(grader)
-    CountingReward.calls.clear()
-    dataset = datasets.Dataset.from_list(trl_records(_rows(8)))
+    # The dataset names its reference column as TRL's docs do; the grader reads item.answer (issue 19).
+    dataset = datasets.Dataset.from_list(
+        [{"prompt": r["prompt"], "ground_truth": json.loads(r["item"])["answer"]} for r in trl_records(_rows(8))]
+    )
     args = GRPOConfig(
         output_dir=str(tmp_path / "grpo"),
         per_device_train_batch_size=4,
@@ -210,6 +293,14 @@ def test_grpo_trainer_runs_two_steps_with_our_reward(tmp_path, monkeypatch, caps
         save_strategy="no",
         seed=0,
     )
+    unmapped = GRPOTrainer(
+        model=model, reward_funcs=[GraderReward(grader)], args=args, train_dataset=dataset, processing_class=tokenizer
+    )
+    with pytest.raises(RewardConfigError, match="column_map"):
+        unmapped.train()  # loud at the first batch, not a run of None rewards
+    assert unmapped.state.global_step == 0
+    reward = CountingReward(grader, column_map={"ground_truth": "answer"})
+    CountingReward.calls.clear()
     trainer = GRPOTrainer(
         model=model, reward_funcs=[reward], args=args, train_dataset=dataset, processing_class=tokenizer
     )
@@ -243,3 +334,105 @@ def test_export_trl_cli(tmp_path):
     assert (tmp_path / "out" / "dataset").is_dir() and len(
         (tmp_path / "out" / "train.jsonl").read_text().splitlines()
     ) == 3
+
+
+class _WeatherEnv:
+    """An environment for GRPOTrainer(environment_factory=...): reset plus one tool method."""
+
+    def reset(self, **kwargs):
+        return None
+
+    def get_weather(self, city: str) -> str:
+        """Get the weather for a city.
+
+        Args:
+            city: the city.
+        """
+        return "sunny"
+
+
+class KwargsReward(GraderReward):
+    """Records the keyword arguments TRL passes, so the test can see `environments` really arrived."""
+
+    seen: ClassVar[list[set[str]]] = []
+
+    def __call__(self, prompts, completions, completion_ids=None, **kwargs):
+        KwargsReward.seen.append(set(kwargs))
+        return super().__call__(prompts, completions, completion_ids, **kwargs)
+
+
+@pytest.mark.slow
+def test_grpo_trainer_with_environment_factory_grades_with_a_python_grader(tmp_path, monkeypatch):
+    """Issue 19: with environment_factory TRL passes `environments` to reward functions; it must not reach the item
+    (a python grader serialises the item: before the fix every completion failed and every reward was None)."""
+    pytest.importorskip("trl")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRL_EXPERIMENTAL_SILENCE", "1")
+    datasets = pytest.importorskip("datasets")
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+    from trl import GRPOConfig, GRPOTrainer
+    from trl.chat_template_utils import qwen2_5_chat_template
+
+    # TRL needs a chat template that renders tool calls; its bundled Qwen2.5 template does, over a tiny vocabulary.
+    special = ["<|im_start|>", "<|im_end|>", "<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>"]
+    words = ["<pad>", "<unk>", *special, "system", "user", "assistant", "What", "is", "the", "weather?", "sunny"]
+    tokenizer = Tokenizer(models.WordLevel(vocab={w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    hf_tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        pad_token="<pad>",
+        eos_token="<|im_end|>",
+        unk_token="<unk>",
+        additional_special_tokens=special,
+    )
+    hf_tokenizer.chat_template = qwen2_5_chat_template
+    torch.manual_seed(0)
+    eos = words.index("<|im_end|>")
+    config = Qwen2Config(
+        vocab_size=len(words),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=512,
+        pad_token_id=0,
+        eos_token_id=eos,
+        bos_token_id=eos,
+        tie_word_embeddings=True,
+    )
+    source = (
+        "import json\n\ndef grade(sample, item):\n    json.dumps(item)\n"
+        "    return 1.0 if item['answer'] in sample['output_text'] else 0.5\n"
+    )
+    reward = KwargsReward({"type": "python", "name": "py", "source": source})
+    KwargsReward.seen.clear()
+    prompt = [{"role": "user", "content": "What is the weather?"}]
+    dataset = datasets.Dataset.from_list([{"prompt": prompt, "answer": "sunny"} for _ in range(8)])
+    args = GRPOConfig(
+        output_dir=str(tmp_path / "grpo"),
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=4,
+        max_steps=1,
+        logging_steps=1,
+        report_to="none",
+        use_cpu=True,
+        bf16=False,
+        save_strategy="no",
+        seed=0,
+    )
+    trainer = GRPOTrainer(
+        model=Qwen2ForCausalLM(config),
+        reward_funcs=[reward],
+        args=args,
+        train_dataset=dataset,
+        processing_class=hf_tokenizer,
+        environment_factory=_WeatherEnv,
+    )
+    trainer.train()
+    assert KwargsReward.seen and all("environments" in keys for keys in KwargsReward.seen)
+    logged = [h["rewards/rft_py/mean"] for h in trainer.state.log_history if "rewards/rft_py/mean" in h]
+    assert logged and all(0.5 <= value <= 1.0 for value in logged), logged  # graded, not NaN

@@ -144,3 +144,55 @@ def test_hf_cli(tmp_path):
     result = CliRunner().invoke(app, ["export", "hf", str(tasks), "-o", str(tmp_path / "ds")])
     assert result.exit_code == 0, result.output
     assert rows_from_dataset(load_task_dataset(tmp_path / "ds")) == _tool_rows(2)
+
+
+def test_verl_hint_follows_current_verl(tmp_path):
+    """Issue 19: verl >= 0.7.1 reads reward.custom_reward_function; verl 0.9's main_ppo no longer migrates the
+    legacy top-level key, so telling users to set custom_reward_function.path trained on verl's default reward."""
+    tasks = _write(
+        tmp_path / "tasks.jsonl", [{"messages": [{"role": "user", "content": "Capital of France?"}], "answer": "Paris"}]
+    )
+    result = CliRunner().invoke(
+        app, ["export", "verl", str(tasks), "-g", str(GRADERS / "exact_answer.yaml"), "-o", str(tmp_path / "v")]
+    )
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert f"reward.custom_reward_function.path={tmp_path / 'v' / 'compute_score.py'}" in output
+    assert "reward.custom_reward_function.name=compute_score" in output
+    assert "ground_truth = item.answer" in output
+    module_text = (tmp_path / "v" / "compute_score.py").read_text()
+    assert "reward.custom_reward_function.path=" in module_text and "verl >= 0.7.1" in module_text
+
+
+PY_GRADER = {
+    "type": "python",
+    "name": "py_exact",
+    "source": "def grade(sample, item):\n    return 1.0 if sample['output_text'] == item['solution'] else 0.0\n",
+}
+
+
+def test_python_grader_reference_comes_from_its_source(tmp_path):
+    pd = pytest.importorskip("pandas")
+    rows = [{"messages": [{"role": "user", "content": "2+2?"}], "solution": "4", "note": "x"}]
+    tasks = _write(tmp_path / "tasks.jsonl", rows)
+    grader = tmp_path / "py.json"
+    grader.write_text(json.dumps(PY_GRADER))
+    result = export_verl(tasks, grader, tmp_path / "v")
+    assert (result.reference_field, result.reference_origin) == ("solution", "python source")
+    assert "read from the python grader's source" in result.describe_reference()
+    frame = pd.read_parquet(tmp_path / "v" / "train.parquet")
+    assert dict(frame.iloc[0]["reward_model"])["ground_truth"] == "4"
+    module = _import_by_path(tmp_path / "v" / "compute_score.py")
+    assert module.compute_score("src", "4", "4", None)["score"] == 1.0  # without extra_info, ground_truth is used
+
+
+def test_no_reference_field_says_what_ground_truth_holds(tmp_path):
+    rows = [{"messages": [{"role": "user", "content": "Say hi"}]}]
+    tasks = _write(tmp_path / "tasks.jsonl", rows)
+    grader = tmp_path / "py.json"
+    grader.write_text(json.dumps({**PY_GRADER, "source": "def grade(sample, item):\n    return 1.0\n"}))
+    result = CliRunner().invoke(app, ["export", "verl", str(tasks), "-g", str(grader), "-o", str(tmp_path / "v")])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "item.None" not in output
+    assert "ground_truth left empty" in output and "--reference FIELD" in output

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from rft_kit.errors import ConfigError, GradeFailure
+from rft_kit.judge.calls import ChatRequest
 from rft_kit.judge.options import sampling_params
 from rft_kit.judge.prompt import PromptTemplate
-from rft_kit.judge.protocol import ChatRequest
 from rft_kit.judge.schemas import score_schema
 from rft_kit.records import Sample
 from rft_kit.templating import RenderOptions
@@ -85,3 +85,35 @@ def test_fingerprint_covers_everything_that_is_sent() -> None:
         ChatRequest("m", base.messages, base.schema_name, base.schema, base.params, "none"),
     ]
     assert len({base.fingerprint, *(v.fingerprint for v in variants)}) == 6
+
+
+def test_a_bare_string_inside_a_content_array_is_text() -> None:
+    """Issue 19: the SDK's GraderInputs allow ``str`` among the blocks; validation, rendering and export take it."""
+    from rft_kit.export.issues import Issues
+    from rft_kit.export.sdk_check import check_grader_with_sdk
+    from rft_kit.graders.validate import validate_grader_config
+
+    grader = {
+        "type": "score_model",
+        "name": "judge",
+        "model": "gpt-4.1-2025-04-14",
+        "input": [
+            {
+                "role": "user",
+                "content": [
+                    "Reference: {{item.answer}}",
+                    {"type": "input_text", "text": "Answer: {{sample.output_text}}"},
+                ],
+            }
+        ],
+    }
+    validate_grader_config(grader)
+    issues = Issues()
+    check_grader_with_sdk(grader, issues)
+    assert not issues.error_count, issues.items
+    prompt = PromptTemplate(grader["input"], field="input", options=RenderOptions())
+    messages = prompt.render(Sample.from_text("42").namespace(), {"answer": "41"}, harden=False)
+    assert messages[0]["content"] == [{"type": "text", "text": "Reference: 41"}, {"type": "text", "text": "Answer: 42"}]
+    assert len(prompt.templates) == 2
+    with pytest.raises(ConfigError, match=r"input\[0\]\.content\[0\]"):
+        validate_grader_config({**grader, "input": [{"role": "user", "content": ["{{ other.x }}"]}]})

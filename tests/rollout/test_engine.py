@@ -212,21 +212,29 @@ def test_the_tool_runner_keeps_fast_work_inline_and_moves_slow_work_to_threads()
     assert mean is not None and mean >= 10
 
 
-def test_reference_fields_reach_only_the_simulated_agents(
-    base_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_reference_fields_reach_only_the_simulated_agents(tmp_path: Path) -> None:
     """A real model must never see the row's answer: rft_reference is sent to sim-agent-* models only."""
-    from rft_kit.local_openai.routes import ROUTES
+    from rft_kit.local_openai import LocalServer
+    from rft_kit.local_openai.routes import DEFAULT_ROUTES
 
     key = ("POST", "/v1/chat/completions")
     bodies: list[dict[str, Any]] = []
-    original = ROUTES[key]
+    original = DEFAULT_ROUTES[key]
 
     def recording(state: Any, request: Any) -> Any:
         bodies.append(dict(request.body))
         return original(state, request)
 
-    monkeypatch.setitem(ROUTES, key, recording)
+    # A server of this test's own whose chat route records what arrives (no shared route table is touched).
+    server = LocalServer(routes={key: recording})
+    server.start()
+    try:
+        _assert_reference_reaches_agents_only(server.base_url, tmp_path, bodies)
+    finally:
+        server.stop()
+
+
+def _assert_reference_reaches_agents_only(base_url: str, tmp_path: Path, bodies: list[dict[str, Any]]) -> None:
     row = counter_row("secret", [("x", 1)])
     row["expected_state"] = {"values.x": 1}
     rollout([row], tmp_path / "agent.jsonl", model="sim-agent-oracle", base_url=base_url)

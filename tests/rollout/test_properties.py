@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from rft_kit.local_openai.errors import ApiError
 from rft_kit.local_openai.sim_agents import agent_reply
 from rft_kit.report.agentic import EpisodeStats, agentic_section
-from rft_kit.rollout.episode import _tool_call
+from rft_kit.rollout.episode import _reply, _tool_call
 
 from ..strategies import attempt, json_values
 
@@ -90,3 +90,22 @@ def test_tool_calls_are_normalised_to_the_hosted_shape(raw: dict[str, Any], turn
     call = _tool_call(raw, turn, 0)
     assert call["type"] == "function" and isinstance(call["id"], str) and call["id"]
     assert isinstance(call["function"]["name"], str) and isinstance(call["function"]["arguments"], str)
+
+
+_raw_calls = st.lists(st.dictionaries(st.sampled_from(["id", "function", "type"]), json_values), max_size=3)
+_raw_messages = st.dictionaries(st.sampled_from(["content", "tool_calls", "role"]), st.one_of(json_values, _raw_calls))
+_raw_choices = st.lists(st.one_of(json_values, st.fixed_dictionaries({"message": _raw_messages})), max_size=2)
+_completions = st.one_of(
+    st.dictionaries(st.sampled_from(["choices", "model", "usage"]), json_values),
+    st.fixed_dictionaries({"choices": _raw_choices}),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(completion=_completions)
+def test_any_completion_body_gives_a_reply_or_none(completion: dict[str, Any]) -> None:
+    reply = _reply(completion, 1)
+    if reply is not None:
+        _, content, calls = reply
+        assert content is None or isinstance(content, str)
+        assert all(c["type"] == "function" and isinstance(c["function"]["arguments"], str) for c in calls)

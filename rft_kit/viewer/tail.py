@@ -1,0 +1,131 @@
+"""Reading a JSONL file that another process may still be appending to.
+
+Each :meth:`JsonlTail.read_new` returns the complete lines written since the previous call. A last line without its
+newline is a record still being written (or torn by a killed writer): it is left for a later call, never parsed half.
+A file that was replaced or truncated (a stage redone from scratch) is reported as a reset so the caller starts over.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+__all__ = ["JsonlTail", "TailBatch", "read_line_at"]
+
+_CHUNK: Final = 8 << 20
+"""Bytes read per step, so opening a large file never holds it whole in memory."""
+_HEAD: Final = 64
+"""Bytes of the file's start remembered to notice a file deleted and re-created under the same inode."""
+
+
+@dataclass
+class TailBatch:
+    """What one read found: ``reset`` (drop what was read before), ``records`` as ``(byte offset, value)``, and how
+    many complete lines were not JSON."""
+
+    reset: bool = False
+    records: list[tuple[int, Any]] = field(default_factory=list)
+    bad_lines: int = 0
+
+
+class JsonlTail:
+    """Follows one JSONL file by byte offset; see the module docstring."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.offset = 0
+        self._ident: tuple[int, int] | None = None
+        self._head = b""
+        self._mark = b""  # the bytes just before ``offset``: what was read must still be there
+
+    def state(self) -> dict[str, Any]:
+        """What :meth:`restore` needs to go on from here in another process (the index cache)."""
+        return {"offset": self.offset, "ident": list(self._ident or ()), "head": self._head, "mark": self._mark}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        ident: list[Any] = list(state.get("ident") or [])
+        self.offset = int(state.get("offset") or 0)
+        self._ident = (int(ident[0]), int(ident[1])) if len(ident) == 2 else None
+        self._head, self._mark = bytes(state.get("head") or b""), bytes(state.get("mark") or b"")
+
+    def _changed_under_us(self, st: os.stat_result) -> bool:
+        if self._ident is None:
+            return False
+        if (st.st_dev, st.st_ino) != self._ident or st.st_size < self.offset:
+            return True
+        with open(self.path, "rb") as handle:
+            if self._head and handle.read(len(self._head)) != self._head:
+                return True
+            if self._mark:
+                handle.seek(self.offset - len(self._mark))
+                return handle.read(len(self._mark)) != self._mark
+        return False
+
+    def read_new(self, decode: Callable[[bytes], Any] = json.loads) -> TailBatch:
+        """The complete lines appended since the last call (see :class:`TailBatch`), each parsed by ``decode``
+        (which raises ``ValueError`` for a line that is not a record, or returns ``None``)."""
+        batch = TailBatch()
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            if self._ident is not None:
+                batch.reset = True
+                self.offset, self._ident, self._head, self._mark = 0, None, b"", b""
+            return batch
+        if self._changed_under_us(st):
+            batch.reset = True
+            self.offset, self._head, self._mark = 0, b"", b""
+        self._ident = (st.st_dev, st.st_ino)
+        if st.st_size <= self.offset:
+            return batch
+        with open(self.path, "rb") as handle:
+            if not self._head:
+                self._head = handle.read(_HEAD)
+            handle.seek(self.offset)
+            carry = b""
+            position = self.offset
+            remaining = st.st_size - self.offset
+            while remaining > 0:
+                block = handle.read(min(_CHUNK, remaining))
+                if not block:
+                    break
+                remaining -= len(block)
+                data = carry + block
+                end = data.rfind(b"\n")
+                if end < 0:
+                    carry = data
+                    continue
+                carry = data[end + 1 :]
+                position = self._parse(data[: end + 1], position, batch, decode)
+                self._mark = data[max(0, end + 1 - _HEAD) : end + 1]
+        self.offset = position
+        return batch
+
+    @staticmethod
+    def _parse(chunk: bytes, position: int, batch: TailBatch, decode: Callable[[bytes], Any]) -> int:
+        append = batch.records.append
+        for raw in chunk.split(b"\n")[:-1]:
+            start = position
+            position += len(raw) + 1
+            if not raw.strip():
+                continue
+            try:
+                value = decode(raw)
+            except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+                value = None
+            if value is None:
+                batch.bad_lines += 1
+            else:
+                append((start, value))
+        return position
+
+
+def read_line_at(path: Path, offset: int) -> Any:
+    """The JSON value of the line starting at byte ``offset`` of ``path`` (an offset :class:`JsonlTail` gave)."""
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        return json.loads(handle.readline())
