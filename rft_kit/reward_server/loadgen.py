@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .metrics import percentile
+from ..serving.metrics import percentile
 
 __all__ = ["LoadResult", "run_load"]
 

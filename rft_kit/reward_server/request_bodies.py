@@ -9,17 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..serving import HTTPError
+
 __all__ = ["BadRequest", "parse_batch", "parse_single"]
 
 
-class BadRequest(Exception):
+class BadRequest(HTTPError):
     """A 4xx answer: ``status``, a message for the client, and a short ``kind`` for the metrics."""
-
-    def __init__(self, status: int, message: str, kind: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.kind = kind
 
 
 def _item(value: Any, where: str) -> Mapping[str, Any]:

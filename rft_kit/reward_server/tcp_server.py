@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import TracebackType
 
 from ..graders.base import Grader
 from ..graders.loading import build_grader, read_grader_file
-from .http_handler import RewardHTTPServer, RewardSettings
-from .metrics import RewardMetrics
+from ..serving import BackgroundServer, ServerMetrics, bind, run_foreground
+from .app import build_app, reward_metrics
 from .scoring import Scorer
+from .settings import RewardSettings
 
 __all__ = ["RewardServer", "serve"]
 
@@ -22,7 +21,7 @@ class RewardServer:
 
     Example::
 
-        with RewardServer(load_grader("rft:exact_answer"), workers=2) as server:
+        with RewardServer(load_grader("graders/exact_answer.yaml"), workers=2) as server:
             httpx.post(f"{server.url}/score", json={"item": {"answer": "4"}, "sample": "4"}).json()
             # {"score": 1.0, "status": "scored", "error": None, "sub_rewards": {}}
 
@@ -44,20 +43,18 @@ class RewardServer:
     ) -> None:
         self.grader = grader
         self.settings = settings or RewardSettings()
-        self.metrics = RewardMetrics()
+        self.metrics: ServerMetrics = reward_metrics()
         self._address = (host, port)
         self._workers = workers
         self._scorer: Scorer | None = None
-        self._httpd: RewardHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: BackgroundServer | None = None
 
     @property
     def url(self) -> str:
         """``http://HOST:PORT`` (after :meth:`start`)."""
-        if self._httpd is None:
+        if self._server is None:
             raise RuntimeError("RewardServer is not running")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host if isinstance(host, str) else host.decode()}:{port}"
+        return self._server.url
 
     def start(self) -> RewardServer:
         """Start the workers, bind, and serve in a daemon thread.
@@ -66,26 +63,21 @@ class RewardServer:
             OSError: the address cannot be bound.
         """
         self._scorer = Scorer(self.grader, workers=self._workers)
+        app = build_app(self._scorer, self.settings, self.metrics)
+        self._server = BackgroundServer(app, self.settings.serving(), *self._address)
         try:
-            self._httpd = RewardHTTPServer(self._address, self._scorer, self.settings, self.metrics)
-        except OSError:
+            self._server.start()
+        except (OSError, RuntimeError):
             self._scorer.close()
+            self._scorer = self._server = None
             raise
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="rft-reward-server", daemon=True
-        )
-        self._thread.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving and the workers (idempotent)."""
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        """Stop serving (in-flight requests finish) and the workers (idempotent)."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
         if self._scorer is not None:
             self._scorer.close()
             self._scorer = None
@@ -100,7 +92,7 @@ class RewardServer:
 
 
 def serve(grader_file: Path, host: str, port: int, *, workers: int, settings: RewardSettings) -> None:
-    """Serve ``grader_file`` in the foreground until Ctrl-C.
+    """Serve ``grader_file`` in the foreground until SIGTERM or Ctrl-C (in-flight requests finish first).
 
     Raises:
         ConfigError: the grader file is invalid.
@@ -108,23 +100,20 @@ def serve(grader_file: Path, host: str, port: int, *, workers: int, settings: Re
     """
     file = read_grader_file(grader_file, placement="any")
     grader = build_grader(file.config, source=file.source)
-    server = RewardServer(grader, host, port, workers=workers, settings=settings).start()
-    out = sys.stderr
-    out.write(f"rft-kit reward server for {grader.type} grader {grader.name!r} at {server.url}\n")
-    out.write("  POST /score {item, sample} -> {score, status, error, sub_rewards}   (Azure endpoint-grader body)\n")
-    out.write("  POST /score_batch {items, samples} -> {results}   GET /health   GET /metrics\n")
-    out.write(f"  workers: {workers or 'in-process'}; auth: {'bearer token' if settings.token else 'none'}\n")
-    out.write("Press Ctrl-C to stop.\n")
-    out.flush()
-    # SIGTERM (a supervisor, `kill`) must stop the worker processes too, as Ctrl-C does.
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    sock = bind(host, port)
+    scorer = Scorer(grader, workers=workers)
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        h, p = sock.getsockname()[:2]
+        out = sys.stderr
+        out.write(f"rft-kit reward server for {grader.type} grader {grader.name!r} at http://{h}:{p}\n")
+        out.write(
+            "  POST /score {item, sample} -> {score, status, error, sub_rewards}   (Azure endpoint-grader body)\n"
+        )
+        out.write("  POST /score_batch {items, samples} -> {results}   GET /health   GET /metrics\n")
+        out.write(f"  workers: {workers or 'in-process'}; auth: {'bearer token' if settings.token else 'none'}\n")
+        out.write("SIGTERM or Ctrl-C stops it after in-flight requests finish.\n")
+        out.flush()
+        run_foreground(build_app(scorer, settings, reward_metrics()), settings.serving(), sock)
     finally:
-        server.stop()
-
-
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+        sock.close()
+        scorer.close()

@@ -159,7 +159,9 @@ def test_chunked_with_content_length_is_refused_and_nothing_is_smuggled(server: 
         b"Transfer-Encoding: chunked\r\nContent-Length: " + str(len(chunk) + 6).encode() + b"\r\n\r\n"
     )
     reply = _raw(server, head + body)
-    assert reply.startswith(b"HTTP/1.1 411"), reply[:200]
+    # refused by the HTTP parser itself (llhttp: both framings at once is a 400) or by the guard (411)
+    assert reply[:12] in (b"HTTP/1.1 400", b"HTTP/1.1 411"), reply[:200]
+    assert b'"kind"' in reply  # a JSON error either way
     assert reply.count(b"HTTP/1.1 ") == 1, "a second request was read out of the first one's body"
 
 

@@ -1,12 +1,8 @@
-"""The reward server's HTTP layer (standard library ``ThreadingHTTPServer``, one thread per connection).
+"""The baseline of ``benchmarks/bench_reward_server.py``: the standard-library reward server ``rft serve`` ran on
+before the ASGI stack (``ThreadingHTTPServer``, one thread per connection, as hardened on the robust branch), kept
+here as the named baseline and nowhere else. Not part of rft-kit.
 
-Every failure a client can cause ends in a 4xx with a JSON ``{"error": ...}`` body, never a dropped server: bad JSON
-or types, a body nested deeper than ``max_json_depth`` or an integer too long to read (400), no ``Content-Length`` or
-any ``Transfer-Encoding`` (411), a malformed or repeated ``Content-Length`` (400), an oversized body (413, read no
-further), a missing or wrong token (401, checked before routing: only ``/health`` is open), an unknown path (404) or
-method (405). A client that stalls mid-request is cut off after ``read_timeout_s``, and one that trickles its request
-after ``request_timeout_s`` in all; either only ever held its own thread. A grading batch that takes longer than
-``grade_timeout_s`` answers 504. Metrics count unknown paths under one label.
+Usage: ``python benchmarks/stdlib_reward_server.py GRADER_FILE PORT WORKERS``
 """
 
 from __future__ import annotations
@@ -17,20 +13,74 @@ import io
 import json
 import pickle
 import re
+import signal
 import socket
 import sys
+import threading
 import time
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 
-from ..io.escape import json_text
-from .metrics import RewardMetrics
-from .request_bodies import BadRequest, parse_batch, parse_single
-from .scoring import Scorer
+from rft_kit.graders.loading import build_grader, read_grader_file
+from rft_kit.io.escape import json_text
+from rft_kit.reward_server.request_bodies import BadRequest, parse_batch, parse_single
+from rft_kit.reward_server.scoring import Scorer
+from rft_kit.serving.metrics import percentile
 
 __all__ = ["RewardHTTPServer", "RewardSettings"]
+
+LATENCY_WINDOW = 20_000
+
+
+class RewardMetrics:
+    """Thread-safe request counts, errors by kind, and latencies of the last :data:`LATENCY_WINDOW` requests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.started = time.monotonic()
+        self.requests: Counter[str] = Counter()
+        self.statuses: Counter[int] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.pairs_graded = 0
+        self._latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
+
+    def record(self, endpoint: str, status: int, latency_s: float, *, error: str | None = None) -> None:
+        with self._lock:
+            self.requests[endpoint] += 1
+            self.statuses[status] += 1
+            if error is not None:
+                self.errors[error] += 1
+            if endpoint in ("/score", "/score_batch"):
+                self._latencies.append(latency_s * 1000.0)
+
+    def record_grades(self, payloads: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self.pairs_graded += len(payloads)
+            for payload in payloads:
+                if payload["error"] is not None:
+                    self.errors[f"grade:{payload['error']['kind']}"] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            latencies = sorted(self._latencies)
+            return {
+                "uptime_s": round(time.monotonic() - self.started, 3),
+                "requests": sum(self.requests.values()),
+                "requests_by_endpoint": dict(self.requests),
+                "responses_by_status": {str(k): v for k, v in sorted(self.statuses.items())},
+                "pairs_graded": self.pairs_graded,
+                "errors_by_kind": dict(self.errors),
+                "latency_ms": {
+                    "window": len(latencies),
+                    "p50": percentile(latencies, 0.50),
+                    "p90": percentile(latencies, 0.90),
+                    "p99": percentile(latencies, 0.99),
+                    "max": latencies[-1] if latencies else None,
+                },
+            }
 
 
 @dataclass(frozen=True)
@@ -289,3 +339,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
+
+
+def main() -> None:
+    grader_file, port, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    file = read_grader_file(grader_file, placement="any")
+    scorer = Scorer(build_grader(file.config, source=file.source), workers=workers)
+    httpd = RewardHTTPServer(("127.0.0.1", port), scorer, RewardSettings(), RewardMetrics())
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=httpd.shutdown).start())
+    try:
+        httpd.serve_forever(poll_interval=0.05)
+    finally:
+        httpd.server_close()
+        scorer.close()
+
+
+if __name__ == "__main__":
+    main()
