@@ -13,7 +13,7 @@ from ._common import fail
 
 def serve_tools(
     grader_file: Path | None = typer.Option(
-        None, "--grader", "-g", help="Grader config for POST /grade (without it, /grade answers 404)."
+        None, "--grader", "-g", help="Grader file or rft:NAME for POST /grade (without it, /grade answers 404)."
     ),
     token: str | None = typer.Option(
         None, "--token", envvar="RFT_SERVE_TOKEN", help="Require 'Authorization: Bearer TOKEN' (env RFT_SERVE_TOKEN)."
