@@ -50,7 +50,9 @@ def uvicorn_config(app: ASGIApp, settings: ServeSettings) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         http=deadline_protocol(settings.read_timeout_s, settings.request_timeout_s),
-        loop=_LOOP,
+        # the standard asyncio loop, not uvloop: with grading results arriving from other threads, uvloop served
+        # /score slower here (measured with benchmarks/bench_reward_server.py)
+        loop="asyncio",
         lifespan="on",
         log_config=None,
         log_level="error",  # not a warning per malformed request: a hostile client could flood the log
@@ -61,19 +63,6 @@ def uvicorn_config(app: ASGIApp, settings: ServeSettings) -> uvicorn.Config:
         server_header=False,
         date_header=False,
     )
-
-
-def _loop() -> str:
-    # uvloop where it installs (the serve extra pulls it in off Windows): the event loop is most of the per-request
-    # cost once grading is in worker processes (benchmarks/bench_reward_server.py)
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
-        return "asyncio"
-    return "uvloop"
-
-
-_LOOP = _loop()
 
 
 def _url(sock: socket.socket) -> str:
