@@ -1,0 +1,140 @@
+"""ranking_judge, pairwise_judge, ensembles and the context budget through the real SDK against the local server
+(HTTP, SIMULATED judge): every failure mode of issue 16 is caught as described."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rft_kit.graders.base import Grader
+from rft_kit.grading import grade
+from rft_kit.local_openai import LocalServer
+
+from .conftest import chat_requests, score_config
+
+CRITERIA = "names Paris as the capital of France"
+ITEM = {"id": "q1", "prompt": "What is the capital of France?"}
+GROUP = [
+    "Paris is the capital of France.",
+    "I think it is Lyon.",
+    "Paris is the capital of France.",
+    "The capital: Paris.",
+    "No idea.",
+    "France has Paris as capital city.",
+    "Lyon, probably.",
+    "Paris.",
+]
+
+
+def ranking(model: str = "sim-judge", **extra: Any) -> dict[str, Any]:
+    return {"type": "ranking_judge", "name": "rank", "model": model, "criteria": CRITERIA, **extra}
+
+
+def test_ranking_makes_one_call_per_group_and_scores_identical_samples_identically(
+    make: Callable[..., Grader], server: LocalServer
+) -> None:
+    grader = make(ranking())
+    results = grader.grade_batch(GROUP, [ITEM] * len(GROUP))
+    assert chat_requests(server) == 1
+    assert all(r.status == "scored" for r in results)
+    assert results[0].reward == results[2].reward == 1.0  # identical samples, shown once
+    assert results[0].metadata["distinct_answers"] == 7
+    assert results[1].reward < results[0].reward and results[4].reward < results[0].reward
+    assert all(0.0 <= r.reward <= 1.0 for r in results)
+    # the group's tokens are charged once
+    assert sum(1 for r in results if r.token_usage) == 1
+
+
+def test_ranking_groups_by_item_in_one_batch(make: Callable[..., Grader], server: LocalServer) -> None:
+    other = {"id": "q2", "prompt": "Capital of Italy?"}
+    items = [ITEM, other, ITEM, other]
+    results = make(ranking()).grade_batch(["Paris.", "Rome.", "Lyon.", "Milan."], items)
+    assert chat_requests(server) == 2
+    assert [r.metadata["group_size"] for r in results] == [2, 2, 2, 2]
+
+
+def test_wrong_number_or_ids_of_scores_is_an_error_for_the_whole_group(make: Callable[..., Grader]) -> None:
+    for flag, words in (("wrong-count", "6 scores for 7 candidates"), ("wrong-ids", "not a candidate id 1..7")):
+        results = make(ranking(f"sim-judge+{flag}")).grade_batch(GROUP, [ITEM] * len(GROUP))
+        assert all(r.status == "error" for r in results), flag
+        assert all(r.error is not None and r.error.flag == "model_grader_parse_error" for r in results)
+        assert results[0].error is not None and words in results[0].error.message
+
+
+def test_shuffle_is_undone_exactly_against_a_position_biased_judge(make: Callable[..., Grader]) -> None:
+    # +position-bias gives candidate 1 (the one SHOWN first) score 1: after unshuffling, exactly the samples
+    # whose answer was shown first carry that 1.0, whichever input position they had.
+    for seed in range(4):
+        results = make(ranking("sim-judge+position-bias", seed=seed)).grade_batch(
+            GROUP[1:2] + GROUP[4:5] + GROUP[6:7], [ITEM] * 3
+        )
+        shown_first = [r for r in results if r.metadata["shown_as"] == [1]]
+        assert len(shown_first) == 1 and shown_first[0].reward == 1.0
+    orders = {
+        tuple(r.metadata["shown_as"][0] for r in make(ranking(seed=s)).grade_batch(GROUP, [ITEM] * 8)) for s in range(6)
+    }
+    assert len(orders) > 1  # the seed changes the shown order
+
+
+def test_rft_grade_keeps_groups_whole_across_batches(make: Callable[..., Grader], tmp_path: Path) -> None:
+    samples = tmp_path / "samples.jsonl"
+    items = tmp_path / "items.jsonl"
+    rows = [{"item_id": f"q{n % 3}", "sample_index": n, "output_text": f"Paris answer {n}"} for n in range(9)]
+    samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    items.write_text("".join(json.dumps({"id": f"q{n}", "prompt": "capital?"}) + "\n" for n in range(3)))
+    summary = grade(make(ranking()), samples, items, batch_size=4)
+    assert summary.error_rate == 0
+    assert {r["metadata"]["group_size"] for r in summary.records} == {3}
+
+
+def pairwise(model: str = "sim-judge") -> dict[str, Any]:
+    return {
+        "type": "pairwise_judge",
+        "name": "pair",
+        "model": model,
+        "criteria": CRITERIA,
+        "reference": "{{item.reference_answer}}",
+    }
+
+
+def test_pairwise_flags_a_position_biased_judge(make: Callable[..., Grader], server: LocalServer) -> None:
+    item = {**ITEM, "reference_answer": "It is Lyon."}
+    fair = make(pairwise()).grade("Paris is the capital of France.", item)
+    assert fair.reward == 1.0 and fair.metadata["position_inconsistent"] is False
+    assert chat_requests(server) == 2  # both orders
+    biased = make(pairwise("sim-judge+position-bias")).grade("Paris is the capital of France.", item)
+    assert biased.reward == 0.5 and biased.metadata["position_inconsistent"] is True
+    assert biased.metadata["verdicts"] == {"sample_as_A": "A", "sample_as_B": "A"}
+
+
+def test_ensemble_records_members_and_disagreement(make: Callable[..., Grader]) -> None:
+    config = score_config(rft_options={"ensemble": {"models": ["sim-judge", "sim-judge+verbose"], "reducer": "mean"}})
+    result = make(config).grade("Paris it is, the capital city", {"reference_answer": "Paris"})
+    members = result.metadata["ensemble"]["members"]
+    assert [m["model"] for m in members] == ["sim-judge", "sim-judge+verbose"]
+    assert result.reward == (members[0]["reward"] + members[1]["reward"]) / 2
+    assert result.metadata["ensemble"]["disagreement"] == abs(members[1]["reward"] - members[0]["reward"]) > 0
+    refusing = score_config(rft_options={"ensemble": {"models": ["sim-judge", "sim-judge+refuse"]}})
+    failed = make(refusing).grade("Paris", {"reference_answer": "Paris"})
+    assert failed.status == "error" and failed.error is not None and "sim-judge+refuse" in failed.error.message
+    majority = score_config(
+        rft_options={"ensemble": {"models": ["sim-judge", "gpt-4o", "sim-judge+verbose"], "reducer": "majority"}}
+    )
+    voted = make(majority).grade("Paris it is, the capital city", {"reference_answer": "Paris"})
+    assert voted.reward == members[0]["reward"] and abs(voted.metadata["ensemble"]["disagreement"] - 1 / 3) < 1e-9
+
+
+def test_long_inputs_are_cut_keeping_the_final_answer_or_recorded_as_errors(make: Callable[..., Grader]) -> None:
+    long_answer = " ".join(["filler"] * 3000) + " Final answer: Paris"
+    cut = make(score_config(), context_budget=400).grade(long_answer, {"reference_answer": "Final answer: Paris"})
+    assert cut.status == "scored" and cut.reward > 0
+    assert cut.metadata["truncated"]["prompt_tokens_before"] > 3000 >= 400 >= cut.metadata["truncated"]["after"]
+    refused = make(score_config(), context_budget=400, overflow="error").grade(
+        long_answer, {"reference_answer": "Paris"}
+    )
+    assert refused.status == "error" and refused.error is not None
+    assert refused.error.flag == "truncated_observation_error" and "context_budget = 400" in refused.error.message
+    group = make(ranking(), context_budget=600).grade_batch([long_answer, "Lyon"], [ITEM, ITEM])
+    assert all(r.status == "scored" for r in group) and group[0].metadata["truncated"]["after"] <= 600
