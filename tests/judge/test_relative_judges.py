@@ -138,3 +138,42 @@ def test_long_inputs_are_cut_keeping_the_final_answer_or_recorded_as_errors(make
     assert refused.error.flag == "truncated_observation_error" and "context_budget = 400" in refused.error.message
     group = make(ranking(), context_budget=600).grade_batch([long_answer, "Lyon"], [ITEM, ITEM])
     assert all(r.status == "scored" for r in group) and group[0].metadata["truncated"]["after"] <= 600
+
+
+def test_report_shows_the_position_consistency_rate(make: Callable[..., Grader], tmp_path: Path) -> None:
+    from rft_kit.report.build import build_report
+    from rft_kit.report.collect import collect_run
+    from rft_kit.report.markdown import render_markdown
+
+    items = [{"id": f"q{n}", "prompt": "capital?", "reference_answer": "Lyon"} for n in range(4)]
+    samples = ["Paris is the capital of France."] * 4
+    biased = make(pairwise("sim-judge+position-bias"))
+    fair = make(pairwise())
+    run = tmp_path / "run"
+    run.mkdir()
+    grades = [biased.grade(s, i) for s, i in zip(samples[:1], items[:1], strict=True)]
+    grades += [fair.grade(s, i) for s, i in zip(samples[1:], items[1:], strict=True)]
+    with (run / "grades.jsonl").open("w") as out:
+        for n, result in enumerate(grades):
+            out.write(json.dumps({"key": f"q{n}#0", "item_id": f"q{n}", "sample_index": 0, **result.to_dict()}) + "\n")
+    report = build_report(collect_run(run))
+    assert report["position_consistency"] == {"judged": 4, "inconsistent": 1, "rate": 0.75}
+    assert "75.0% of 4 pairwise verdicts held in both orders" in render_markdown(report)
+
+
+def test_calibration_covers_ranking_and_pairwise_judges(make: Callable[..., Grader]) -> None:
+    from rft_kit.calibration.run import run_calibration
+
+    rows = [
+        {"item": ITEM, "sample": "Paris is the capital of France.", "label": 1.0},
+        {"item": ITEM, "sample": "Lyon.", "label": 0.0},
+        {"item": ITEM, "sample": "The capital: Paris.", "label": 0.8},
+    ]
+    ranked = run_calibration(make(ranking()), rows, repeats=3)
+    assert ranked["graded"] == 3 and ranked["flip_rate"] == 0.0 and ranked["spearman"] == 1.0
+    biased = run_calibration(make(ranking("sim-judge+position-bias")), rows, repeats=4)
+    assert biased["flip_rate"] > 0  # the reshuffle per repeat exposes the order dependence
+    paired = [{**r, "item": {**ITEM, "reference_answer": "Lyon"}} for r in rows]
+    report = run_calibration(make(pairwise("sim-judge+position-bias")), paired)
+    assert report["position_consistency"] == 0.0
+    assert report["worst_disagreements"][0]["human"] in (1.0, 0.0)
