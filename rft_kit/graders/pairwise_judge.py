@@ -13,7 +13,7 @@ judge prefers whichever answer is shown first, or second) is scored as a tie and
 
 Hardening is ON by default; ``rft_options.ensemble`` and ``context_budget`` work as for every model grader.
 
-Export: refused (:meth:`to_hosted` returns ``None``): a hosted ``score_model`` makes one call, so the two-order
+Export: refused (:meth:`to_hosted` raises with the reason): a hosted ``score_model`` makes one call, so the two-order
 consistency check, which is the point of this grader, cannot be expressed.
 """
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ..errors import GradeFailure
+from ..errors import ConfigError, GradeFailure
 from ..judge.calls import ChatRequest, JudgeReply
 from ..judge.prompt import PromptTemplate
 from ..judge.relative import WINNERS, pairwise_outcome, pairwise_schema
@@ -115,4 +115,13 @@ class PairwiseJudgeGrader(JudgeGrader):
         return GradeResult(reward=outcome.reward, metadata=metadata, token_usage=token_usage(replies))
 
     def to_hosted(self) -> dict[str, Any] | None:
-        return None
+        """Refused, with the reason (see the module docstring).
+
+        Raises:
+            ConfigError: always.
+        """
+        raise ConfigError(
+            "pairwise_judge judges each sample twice, in both orders, and ties a verdict that flips with the order; a "
+            "hosted score_model makes one call per sample and cannot run that check. For OpenAI use a score_model that "
+            "shows the reference (absolute scores); keep pairwise_judge for TRL, verl and rft grade"
+        )

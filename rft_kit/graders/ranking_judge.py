@@ -18,7 +18,7 @@ Guarantees (:mod:`rft_kit.judge.relative`):
 * a group whose prompt is over ``context_budget`` has each candidate cut in the middle (final answer kept), or is
   an error with ``overflow: error`` (:mod:`rft_kit.judge.budget`).
 
-Export: refused (:meth:`to_hosted` returns ``None``): a hosted grader scores one sample at a time and never sees the
+Export: refused (:meth:`to_hosted` raises with the reason): a hosted grader scores one sample at a time and never sees the
 group, so no hosted grader computes a relative score.
 """
 
@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..errors import GradeFailure
+from ..errors import ConfigError, GradeFailure
 from ..judge import budget
 from ..judge import harden as hardening
 from ..judge.calls import ChatRequest, JudgeReply
@@ -332,4 +332,13 @@ class RankingJudgeGrader(JudgeGrader):
         return sample, None  # the group is fitted as a whole in _plan
 
     def to_hosted(self) -> dict[str, Any] | None:
-        return None
+        """Refused, with the reason (see the module docstring).
+
+        Raises:
+            ConfigError: always.
+        """
+        raise ConfigError(
+            "ranking_judge scores the samples of an item relative to each other in one judge call; a hosted grader "
+            "sees one sample at a time, so no hosted grader computes this reward. For OpenAI use a score_model with "
+            "the same criteria (absolute scores); keep ranking_judge for TRL, verl and rft grade"
+        )

@@ -177,3 +177,18 @@ def test_calibration_covers_ranking_and_pairwise_judges(make: Callable[..., Grad
     report = run_calibration(make(pairwise("sim-judge+position-bias")), paired)
     assert report["position_consistency"] == 0.0
     assert report["worst_disagreements"][0]["human"] in (1.0, 0.0)
+
+
+def test_trl_reward_functions_pass_ranking_the_group_of_each_prompt(
+    make: Callable[..., Grader], server: LocalServer
+) -> None:
+    from rft_kit.integrations.trl import reward_funcs
+
+    (reward,) = reward_funcs(make(ranking()))
+    # a GRPO batch: 2 prompts x 3 generations, interleaved as TRL lays them out (num_generations per prompt)
+    prompts = ["What is the capital of France?"] * 3 + ["Capital of Italy?"] * 3
+    completions = ["Paris is the capital of France.", "Lyon.", "Paris."] + ["Rome.", "Milan.", "Rome."]
+    rewards = reward(prompts=prompts, completions=completions)
+    assert chat_requests(server) == 2  # one judge call per prompt's group
+    assert rewards[0] == 1.0 and rewards[3] == rewards[5]
+    assert all(r is not None and 0.0 <= r <= 1.0 for r in rewards)
