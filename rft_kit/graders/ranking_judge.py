@@ -18,8 +18,12 @@ Guarantees (:mod:`rft_kit.judge.relative`):
 * a group whose prompt is over ``context_budget`` has each candidate cut in the middle (final answer kept), or is
   an error with ``overflow: error`` (:mod:`rft_kit.judge.budget`).
 
-Export: refused (:meth:`to_hosted` raises with the reason): a hosted grader scores one sample at a time and never sees the
-group, so no hosted grader computes a relative score.
+Export: refused (:meth:`to_hosted` raises with the reason): a hosted grader scores one sample at a time and never
+sees the group, so no hosted grader computes a relative score.
+
+Limits: inside a ``multi`` grader (which is not group-aware) each sample is ranked alone, as a group of one; so is a
+single ``grade`` call, e.g. the cases of ``rft check`` (use labelled cases and ``check.agreement``, which grade the
+labelled cases of one item as one group).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Asked for by the verdict schema (see :mod:`rft_kit.local_openai.simulated_judge`
 
 * ``scores`` (``ranking_judge``): candidates are the ``Candidate N:`` blocks. Each gets a raw score: token F1 with
   the ``Reference:`` section when there is one, else the share of the ``Judging criteria:`` key words (4+ letters)
-  it contains; the scores are the raw scores divided by the best one (all 0.5 when every raw score is 0).
+  it contains; the scores are the raw scores divided by the best one (all 0 when every raw score is 0: nothing
+  meets the criteria).
   ``+verbose``: raw score = word count. ``+position-bias``: candidate 1 scores 1. ``+wrong-count``: the last
   score is left out. ``+wrong-ids``: ids start at 0.
 * ``winner`` (``pairwise_judge``): the answer (``Answer A:`` / ``Answer B:``) with more criteria key words wins;
@@ -72,7 +73,7 @@ def ranking_verdict(plain: str, sections: Mapping[str, str], flags: frozenset[st
         else:
             raw.append(_coverage(criteria, text))
     best = max(raw, default=0.0)
-    scores = [round(r / best, 4) if best > 0 else 0.5 for r in raw]
+    scores = [round(r / best, 4) if best > 0 else 0.0 for r in raw]
     if "position-bias" in flags and scores:
         scores[0] = 1.0
     entries = [{"id": ident, "score": score} for (ident, _), score in zip(candidates, scores, strict=True)]

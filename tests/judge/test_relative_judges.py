@@ -187,7 +187,7 @@ def test_trl_reward_functions_pass_ranking_the_group_of_each_prompt(
     (reward,) = reward_funcs(make(ranking()))
     # a GRPO batch: 2 prompts x 3 generations, interleaved as TRL lays them out (num_generations per prompt)
     prompts = ["What is the capital of France?"] * 3 + ["Capital of Italy?"] * 3
-    completions = ["Paris is the capital of France.", "Lyon.", "Paris."] + ["Rome.", "Milan.", "Rome."]
+    completions = ["Paris is the capital of France.", "Lyon.", "Paris.", "Rome.", "Milan.", "Rome."]
     rewards = reward(prompts=prompts, completions=completions)
     assert chat_requests(server) == 2  # one judge call per prompt's group
     assert rewards[0] == 1.0 and rewards[3] == rewards[5]
