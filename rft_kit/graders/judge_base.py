@@ -21,6 +21,7 @@ failed ``model_grader_server_error``. Token usage is recorded on every result th
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import threading
 from abc import abstractmethod
@@ -235,7 +236,10 @@ class JudgeGrader(Grader):
             shorter = None
             if current.trajectory and len(current.trajectory) > 2:
                 turns = list(current.trajectory)
-                del turns[len(turns) // 2]  # the middle turn: the task (first) and the final answer (last) stay
+                removed = 0
+                # middle turns go until about the excess is gone: the task (first) and the final answer (last) stay
+                while len(turns) > 2 and removed < excess:
+                    removed += budget.estimate_tokens(json.dumps(turns.pop(len(turns) // 2), default=str))
                 shorter = dataclasses.replace(current, trajectory=turns)
                 if max(budget.messages_tokens(r.messages) for r in self._requests(shorter, item)) >= used:
                     shorter = None  # the prompt does not show the trajectory: cut the text instead

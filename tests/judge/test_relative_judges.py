@@ -192,3 +192,37 @@ def test_trl_reward_functions_pass_ranking_the_group_of_each_prompt(
     assert chat_requests(server) == 2  # one judge call per prompt's group
     assert rewards[0] == 1.0 and rewards[3] == rewards[5]
     assert all(r is not None and 0.0 <= r <= 1.0 for r in rewards)
+
+
+def test_a_long_trajectory_loses_middle_turns_keeping_the_task_and_the_final_answer(
+    make: Callable[..., Grader],
+) -> None:
+    from rft_kit.graders.judge_base import JudgeGrader
+    from rft_kit.records import Sample
+
+    config = score_config()
+    config["input"][1]["content"] = (
+        "Reference: {{item.reference_answer}}. Transcript: {{sample.trajectory}}. Model answer: {{sample.output_text}}"
+    )
+    grader = make(config, context_budget=300)
+    assert isinstance(grader, JudgeGrader)
+    turns = [{"role": "user", "content": "Book the cheapest flight."}]
+    turns += [{"role": "tool", "content": " ".join(["search result"] * 20)} for _ in range(30)]
+    turns += [{"role": "assistant", "content": "Booked flight LH 123."}]
+    sample = Sample(output_text="Booked flight LH 123.", trajectory=turns)
+    fitted, info = grader._fit(sample, {"reference_answer": "LH 123"})
+    assert fitted.trajectory is not None and info is not None and info["turns_dropped"] > 0
+    assert fitted.trajectory[0] == turns[0] and fitted.trajectory[-1] == turns[-1]
+    result = grader.grade(sample, {"reference_answer": "LH 123"})
+    assert result.status == "scored" and result.metadata["truncated"]["turns_dropped"] == info["turns_dropped"]
+
+
+def test_label_model_ensemble_majority(make: Callable[..., Grader]) -> None:
+    from .conftest import label_config
+
+    config = label_config(
+        rft_options={"ensemble": {"models": ["sim-judge", "gpt-4o", "o3-mini"], "reducer": "majority"}}
+    )
+    result = make(config).grade("This is great, thanks!", {})
+    assert result.reward == 1.0 and result.metadata["ensemble"]["disagreement"] == 0.0
+    assert [m["metadata"]["label"] for m in result.metadata["ensemble"]["members"]] == ["positive"] * 3
