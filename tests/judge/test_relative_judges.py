@@ -226,3 +226,16 @@ def test_label_model_ensemble_majority(make: Callable[..., Grader]) -> None:
     result = make(config).grade("This is great, thanks!", {})
     assert result.reward == 1.0 and result.metadata["ensemble"]["disagreement"] == 0.0
     assert [m["metadata"]["label"] for m in result.metadata["ensemble"]["members"]] == ["positive"] * 3
+
+
+def test_ranking_ensemble_and_refusal(make: Callable[..., Grader], server: LocalServer) -> None:
+    config = ranking(rft_options={"ensemble": {"models": ["sim-judge", "sim-judge+verbose"], "reducer": "mean"}})
+    results = make(config).grade_batch(GROUP[:4], [ITEM] * 4)
+    assert chat_requests(server) == 2  # one call per model for the group
+    for result in results:
+        members = result.metadata["ensemble"]["members"]
+        assert [m["model"] for m in members] == ["sim-judge", "sim-judge+verbose"]
+        assert abs(result.reward - (members[0]["reward"] + members[1]["reward"]) / 2) < 1e-12
+    refused = make(ranking("sim-judge+refuse")).grade_batch(GROUP[:3], [ITEM] * 3)
+    assert all(r.status == "error" and r.error is not None for r in refused)
+    assert {r.error.flag for r in refused if r.error} == {"model_grader_refusal_error"}
