@@ -5,8 +5,8 @@ For each row of TASKS: the material is the row's reference answer (``--from refe
 (:mod:`.writer`); the filters remove malformed, duplicate and vague criteria (:mod:`.filters`); then a
 ``rubric_judge`` (batched mode, the judge model) scores two answers against the filtered rubric:
 
-* the reference answer itself (with ``--from document``: the row's reference answer when it has one, else this
-  check is skipped) must score at least ``min_reference`` (default 0.8);
+* the reference answer itself (with ``--from document``: the row's reference answer when it has one, else the
+  document) must score at least ``min_reference`` (default 0.8);
 * a deliberately degraded answer, :func:`degrade`, must score at most ``max_degraded`` (default 0.4).
 
 Rows that pass are written to OUT with ``rubric`` (criteria ``{criterion, points, category, tags}``, readable by
@@ -118,8 +118,8 @@ def generate_rubrics(
     outcomes = run(engine.complete_many(requests, ledger=ledger, cache="off")) if requests else []
     report.writer_tokens = ledger.snapshot()["tokens"]
 
-    candidates: list[tuple[int, dict[str, Any], list[dict[str, Any]], str | None]] = []
-    for (n, row, _), outcome in zip(wanted, outcomes, strict=True):
+    candidates: list[tuple[int, dict[str, Any], list[dict[str, Any]], str]] = []
+    for (n, row, material), outcome in zip(wanted, outcomes, strict=True):
         if isinstance(outcome, GradeFailure):
             report.dropped.append(_drop(n, row, f"writer call failed: {outcome.message}"))
             continue
@@ -134,7 +134,9 @@ def generate_rubrics(
             report.dropped.append(_drop(n, row, filtered.failure, removed=filtered.removed))
             continue
         reference = row.get(FIELDS["reference"])
-        candidates.append((n, row, filtered.kept, reference if isinstance(reference, str) and reference else None))
+        # the answer that must score high: the reference answer, else (--from document) the document itself
+        high = reference if isinstance(reference, str) and reference.strip() else material
+        candidates.append((n, row, filtered.kept, high))
 
     scores = _self_check(candidates, judge_model or model, base_url, concurrency)
     judge_tokens, checked = scores
@@ -170,7 +172,7 @@ def generate_rubrics(
 
 
 def _self_check(
-    candidates: Sequence[tuple[int, dict[str, Any], list[dict[str, Any]], str | None]],
+    candidates: Sequence[tuple[int, dict[str, Any], list[dict[str, Any]], str]],
     judge_model: str,
     base_url: str,
     concurrency: int,
@@ -191,19 +193,14 @@ def _self_check(
     items: list[Mapping[str, Any]] = []
     for _, row, rubric, reference in candidates:
         item = {"question": task_text(row), "rubric": rubric}
-        material = reference or ""
-        samples += [material, degrade(material or str(row.get(FIELDS["document"], "")))]
+        samples += [reference, degrade(reference)]
         items += [item, item]
     results = grader.grade_batch(samples, items) if samples else []
     out: list[tuple[float | None, float | None, str | None]] = []
-    for k, (_, _, _, reference) in enumerate(candidates):
+    for k in range(len(candidates)):
         ref, bad = results[2 * k], results[2 * k + 1]
         problem = next((f"self-check judge error: {r.error.message}" for r in (ref, bad) if r.error is not None), None)
-        if reference is None:
-            problem = problem if bad.error is not None else None
-            out.append((None, bad.reward if bad.ok else None, problem))
-        else:
-            out.append((ref.reward if ref.ok else None, bad.reward if bad.ok else None, problem))
+        out.append((ref.reward if ref.ok else None, bad.reward if bad.ok else None, problem))
     tokens = grader.ledger.snapshot()["tokens"] if hasattr(grader, "ledger") else 0
     return int(tokens), out
 

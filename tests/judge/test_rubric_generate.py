@@ -105,3 +105,17 @@ def test_self_check_thresholds_and_the_cli(server: LocalServer, tmp_path: Path) 
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["written"] == 0 and "a degraded answer scores" in report["dropped"][0]["reason"]
+
+
+def test_rubrics_from_a_source_document_are_checked_against_the_document(server: LocalServer, tmp_path: Path) -> None:
+    document = (
+        "Invoices are payable within 30 days of receipt. Late payments accrue interest at 1.5 percent per month. "
+        "The supplier may suspend delivery after 60 days of non-payment. Disputed amounts must be raised in writing "
+        "within 10 days. Interest does not apply to disputed amounts."
+    )
+    tasks = write(tmp_path / "t.jsonl", [{"id": "d", "question": "Late payment?", "document": document}])
+    out = tmp_path / "o.jsonl"
+    report = generate_rubrics(tasks, out, model="sim-judge", source="document", base_url=server.base_url)
+    assert report.written == 1
+    meta = json.loads(out.read_text())["rubric_meta"]
+    assert meta["from"] == "document" and meta["reference_score"] >= 0.8 >= 0.4 >= meta["degraded_score"]
