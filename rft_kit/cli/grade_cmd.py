@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -19,8 +20,9 @@ from rich.table import Table
 
 from ..errors import RftKitError
 from ..graders.loading import build_grader, read_grader_file
-from ..grading import GradeSummary
+from ..grading import GradeSummary, load_items
 from ..grading import grade as run_grading
+from ..judge.baseline import join_baseline
 from ._common import PlacementChoice, err_console, fail
 
 MAX_PRINTED_INPUT_ERRORS = 20
@@ -55,6 +57,9 @@ def grade(
     ),
     summary_json: Path | None = typer.Option(None, "--summary-json", help="Also write the summary as JSON here."),
     placement: PlacementChoice = typer.Option(PlacementChoice.any, "--placement", help="Placement rules to apply."),
+    baseline: Path | None = typer.Option(
+        None, "--baseline", help="A baseline run's samples: each item gets baseline_output (for pairwise_judge)."
+    ),
 ) -> None:
     """Grade SAMPLES against ITEMS with GRADER_FILE and write one grade per line to OUTPUT."""
     if join not in ("auto", "id", "line", "embedded"):
@@ -73,6 +78,14 @@ def grade(
     except RftKitError as exc:
         fail(exc)
 
+    item_source: Any = items
+    if baseline is not None:
+        if items is None:
+            fail("--baseline needs --items (the baseline outputs are joined onto the items by id)")
+        try:
+            item_source = join_baseline(load_items(items)[1], baseline)
+        except RftKitError as exc:
+            fail(exc)
     total = _count_records(samples)
     console = Console(stderr=True)
     progress = Progress(
@@ -91,7 +104,7 @@ def grade(
             summary = run_grading(
                 grader,
                 samples,
-                items,
+                item_source,
                 output=output,
                 workers=n_workers,  # type: ignore[arg-type]
                 batch_size=batch_size,

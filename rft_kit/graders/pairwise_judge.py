@@ -1,7 +1,8 @@
 """``pairwise_judge`` (rft-kit extension): the sample against a reference output, judged in BOTH orders.
 
 Config: ``model``, ``criteria`` (text) and ``reference``: a template of the output compared against, such as
-``{{item.reference_answer}}`` or a baseline run's sample joined onto the item (``{{item.baseline_output}}``).
+``{{item.reference_answer}}`` or a baseline run's sample (``{{item.baseline_output}}``, which
+``rft grade --baseline SAMPLES`` sets: :mod:`rft_kit.judge.baseline`).
 Optional ``task`` (default: the item's ``prompt``/``question``/``messages``) and ``answer`` (default
 ``{{sample.output_text}}``). Two calls per pair: the sample shown as answer A, then as answer B; each returns
 ``{steps, winner: A | B | tie}``.

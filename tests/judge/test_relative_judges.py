@@ -239,3 +239,34 @@ def test_ranking_ensemble_and_refusal(make: Callable[..., Grader], server: Local
     refused = make(ranking("sim-judge+refuse")).grade_batch(GROUP[:3], [ITEM] * 3)
     assert all(r.status == "error" and r.error is not None for r in refused)
     assert {r.error.flag for r in refused if r.error} == {"model_grader_refusal_error"}
+
+
+def test_rft_grade_baseline_run_as_the_pairwise_reference(server: LocalServer, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from rft_kit.cli import app
+
+    grader = tmp_path / "pair.yaml"
+    config = {**pairwise(), "reference": "{{item.baseline_output}}", "rft_options": {"base_url": server.base_url}}
+    grader.write_text(json.dumps(config))
+    items = tmp_path / "items.jsonl"
+    items.write_text("".join(json.dumps({"id": f"q{n}", "prompt": "Capital of France?"}) + "\n" for n in range(3)))
+    baseline = tmp_path / "baseline.jsonl"
+    baseline.write_text(
+        "".join(json.dumps({"item_id": f"q{n}", "sample_index": 0, "output_text": "Lyon."}) + "\n" for n in range(2))
+    )
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text(
+        "".join(
+            json.dumps({"item_id": f"q{n}", "sample_index": 0, "output_text": "Paris is the capital of France."}) + "\n"
+            for n in range(3)
+        )
+    )
+    out = tmp_path / "grades.jsonl"
+    result = CliRunner().invoke(
+        app, ["grade", str(grader), "-s", str(samples), "-i", str(items), "--baseline", str(baseline), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    grades = {g["item_id"]: g for g in map(json.loads, out.read_text().splitlines())}
+    assert grades["q0"]["reward"] == 1.0 and grades["q1"]["reward"] == 1.0
+    assert grades["q2"]["status"] == "error" and "baseline_output" in grades["q2"]["error"]["message"]
