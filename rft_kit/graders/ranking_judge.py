@@ -122,7 +122,20 @@ class RankingJudgeGrader(JudgeGrader):
         return self.grade_group([sample], item)[0]
 
     def grade_group(self, samples: Sequence[SampleLike], item: Mapping[str, Any] | None = None) -> list[GradeResult]:
-        return self._grade_plans([self._plan(samples, item or {})])[0]
+        return self._grade_plans([self._safe_plan(samples, item or {})])[0]
+
+    def _all_requests(self, sample: Sample, item: Mapping[str, Any]) -> list[ChatRequest]:
+        return self._requests(sample, item)  # a plan already holds one call per ensemble model
+
+    def _safe_plan(self, samples: Sequence[SampleLike], item: Mapping[str, Any]) -> _Plan:
+        """:meth:`_plan`, with a bug recorded on every sample of the group instead of raised."""
+        try:
+            return self._plan(samples, item)
+        except Exception as exc:
+            plan = _Plan(size=len(samples), results=[self._internal_error(exc) for _ in samples])
+            plan.index_of = [-1] * len(samples)
+            plan.start = time.perf_counter()
+            return plan
 
     def grade_batch(
         self, samples: Sequence[SampleLike], items: Sequence[Mapping[str, Any] | None]
@@ -131,7 +144,7 @@ class RankingJudgeGrader(JudgeGrader):
         if len(samples) != len(items):
             raise ValueError(f"a batch needs as many items as samples ({len(samples)} != {len(items)})")
         groups = group_indices(items)
-        plans = [self._plan([samples[i] for i in g], items[g[0]] or {}) for g in groups]
+        plans = [self._safe_plan([samples[i] for i in g], items[g[0]] or {}) for g in groups]
         out: list[GradeResult] = [GradeResult(reward=0.0)] * len(samples)
         for indices, results in zip(groups, self._grade_plans(plans), strict=True):
             for index, result in zip(indices, results, strict=True):
