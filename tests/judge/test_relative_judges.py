@@ -270,3 +270,20 @@ def test_rft_grade_baseline_run_as_the_pairwise_reference(server: LocalServer, t
     grades = {g["item_id"]: g for g in map(json.loads, out.read_text().splitlines())}
     assert grades["q0"]["reward"] == 1.0 and grades["q1"]["reward"] == 1.0
     assert grades["q2"]["status"] == "error" and "baseline_output" in grades["q2"]["error"]["message"]
+
+
+def test_pairwise_ensemble_and_a_verbose_judge(make: Callable[..., Grader]) -> None:
+    item = {**ITEM, "reference_answer": "Paris."}
+    padded = "Well, let me think about this at some length before answering: " * 3 + "it is Lyon."
+    verbose = make(pairwise("sim-judge+verbose")).grade(padded, item)
+    assert verbose.reward == 1.0  # the verbose judge prefers the longer, wrong answer in both orders ...
+    fair = make(pairwise()).grade(padded, item)
+    assert fair.reward < 0.5  # ... the criteria-reading judge does not
+    config = {
+        **pairwise(),
+        "rft_options": {"ensemble": {"models": ["sim-judge", "sim-judge+verbose"], "reducer": "mean"}},
+    }
+    both = make(config).grade(padded, item)
+    members = both.metadata["ensemble"]["members"]
+    assert [m["reward"] for m in members] == [fair.reward, 1.0]
+    assert both.metadata["ensemble"]["disagreement"] == 1.0 - fair.reward

@@ -87,3 +87,16 @@ def test_pairwise_never_raises_on_arbitrary_replies(content: str | None, sample:
 
     result = grader._conclude(Sample.from_text(sample), {"r": "y"}, [reply, reply])  # type: ignore[attr-defined]
     assert result.status in ("scored", "error")
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.fixed_dictionaries({"id": st.integers(0, 3)}), st.just({"q": "x"})), max_size=12)
+)
+def test_group_indices_partition_the_batch_by_item(items: list[Any]) -> None:
+    from rft_kit.graders.grouping import group_indices, group_key
+
+    groups = group_indices(items)
+    assert sorted(i for g in groups for i in g) == list(range(len(items)))
+    for group in groups:
+        assert len({group_key(items[i]) for i in group}) == 1
+    assert len({group_key(items[g[0]]) for g in groups}) == len(groups)
