@@ -231,6 +231,26 @@ def verl(
     )
 
 
+@app.command("bedrock")
+def bedrock(tasks: Path = _TASKS, grader: Path = _GRADER, output: Path = _OUT) -> None:
+    """Write train.jsonl in Bedrock's RFT format and lambda/: a reward-Lambda package that grades with GRADER."""
+    from ..export.bedrock import export_bedrock
+    from ..export.issues import ExportError
+
+    try:
+        result = export_bedrock(tasks, grader, output)
+    except ExportError as exc:
+        fail(exc, code=1)
+    except RftKitError as exc:
+        fail(exc)
+    _report_issues(result.issues)
+    err_console.print(
+        f"wrote {result.rows} records to {output}/train.jsonl and the reward Lambda to {output}/lambda/ "
+        f"(handler.lambda_handler; see {output}/README.md for its dependencies)",
+        soft_wrap=True,
+    )
+
+
 @app.command("hf")
 def hf(
     tasks: Path = _TASKS,
