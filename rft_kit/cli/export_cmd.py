@@ -231,6 +231,32 @@ def verl(
     )
 
 
+@app.command("verifiers")
+def verifiers_pkg(
+    tasks: Path = _TASKS,
+    grader: Path = _GRADER,
+    output: Path = _OUT,
+    name: str | None = typer.Option(None, "--name", help="Module name (default rft_<grader name>)."),
+) -> None:
+    """Write an installable verifiers environment package (pip install DIR; load_environment())."""
+    from ..export.issues import ExportError
+    from ..export.verifiers_pkg import export_verifiers
+
+    try:
+        result = export_verifiers(tasks, grader, output, name=name)
+    except ExportError as exc:
+        fail(exc, code=1)
+    except RftKitError as exc:
+        fail(exc)
+    _report_issues(result.issues)
+    tools = f", tools of {result.environment!r}" if result.environment else ""
+    err_console.print(
+        f"wrote {output}/ (module {result.module}: {result.rows} tasks{tools}); pip install {output}, then "
+        f"{result.module}.load_environment() or vf-eval {result.module}",
+        soft_wrap=True,
+    )
+
+
 @app.command("bedrock")
 def bedrock(tasks: Path = _TASKS, grader: Path = _GRADER, output: Path = _OUT) -> None:
     """Write train.jsonl in Bedrock's RFT format and lambda/: a reward-Lambda package that grades with GRADER."""
