@@ -9,12 +9,19 @@ The grader format is OpenAI's (``string_check``, ``text_similarity``, ``score_mo
     result.reward, result.envelope()
 """
 
+from typing import TYPE_CHECKING
+
 from ._version import __version__
 from .errors import ConfigError, DependencyError, GradeFailure, InputError, RftKitError
 from .graders import Grader
 from .graders.loading import load_grader
 from .grading import GradeSummary, grade
 from .records import GradeError, GradeResult, Item, Sample
+
+if TYPE_CHECKING:  # the real types of the lazily loaded names, for type checkers (nothing is imported at run time)
+    from .report import make_report, write_report
+    from .runs import load_pipeline, run_pipeline
+    from .sampling import SamplingParams, sample
 
 # Sampling, reports and pipelines pull in openai and numpy; they load on first use so `import rft_kit` stays cheap.
 _LAZY = {
@@ -50,7 +57,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> object:  # only reached for the lazy names (type checkers see the imports above)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'rft_kit' has no attribute {name!r}")

@@ -20,6 +20,8 @@ Two families, and the difference matters:
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 __all__ = ["ConfigError", "DependencyError", "GradeFailure", "InputError", "RftKitError"]
 
 
@@ -67,17 +69,67 @@ class InputError(RftKitError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+ErrorKind = Literal[
+    "template",  # a template variable is missing (hosted: invalid_variable_error)
+    "parse",  # the sample is not in the expected format (hosted: sample_parse_error)
+    "formula",  # a multi formula failed at run time: division by zero, log(0), ... (hosted: other_error)
+    "runtime",  # user grader code raised or returned garbage (hosted: python_grader_runtime_error)
+    "timeout",  # the grader did not finish in time
+    "sandbox",  # the code sandbox itself failed (hosted: python_grader_server_error)
+    "model_api",  # a model call failed, was refused or unparsable (hosted: model_grader_*_error)
+    "sample",  # the sample carries an error from sampling (the model call failed); nothing to grade
+    "config",  # the grader config cannot be applied to this item (e.g. an unusable reference)
+    "internal",  # a bug in rft-kit; please report it
+]
+"""Coarse error categories used by reports. Every recorded grading error has one, plus the exact hosted flag."""
+
+HostedFlag = Literal[
+    "formula_parse_error",
+    "sample_parse_error",
+    "truncated_observation_error",
+    "unresponsive_reward_error",
+    "invalid_variable_error",
+    "other_error",
+    "python_grader_server_error",
+    "python_grader_runtime_error",
+    "model_grader_server_error",
+    "model_grader_refusal_error",
+    "model_grader_parse_error",
+    "model_grader_exceeded_max_tokens_error",
+]
+"""The boolean flags of the hosted ``RunGraderResponse.metadata.errors`` (documented plus observed ones)."""
+
+ERROR_KINDS: tuple[ErrorKind, ...] = get_args(ErrorKind)
+HOSTED_ERROR_FLAGS: tuple[HostedFlag, ...] = get_args(HostedFlag)
+
+
+def error_kind(value: object) -> ErrorKind:
+    """``value`` as an :data:`ErrorKind` (a record written by a newer version may hold one we do not know)."""
+    for kind in ERROR_KINDS:
+        if value == kind:
+            return kind
+    return "internal"
+
+
+def hosted_flag(value: object) -> HostedFlag:
+    """``value`` as a :data:`HostedFlag` (``other_error`` for one we do not know)."""
+    for flag in HOSTED_ERROR_FLAGS:
+        if value == flag:
+            return flag
+    return "other_error"
+
+
 class GradeFailure(Exception):
     """One sample could not be graded; the grader records it as an error with reward 0.
 
     Attributes:
-        kind: coarse category used in reports (see ``rft_kit.records.ERROR_KINDS``).
+        kind: coarse category used in reports (:data:`ErrorKind`).
         flag: the hosted ``metadata.errors`` flag it maps to (``invalid_variable_error``, ...).
         message: what went wrong, for a human.
     """
 
-    def __init__(self, kind: str, flag: str, message: str) -> None:
+    def __init__(self, kind: ErrorKind, flag: HostedFlag, message: str) -> None:
         super().__init__(message)
-        self.kind = kind
-        self.flag = flag
+        self.kind: ErrorKind = kind
+        self.flag: HostedFlag = flag
         self.message = message

@@ -10,6 +10,10 @@ How samples find their items (``join="auto"`` picks the first that fits each rec
 * ``{"item": {...}, "sample": ...}`` records carry their item (the Evals JSONL shape);
 * records with ``item_id`` are joined to the item whose ``id`` matches (``rft sample`` writes these);
 * anything else (e.g. a plain JSON string per line) pairs the N-th sample with the N-th item.
+
+A sample object without ``item_id`` after samples that join by ``item_id`` is an input error (pairing it by position
+would give it another sample's key), and so is any line whose key (``item_id#sample_index``) an earlier line of the
+same file already has: both are reported with the other line's number, never skipped silently.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from typing import Any, Literal
 from .errors import InputError
 from .graders.base import Grader
 from .graders.loading import build_grader, load_grader
+from .io.escape import escape_surrogates
 from .io.jsonl import InputErrorLog, JsonlWriter, iter_jsonl, repair_tail
+from .io.output import is_regular_file
 from .records import GradeResult
 
 __all__ = ["GradeSummary", "grade", "load_items"]
@@ -56,6 +62,7 @@ class GradeSummary(InputErrorLog):
     workers: int = 1
     output: str | None = None
     records: list[dict[str, Any]] = field(default_factory=list)
+    escaped_records: int = 0  # written with strings JSON/UTF-8 cannot carry escaped (noted on each record)
 
     @property
     def mean_reward(self) -> float:
@@ -106,6 +113,7 @@ class GradeSummary(InputErrorLog):
             "duration_s": round(self.duration_s, 3),
             "workers": self.workers,
             "output": self.output,
+            "escaped_records": self.escaped_records,
         }
 
 
@@ -151,12 +159,13 @@ def load_items(path: str | Path, summary: GradeSummary | None = None) -> tuple[d
 
 
 def _key(item_id: str | None, sample_index: int, line: int) -> str:
-    return f"{item_id}#{sample_index}" if item_id is not None else f"line:{line}"
+    # Keys are compared with the keys read back from the output, where an unpaired surrogate was escaped.
+    return escape_surrogates(f"{item_id}#{sample_index}")[0] if item_id is not None else f"line:{line}"
 
 
 def _done_keys(output: Path) -> set[str]:
     done: set[str] = set()
-    if not output.exists():
+    if not is_regular_file(output):
         return done
     repair_tail(output)
     for line in iter_jsonl(output):
@@ -179,6 +188,7 @@ def _tasks(
     else:
         lines = ((n, value, None) for n, value in enumerate(samples, start=1))
     position = 0
+    id_joined_at: int | None = None  # the first sample joined by item_id, in auto mode
     for number, value, error in lines:
         position += 1
         if error is not None:
@@ -194,6 +204,14 @@ def _tasks(
                 mode = "embedded"
             elif isinstance(value, dict) and value.get("item_id") is not None:
                 mode = "id"
+                id_joined_at = number if id_joined_at is None else id_joined_at
+            elif isinstance(value, dict) and id_joined_at is not None:
+                # Pairing it by position would give it the key of another item's sample (and skip that one).
+                bad(
+                    f"the sample has no item_id, but the samples in this file join by item_id (line {id_joined_at});"
+                    " add its item_id"
+                )
+                continue
             else:
                 mode = "line"
         sample_index = value.get("sample_index", 0) if isinstance(value, dict) else 0
@@ -327,19 +345,38 @@ def grade(
     writer: JsonlWriter | None = None
     if output is not None:
         out_path = Path(output)
-        done = _done_keys(out_path)
-        writer = JsonlWriter(out_path)
+        inputs = [
+            ("--samples", samples if isinstance(samples, str | Path) else None),
+            ("--items", items if isinstance(items, str | Path) else None),
+        ]
+        # Locked before reading what is done: a second process on the same output stops here.
+        writer = JsonlWriter(out_path, inputs=inputs)
+        if writer.regular:
+            done = _done_keys(out_path)
         summary.output = str(out_path)
 
     source = str(samples) if isinstance(samples, str | Path) else "<samples>"
     all_tasks = _tasks(samples, items_by_id, items_ordered, join, summary, source)
 
     def fresh() -> Iterator[_Task]:
+        seen: dict[str, int] = {}  # keys of this input, with their line
         for task in all_tasks:
+            first = seen.get(task.key)
+            if first is not None:
+                # Graded once, and said: a silent skip would hide that two lines claim the same sample.
+                summary.add_input_error(
+                    InputError(
+                        f"the sample {task.key!r} is also on line {first}; this line is not graded (give each "
+                        "sample its own item_id/sample_index)",
+                        source=source,
+                        line=task.line,
+                    )
+                )
+                continue
+            seen[task.key] = task.line
             if task.key in done:
                 summary.skipped += 1
                 continue
-            done.add(task.key)  # a key seen twice in the input is graded once
             yield task
 
     def emit(records: list[dict[str, Any]]) -> None:
@@ -375,6 +412,7 @@ def grade(
     finally:
         if writer is not None:
             writer.close()
+            summary.escaped_records = writer.escaped_records
     summary.duration_s = time.perf_counter() - start
     return summary
 

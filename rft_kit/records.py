@@ -1,4 +1,4 @@
-"""The data model shared by every stage: Item, Sample, GradeResult (DESIGN.md section 2).
+"""The data model shared by every stage: Item, Sample, GradeResult (docs/architecture.md).
 
 An *item* is one row of an RFT prompt set, kept as a plain ``dict`` (exactly the JSONL row: ``messages`` plus reference
 fields, plus our reserved ``id`` and ``metadata``). A *sample* is one model output in OpenAI's ``sample`` namespace. A
@@ -13,13 +13,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from .errors import ERROR_KINDS as _ERROR_KINDS
+from .errors import HOSTED_ERROR_FLAGS as _HOSTED_ERROR_FLAGS
+from .errors import ErrorKind, HostedFlag, error_kind, hosted_flag
+
 __all__ = [
     "EPISODE_FIELDS",
     "ERROR_KINDS",
     "HOSTED_ERROR_FLAGS",
     "STOP_REASONS",
+    "ErrorKind",
     "GradeError",
     "GradeResult",
+    "HostedFlag",
     "Item",
     "Sample",
     "json_problem",
@@ -29,35 +35,12 @@ __all__ = [
 Item = dict[str, Any]
 """One task row: ``{"messages": [...], <reference fields>..., "id": ..., "metadata": {...}}``."""
 
-ERROR_KINDS: Final = (
-    "template",  # a template variable is missing (hosted: invalid_variable_error)
-    "parse",  # the sample is not in the expected format (hosted: sample_parse_error)
-    "formula",  # a multi formula failed at run time: division by zero, log(0), ... (hosted: other_error)
-    "runtime",  # user grader code raised or returned garbage (hosted: python_grader_runtime_error)
-    "timeout",  # the grader did not finish in time
-    "sandbox",  # the code sandbox itself failed (hosted: python_grader_server_error)
-    "model_api",  # a model call failed, was refused or unparsable (hosted: model_grader_*_error)
-    "sample",  # the sample carries an error from sampling (the model call failed); nothing to grade
-    "config",  # the grader config cannot be applied to this item (e.g. an unusable reference)
-    "internal",  # a bug in rft-kit; please report it
-)
-"""Coarse error categories used by reports. Every GradeError has one, plus the exact hosted flag."""
+ERROR_KINDS: Final = _ERROR_KINDS
+"""Coarse error categories used by reports (the values of :data:`~rft_kit.errors.ErrorKind`)."""
 
-HOSTED_ERROR_FLAGS: Final = (
-    "formula_parse_error",
-    "sample_parse_error",
-    "truncated_observation_error",
-    "unresponsive_reward_error",
-    "invalid_variable_error",
-    "other_error",
-    "python_grader_server_error",
-    "python_grader_runtime_error",
-    "model_grader_server_error",
-    "model_grader_refusal_error",
-    "model_grader_parse_error",
-    "model_grader_exceeded_max_tokens_error",
-)
-"""The boolean flags of the hosted ``RunGraderResponse.metadata.errors`` (documented plus observed ones)."""
+HOSTED_ERROR_FLAGS: Final = _HOSTED_ERROR_FLAGS
+"""The boolean flags of the hosted ``RunGraderResponse.metadata.errors`` (the values of
+:data:`~rft_kit.errors.HostedFlag`)."""
 
 # Hosted flags that come with a sibling "<flag>_details" string in the envelope.
 _DETAIL_FIELDS: Final = {
@@ -278,8 +261,8 @@ class GradeError:
         grader: name (or multi key path) of the grader that failed, for compound graders.
     """
 
-    kind: str
-    flag: str
+    kind: ErrorKind
+    flag: HostedFlag
     message: str
     grader: str | None = None
 
@@ -292,8 +275,8 @@ class GradeError:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GradeError:
         return cls(
-            kind=str(data.get("kind", "internal")),
-            flag=str(data.get("flag", "other_error")),
+            kind=error_kind(data.get("kind", "internal")),
+            flag=hosted_flag(data.get("flag", "other_error")),
             message=str(data.get("message", "")),
             grader=data.get("grader"),
         )

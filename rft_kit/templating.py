@@ -1,4 +1,4 @@
-"""The ``{{item.*}}`` / ``{{sample.*}}`` template language of OpenAI graders (OPENAI_GRADERS.md section 2).
+"""The ``{{item.*}}`` / ``{{sample.*}}`` template language of OpenAI graders (docs/hosted-semantics.md: templates).
 
 A template is compiled once, at grader load, into literal text and variable references; rendering walks that list
 once. Text that comes out of a variable is never scanned again, so a sample that contains ``{{item.answer}}`` gets that

@@ -208,7 +208,7 @@ class CalendarScheduling(AgenticTemplate[CalendarConfig]):
     domain = "scheduling"
     version = "1.0"
     description = "book the earliest meeting slot that fits people across time zones (agentic, calendar environment)"
-    grader = "graders/tasks/calendar_scheduling.yaml"
+    grader = "rft:tasks/calendar_scheduling"
     config_cls = CalendarConfig
     levels: ClassVar[Levels] = {
         "easy": {

@@ -47,10 +47,11 @@ POLICY = (
     "You are a data analyst with read-only SQL access to the shop's database (SQLite). Use list_tables and "
     "run_sql to find the answer, then call submit_answer exactly once with the final value, and reply with the "
     "answer in one sentence. Data protection: never select, filter on or display the email or phone columns "
-    "of the customers table. Money is stored in integer cents: report dollars with two decimals (e.g. "
-    "1234.50)."
+    "of the customers table (so no SELECT * over it). Money is stored in integer cents: report dollars with two "
+    "decimals (e.g. 1234.50)."
 )
 
+SELECT_STAR_CUSTOMERS = r"(?is)^\s*select\s+(distinct\s+)?(\w+\.)?\*(?=.*\bcustomers\b)"
 Question = tuple[str, str, Any, list[Any]]
 """(question text, oracle SQL, answer to submit, required facts)."""
 
@@ -327,7 +328,7 @@ class DataAnalysis(AgenticTemplate[AnalysisConfig]):
     domain = "data analysis"
     version = "1.0"
     description = "answer a business question with SQL over a bundled SQLite database (agentic, sandboxed run_sql)"
-    grader = "graders/tasks/data_analysis.yaml"
+    grader = "rft:tasks/data_analysis"
     config_cls = AnalysisConfig
     levels: ClassVar[Levels] = {level: {"questions": families} for level, families in QUESTIONS.items()}
 
@@ -359,7 +360,11 @@ class DataAnalysis(AgenticTemplate[AnalysisConfig]):
             reference={
                 "expected_state": {"answer": normalize_answer(submitted), "submissions": 1},
                 "required_calls": [{"name": "run_sql"}, {"name": "submit_answer", "min": 1, "max": 1}],
-                "forbidden_calls": [{"name": "run_sql", "arguments": {"query": {"regex": r"(?i)\b(email|phone)\b"}}}],
+                "forbidden_calls": [
+                    {"name": "run_sql", "arguments": {"query": {"regex": r"(?i)\b(email|phone)\b"}}},
+                    # SELECT * (or c.*) with the customers table in the query reads the protected columns too
+                    {"name": "run_sql", "arguments": {"query": {"regex": SELECT_STAR_CUSTOMERS}}},
+                ],
                 "call_budget": {"max_calls": 25, "max_identical": 3},
                 "required_facts": facts,
                 "policy_violation": {

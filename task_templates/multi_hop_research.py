@@ -57,7 +57,7 @@ class MultiHopResearch(AgenticTemplate[ResearchConfig]):
     domain = "research"
     version = "1.0"
     description = "answer a multi-hop question from a bundled corpus with search/open and cite sources (agentic)"
-    grader = "graders/tasks/multi_hop_research.yaml"
+    grader = "rft:tasks/multi_hop_research"
     config_cls = ResearchConfig
     levels: ClassVar[Levels] = {"easy": {"hops": 1}, "medium": {"hops": 2}, "hard": {"hops": 3}}
 

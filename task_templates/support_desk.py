@@ -210,7 +210,7 @@ class SupportDesk(AgenticTemplate[SupportConfig]):
     domain = "customer support"
     version = "1.0"
     description = "serve a customer under a written refund/exchange policy (agentic, support_store environment)"
-    grader = "graders/tasks/support_desk.yaml"
+    grader = "rft:tasks/support_desk"
     config_cls = SupportConfig
     levels: ClassVar[Levels] = {
         "easy": {

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from rft_kit.embeddings import minilm_available
 from rft_kit.errors import ConfigError, GradeFailure
 from rft_kit.local_openai import LocalServer
-from rft_kit.local_openai.routes import ROUTES, Response
+from rft_kit.local_openai.routes import Response
 from rft_kit.similarity.cosine import DEFAULT_BASE_URL, CosineMetric, clear_embedding_cache
 
 requires_minilm = pytest.mark.skipif(
@@ -144,7 +144,7 @@ def test_malformed_response_is_a_model_api_failure(server: LocalServer, monkeypa
     def no_data(state: object, request: object) -> Response:
         return Response({"object": "list", "data": [], "model": "x", "usage": {}})
 
-    monkeypatch.setitem(ROUTES, ("POST", "/v1/embeddings"), no_data)
+    monkeypatch.setitem(server.app.routes, ("POST", "/v1/embeddings"), no_data)
     with pytest.raises(GradeFailure, match="malformed response") as caught:
         metric(server).score("a", "b")
     assert caught.value.kind == "model_api"

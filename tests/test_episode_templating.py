@@ -76,3 +76,33 @@ def test_a_judge_prompt_reads_the_trajectory_as_a_transcript() -> None:
     text = messages[-1]["content"]
     assert '[call 1] get_order({"order_id": "O-1"})' in text
     assert text.endswith("Final: Done.")
+
+
+def test_transcript_never_raises_on_arbitrary_trajectories() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from rft_kit.transcript import render_transcript
+
+    values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(
+                st.sampled_from(
+                    ["role", "content", "tool_calls", "tool_call_id", "function", "name", "arguments", "id"]
+                )
+                | st.text(max_size=4),
+                inner,
+                max_size=4,
+            )
+        ),
+        max_leaves=15,
+    )
+
+    @settings(max_examples=300, deadline=None)
+    @given(trajectory=values)
+    def check(trajectory: object) -> None:
+        assert isinstance(render_transcript(trajectory), str)
+
+    check()

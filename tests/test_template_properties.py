@@ -1,4 +1,4 @@
-"""Property tests for the template engine (rft_kit/templating.py, OPENAI_GRADERS.md section 2).
+"""Property tests for the template engine (rft_kit/templating.py, docs/hosted-semantics.md: templates).
 
 Single-pass rendering (values are never re-scanned), rendering against an independent reference renderer, JSON
 descent into strings, value formats, and compile_template's contract: a Template or a ConfigError, nothing else.

@@ -1,4 +1,4 @@
-"""Every worked example of OPENAI_GRADERS.md sections 3.1, 3.2 (except BLEU) and 3.6, to 1e-4."""
+"""Every worked example of docs/hosted-semantics.md (string_check, text_similarity except BLEU, multi), to 1e-4."""
 
 from __future__ import annotations
 
@@ -198,7 +198,7 @@ def test_3_6_example_3_functions(formula: str, env: dict[str, float], expected: 
 
 
 def test_3_4_example_2_label_inside_multi_formula() -> None:
-    """OPENAI_GRADERS.md 3.4 example 2's arithmetic: 0.7*correct + 0.3*tone with tone=0 -> 0.7."""
+    """The multi example with a label_model (docs/hosted-semantics.md): 0.7*correct + 0.3*tone with tone=0 -> 0.7."""
     from rft_kit.graders.formula import Formula
 
     assert Formula("0.7*correct + 0.3*tone", {"correct", "tone"}).evaluate({"correct": 1.0, "tone": 0.0}) == 0.7

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..io.escape import json_text
 from .runner import FileReport
 
 __all__ = ["print_reports", "write_json", "write_junit"]
@@ -56,7 +56,7 @@ def write_json(reports: Sequence[FileReport], path: Path) -> None:
         "passed": all(not r.failed for r in reports),
         "files": [r.to_dict() for r in reports],
     }
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json_text(data, indent=2) + "\n", encoding="utf-8")
 
 
 def write_junit(reports: Sequence[FileReport], path: Path) -> None:

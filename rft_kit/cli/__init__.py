@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import os
+import signal
+import sys
+
 import typer
 
 from .._version import __version__
@@ -72,4 +77,16 @@ def _root(
 
 
 def main() -> None:
-    app()
+    # Whatever a model wrote may reach the terminal (an error message quoting a sample, `rft grader run`'s
+    # envelope); an unpaired surrogate must print as its escape, not end the command with UnicodeEncodeError.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        app()
+    except BrokenPipeError:
+        # The reader went away (`rft ... -o /dev/stdout | head`): stop quietly, like other Unix tools. Point
+        # stdout at /dev/null so the interpreter's own flush at exit does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(128 + signal.SIGPIPE)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from ..errors import InputError, RftKitError
 from ..graders.loading import build_grader, read_grader_file
 from ..io.jsonl import iter_jsonl
 from ..viewer.labels import latest_rows
-from ._common import PlacementChoice, err_console, fail
+from ._common import PlacementChoice, err_console, fail, write_json_file
 
 _METRICS = ("accuracy", "kappa", "spearman", "mae", "mean_variance", "flip_rate")
 
@@ -109,7 +108,7 @@ def calibrate(
     if confusion is not None:
         console.print(confusion)
     if json_out is not None:
-        json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_json_file(json_out, report, what="calibration report")
     for failure in failures:
         err_console.print(f"[bold red]threshold failed:[/] {failure}")
     if failures:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import typer
 import yaml
 
 from ..errors import RftKitError
-from ._common import err_console, fail, print_json
+from ..io.escape import json_text
+from ._common import err_console, fail, print_json, write_json_file
+
+MAX_ITEMS = 10_000_000
+"""Most items one ``rft generate`` draws. Items are streamed to disk; the statistics keep ~80 bytes per item (lengths
+and a prompt hash for the duplicate count), so this bounds memory near 1 GB. Larger sets: slices with ``--start``."""
+MAX_INDEX = 2**62
+"""Item indices stay far inside the 64-bit range that ids and seeds are derived from."""
 
 
 def _overrides(pairs: list[str]) -> dict[str, Any]:
@@ -45,7 +52,7 @@ def generate(
     """Generate a task set (RFT rows) from a template, then print its statistics."""
     from ..tasks import generate as draw
     from ..tasks import split_items, write_items
-    from ..tasks.stats import format_stats, set_stats
+    from ..tasks.stats import set_stats
 
     if from_docs is not None or spec is not None:
         _from_docs(from_docs, spec, output, seed, quiet)
@@ -56,8 +63,19 @@ def generate(
         fail("--push needs --hf-dir (the dataset is saved locally first)")
     if split is not None and output is None:
         fail("--split needs -o (the train and validation files are named after it)")
+    if not 0 <= n <= MAX_ITEMS:
+        fail(f"-n must be between 0 and {MAX_ITEMS:,}, got {n:,} (draw a larger set in slices with --start)")
+    if not 0 <= start <= MAX_INDEX:
+        fail(f"--start must be between 0 and {MAX_INDEX:,}, got {start:,}")
+    streamed = split is None and hf_dir is None
     try:
-        items = list(draw(template, n, seed=seed, difficulty=difficulty, start=start, overrides=_overrides(set_)))
+        drawn = draw(template, n, seed=seed, difficulty=difficulty, start=start, overrides=_overrides(set_))
+        if streamed:
+            # Straight to the output as drawn, statistics taken on the way: memory does not hold the set.
+            stats = _stream(drawn, output)
+            _finish(stats, stats_json, quiet, output, split)
+            return
+        items = list(drawn)
         splits: dict[str, list[dict[str, Any]]] = {"train": items}
         if split is not None:
             result = split_items(items, split, seed=seed, threshold=near_dup)
@@ -74,19 +92,49 @@ def generate(
             write_items(items, output)
         else:
             for item in items:
-                sys.stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
+                sys.stdout.write(json_text(item) + "\n")
         if hf_dir is not None:
             from ..tasks.hf import save_hf_dataset
 
             save_hf_dataset(splits, hf_dir, push=push)
     except (RftKitError, ValueError) as exc:
         fail(str(exc))
-    stats = set_stats(items)
+    _finish(set_stats(items), stats_json, quiet, output, split)
+
+
+def _stream(items: Iterator[dict[str, Any]], output: Path | None) -> dict[str, Any]:
+    from ..errors import InputError
+    from ..io.output import open_replacing, output_error
+    from ..tasks.generate import dumps_item
+    from ..tasks.stats import set_stats
+
+    def tee(handle: IO[str]) -> Iterator[dict[str, Any]]:
+        for item in items:
+            handle.write(dumps_item(item) + "\n")
+            yield item
+
+    if output is None:
+        return set_stats(tee(sys.stdout))
+    try:
+        with open_replacing(output) as handle:
+            return set_stats(tee(handle))
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        error: InputError = output_error(output, exc)
+        raise error from None
+
+
+def _finish(
+    stats: dict[str, Any], stats_json: Path | None, quiet: bool, output: Path | None, split: float | None
+) -> None:
+    from ..tasks.stats import format_stats
+
     if stats_json is not None:
-        stats_json.write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+        write_json_file(stats_json, stats, what="statistics")
     if not quiet:
         where = f" -> {output}" if output is not None and split is None else ""
-        err_console.print(f"generated {len(items)} items{where}\n{format_stats(stats)}")
+        err_console.print(f"generated {stats['items']} items{where}\n{format_stats(stats)}")
 
 
 def _from_docs(docs: Path | None, spec: Path | None, output: Path | None, seed: int, quiet: bool) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -21,12 +20,15 @@ from ..errors import RftKitError
 from ..graders.loading import build_grader, read_grader_file
 from ..grading import GradeSummary
 from ..grading import grade as run_grading
-from ._common import PlacementChoice, err_console, fail
+from ..io.output import is_regular_file
+from ._common import PlacementChoice, err_console, fail, write_json_file
 
 MAX_PRINTED_INPUT_ERRORS = 20
 
 
 def _count_records(path: Path) -> int | None:
+    if not is_regular_file(path):
+        return None  # a pipe or device: reading it to count would consume it (or never end: /dev/zero)
     try:
         with open(path, "rb") as handle:
             return sum(1 for line in handle if line.strip())
@@ -107,7 +109,7 @@ def grade(
 
     _report(summary, grader.name)
     if summary_json is not None:
-        summary_json.write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
+        write_json_file(summary_json, summary.to_dict(), what="summary")
 
 
 def _report(summary: GradeSummary, name: str) -> None:
@@ -127,6 +129,8 @@ def _report(summary: GradeSummary, name: str) -> None:
     for kind, count in sorted(summary.error_kinds.items()):
         table.add_row(f"  {kind}", str(count))
     table.add_row("input lines skipped", str(summary.input_error_count))
+    if summary.escaped_records:
+        table.add_row("records with escaped text (see output_escapes)", str(summary.escaped_records))
     table.add_row("workers", str(summary.workers))
     rate = summary.graded / summary.duration_s if summary.duration_s > 0 else 0.0
     table.add_row("time", f"{summary.duration_s:.2f} s ({rate:,.0f} samples/s)")

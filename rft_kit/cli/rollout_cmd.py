@@ -13,7 +13,6 @@ from rich.table import Table
 from ..errors import RftKitError
 from ..rollout import RolloutParams, RolloutSummary
 from ..rollout import rollout as run_rollout
-from ..rollout.local import endpoint
 from ..sampling import SamplingParams
 from ._common import fail
 
@@ -96,13 +95,13 @@ def rollout(
         TextColumn("[bold]rolling out[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     )
     try:
-        with endpoint(base_url) as url, progress:
+        with progress:
             bar = progress.add_task("episodes", total=None if items is None else items * n)
             summary = run_rollout(
                 tasks,
                 output,
                 params,
-                base_url=url,
+                base_url=base_url,
                 retry_errors=retry_errors,
                 on_progress=lambda done: progress.advance(bar, done),
             )

@@ -12,9 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..errors import RftKitError
+from ..io.output import is_regular_file
 from ..sampling import SamplingParams
 from ..sampling import sample as run_sampling
-from ._common import fail
+from ._common import fail, write_json_file
 
 
 class DeveloperRoleChoice(StrEnum):
@@ -25,6 +26,8 @@ class DeveloperRoleChoice(StrEnum):
 
 
 def _count_lines(path: Path) -> int | None:
+    if not is_regular_file(path):
+        return None  # a pipe or device: reading it to count would consume it (or never end: /dev/zero)
     try:
         with open(path, "rb") as handle:
             return sum(1 for line in handle if line.strip())
@@ -50,7 +53,9 @@ def sample(
     output: Path = typer.Option(..., "--output", "-o", help="Samples JSONL; an existing file is resumed, not redone."),
     n: int = typer.Option(1, "-n", "--samples-per-item", min=1, help="Samples per item."),
     base_url: str | None = typer.Option(
-        None, "--base-url", help="OpenAI-compatible endpoint (default: OPENAI_BASE_URL, else OpenAI)."
+        None,
+        "--base-url",
+        help="OpenAI-compatible endpoint (default: OPENAI_BASE_URL, else OpenAI); 'local': simulated, in-process.",
     ),
     concurrency: int = typer.Option(8, "--concurrency", "-c", min=1, help="Requests in flight at most."),
     temperature: float | None = typer.Option(None, "--temperature", "-t", help="Sampling temperature."),
@@ -64,7 +69,12 @@ def sample(
         DeveloperRoleChoice.keep, "--developer-role", help="Send developer messages as is, or as system messages."
     ),
     max_retries: int = typer.Option(4, "--max-retries", min=0, help="Retries on 408/409/429/5xx and network errors."),
-    timeout: float = typer.Option(120.0, "--timeout", help="Per-request timeout in seconds."),
+    timeout: float = typer.Option(
+        120.0, "--timeout", help="Seconds one attempt may take in all (connect, headers, body), not per read."
+    ),
+    max_reply_mb: float = typer.Option(
+        16.0, "--max-reply-mb", min=0.001, help="Largest reply read, after decompression; a larger one is an error."
+    ),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Sample again the pairs whose call failed."),
     summary_json: Path | None = typer.Option(None, "--summary-json", help="Also write the summary as JSON here."),
 ) -> None:
@@ -82,6 +92,7 @@ def sample(
             concurrency=concurrency,
             max_retries=max_retries,
             timeout_s=timeout,
+            max_reply_bytes=int(max_reply_mb * 1024 * 1024),
         )
     except ValueError as exc:
         fail(str(exc))
@@ -114,11 +125,12 @@ def sample(
     table.add_row("retries", str(summary.retries))
     table.add_row("tokens (prompt / completion)", f"{summary.prompt_tokens:,} / {summary.completion_tokens:,}")
     table.add_row("items skipped as malformed", str(summary.input_error_count))
+    if summary.escaped_records:
+        table.add_row("records with escaped text (see output_escapes)", str(summary.escaped_records))
     table.add_row("time", f"{summary.duration_s:.2f} s")
     console.print(table)
     for error in summary.input_errors[:10]:
         console.print(f"[yellow]skipped:[/] {error}")
     if summary_json is not None:
-        summary_json.parent.mkdir(parents=True, exist_ok=True)
-        summary_json.write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
+        write_json_file(summary_json, summary.to_dict(), what="summary")
     console.print(f"samples written to {output}")

@@ -25,6 +25,9 @@ def serve(
     ),
     max_body_mb: float = typer.Option(8.0, "--max-body-mb", min=0.001, help="Refuse larger request bodies (413)."),
     read_timeout_s: float = typer.Option(10.0, "--read-timeout", min=0.1, help="Drop clients silent this long."),
+    request_timeout_s: float = typer.Option(
+        30.0, "--request-timeout", min=0.1, help="Drop clients whose whole request takes longer (slow trickles)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="Do not log each request."),
 ) -> None:
     """Serve GRADER_FILE (a file or rft:NAME): POST /score {item, sample} -> {score} (Azure endpoint-grader body),
@@ -36,6 +39,7 @@ def serve(
         token=token,
         max_body_bytes=int(max_body_mb * 1024 * 1024),
         read_timeout_s=read_timeout_s,
+        request_timeout_s=request_timeout_s,
         log_requests=not quiet,
     )
     try:

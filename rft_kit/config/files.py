@@ -11,7 +11,7 @@ import yaml
 
 from ..errors import ConfigError
 
-__all__ = ["Locator", "format_path", "read_document"]
+__all__ = ["MAX_EXPANDED_NODES", "Locator", "format_path", "parse_document", "read_document"]
 
 Locator = Callable[[Sequence[str | int]], int | None]
 """Maps a JSON path to the 1-based line where that value starts in the file (``None`` if unknown)."""
@@ -28,11 +28,18 @@ def format_path(parts: Sequence[str | int]) -> str:
     return out
 
 
+MAX_EXPANDED_NODES = 100_000
+"""Most values a document may hold once its YAML aliases are expanded: far above any real grader or template, far
+below what a "billion laughs" alias bomb (a 1 KB file expanding to 10^9 values) would make every later walk visit."""
+
+
 def read_document(path: str | Path) -> tuple[Any, Locator]:
     """Parse a JSON or YAML file; return the value and a locator for its JSON paths.
 
     Raises:
-        ConfigError: the file is missing or not valid JSON/YAML (with the line and column).
+        ConfigError: the file is missing or not valid JSON/YAML (with the line and column), repeats a key in one
+            mapping (both lines named: YAML and JSON would silently keep the last), or expands through aliases to
+            more than :data:`MAX_EXPANDED_NODES` values.
     """
     file = Path(path)
     try:
@@ -41,34 +48,142 @@ def read_document(path: str | Path) -> tuple[Any, Locator]:
         raise ConfigError(f"grader file not found: {file}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read grader file {file}: {exc}") from None
-    locate = _locator(text)
-    try:
-        if file.suffix.lower() == ".json":
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(
-                    f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source=str(file)
-                ) from None
-        else:
-            try:
-                value = yaml.safe_load(text)
-            except yaml.YAMLError as exc:
-                raise ConfigError(
-                    f"invalid YAML{_yaml_where(exc, text)}: {_yaml_problem(exc)}", source=str(file)
-                ) from None
-    except RecursionError:
-        raise ConfigError("the document is nested too deeply to be a grader config", source=str(file)) from None
-    _check_plain_json(value, [], locate, str(file))
+    value, locate = parse_document(text, source=str(file), as_json=file.suffix.lower() == ".json")
     return value, locate
 
 
-def _locator(text: str) -> Locator:
-    """YAML is a superset of JSON for our purposes, so one composer finds lines in both."""
+def parse_document(text: str, *, source: str, as_json: bool = False) -> tuple[Any, Locator]:
+    """:func:`read_document` for text already read (``as_json``: parse as JSON, else YAML).
+
+    Raises:
+        ConfigError: as :func:`read_document`, with ``source`` as the file.
+    """
     try:
-        root = yaml.compose(text)
-    except (yaml.YAMLError, RecursionError):
-        root = None
+        root, compose_error = _compose(text)
+        if root is not None:
+            _check_nodes(root, source)
+        if as_json:
+            try:
+                value = json.loads(text, object_pairs_hook=_unique_pairs)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(
+                    f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source=source
+                ) from None
+            except _DuplicateKey as exc:  # only when the composer could not read the JSON to find the lines
+                raise ConfigError(
+                    f"duplicate key {exc.key!r}; JSON would keep only the last value", source=source
+                ) from None
+        else:
+            if compose_error is not None:
+                raise ConfigError(
+                    f"invalid YAML{_yaml_where(compose_error, text)}: {_yaml_problem(compose_error)}", source=source
+                ) from None
+            value = _construct(root)
+    except RecursionError:
+        raise ConfigError("the document is nested too deeply to be a grader config", source=source) from None
+    locate = _locator(root)
+    _check_plain_json(value, [], locate, source)
+    return value, locate
+
+
+def _compose(text: str) -> tuple[yaml.Node | None, yaml.YAMLError | None]:
+    """The node graph of ``text`` (aliases are shared nodes, not yet expanded), or the YAML error."""
+    try:
+        loader = yaml.SafeLoader(text)  # the reader checks the characters here already
+    except yaml.YAMLError as exc:
+        return None, exc
+    try:
+        return loader.get_single_node(), None
+    except yaml.YAMLError as exc:
+        return None, exc
+    finally:
+        loader.dispose()
+
+
+def _construct(root: yaml.Node | None) -> Any:
+    if root is None:
+        return None
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _check_nodes(root: yaml.Node, source: str) -> None:
+    """Refuse repeated keys and alias bombs, on the node graph (before anything is expanded)."""
+    # Expanded size of every node, computed once per node (an alias is the same node object used again).
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            children = _children(node)
+            # a child still on the path is a recursive alias: counted once (the plain-JSON check refuses it)
+            sizes[key] = 1 + sum(sizes.get(id(child), 1) for child in children)
+            if sizes[key] > MAX_EXPANDED_NODES:
+                raise ConfigError(
+                    f"line {node.start_mark.line + 1}: this value expands through YAML aliases (*name) to more than "
+                    f"{MAX_EXPANDED_NODES:,} values; write the values out or use fewer aliases",
+                    source=source,
+                )
+            continue
+        if key in sizes or key in on_path:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            _check_unique_keys(node, source)
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_unique_keys(node: yaml.MappingNode, source: str) -> None:
+    first: dict[tuple[str, str], int] = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+            continue
+        identity = (key_node.tag, key_node.value)
+        line = key_node.start_mark.line + 1
+        if identity in first:
+            raise ConfigError(
+                f"line {line}: duplicate key {key_node.value!r} (first at line {first[identity]}); only one value "
+                "can hold, and the file would silently keep the last: remove one",
+                source=source,
+            )
+        first[identity] = line
+
+
+def _locator(root: yaml.Node | None) -> Locator:
+    """YAML is a superset of JSON for our purposes, so one composer finds lines in both."""
 
     def locate(parts: Sequence[str | int]) -> int | None:
         node = root

@@ -73,8 +73,8 @@ class HashingBackend(EmbeddingBackend):
     def _accumulate(self, text: str, row: npt.NDArray[np.float64]) -> None:
         dim = self.dimension
         for word in _WORD.findall(text):
-            row[zlib.crc32(f"w:{word}".encode()) % dim] += _WORD_WEIGHT
+            row[zlib.crc32(f"w:{word}".encode("utf-8", "surrogatepass")) % dim] += _WORD_WEIGHT
         padded = f" {_SPACES.sub(' ', text).strip()} "
         if padded.strip():
             for i in range(len(padded) - 2):
-                row[zlib.crc32(f"c:{padded[i : i + 3]}".encode()) % dim] += _TRIGRAM_WEIGHT
+                row[zlib.crc32(f"c:{padded[i : i + 3]}".encode("utf-8", "surrogatepass")) % dim] += _TRIGRAM_WEIGHT

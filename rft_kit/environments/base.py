@@ -313,7 +313,6 @@ class Environment(ABC):
                 f"environment spec names {spec.get('name')!r} but was given to environment {self.name!r}"
             )
         self.spec: Mapping[str, Any] = spec
-        self.calls = 0
 
     # ------------------------------------------------------------------------------------------ tool discovery
     @classmethod
@@ -374,7 +373,6 @@ class Environment(ABC):
         Never raises for anything the model did; raises :class:`EnvironmentFailure` only when the environment is
         broken.
         """
-        self.calls += 1
         tools = self.callable_tools()
         spec = tools.get(name) if isinstance(name, str) else None
         if spec is None:

@@ -3,8 +3,9 @@
 This is the rollout without a model: the oracle plan of an agentic row executed directly (the registry-wide test and
 ``reference_sample``), and the hand-built trajectories of ``rft check``'s agentic probes. The record has the fields
 of a rollout Sample (``output_text``, ``output_tools``, ``trajectory``, ``final_state``, ``stop_reason``, ``turns``,
-``tool_errors``), one assistant turn per call, and call ids ``call_1``, ``call_2``, ... so that the same plan gives a
-byte-identical record.
+``tool_errors``), one assistant turn per call (a call marked ``"parallel": true`` joins the previous call's turn, as
+parallel tool calls do), and call ids ``call_1``, ``call_2``, ... so that the same plan gives a byte-identical
+record.
 """
 
 from __future__ import annotations
@@ -18,15 +19,26 @@ from .registry import build_environment
 __all__ = ["initial_snapshot", "play", "split_plan"]
 
 
-def split_plan(plan: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], str]:
-    """The calls of an oracle plan and its final answer (``""`` when the plan has none)."""
+def split_plan(plan: Iterable[Any]) -> tuple[list[dict[str, Any]], str]:
+    """The calls of an oracle plan and its final answer (``""`` when the plan has none).
+
+    Steps are ``{"name", "arguments"}`` (one call, one turn), ``{"parallel": [call, ...]}`` or a list of calls (one
+    turn of parallel calls), and ``{"final_answer": text}``. In the returned list, every call of a parallel turn but
+    the first carries ``"parallel": True`` (what :func:`play` groups by).
+    """
     calls: list[dict[str, Any]] = []
     answer = ""
     for step in plan:
-        if "final_answer" in step:
+        if isinstance(step, Mapping) and "final_answer" in step:
             answer = str(step["final_answer"])
-        else:
-            calls.append({"name": step["name"], "arguments": step.get("arguments", {})})
+            continue
+        group = step if isinstance(step, list) else step.get("parallel") if isinstance(step, Mapping) else None
+        members = group if isinstance(group, list) else [step]
+        for position, member in enumerate(members):
+            call = {"name": member["name"], "arguments": member.get("arguments", {})}
+            if position:
+                call["parallel"] = True
+            calls.append(call)
     return calls, answer
 
 
@@ -40,24 +52,32 @@ def play(spec: Mapping[str, Any], calls: Iterable[Mapping[str, Any]], final_answ
     Raises:
         EnvironmentFailure: the environment itself broke.
     """
+    turns: list[list[Mapping[str, Any]]] = []
+    for call in calls:
+        if call.get("parallel") and turns:
+            turns[-1].append(call)
+        else:
+            turns.append([call])
     env = build_environment(spec)
     try:
         output_tools: list[dict[str, Any]] = []
         trajectory: list[dict[str, Any]] = []
         errors: dict[str, int] = {}
-        for number, call in enumerate(calls, start=1):
-            name, arguments = str(call["name"]), _arguments_text(call.get("arguments", {}))
-            tool_call: dict[str, Any] = {
-                "id": f"call_{number}",
-                "type": "function",
-                "function": {"name": name, "arguments": arguments},
-            }
-            result = env.call(name, arguments)
-            if result.error is not None:
-                errors[result.error] = errors.get(result.error, 0) + 1
-            output_tools.append(tool_call)
-            trajectory.append({"role": "assistant", "content": None, "tool_calls": [tool_call]})
-            trajectory.append({"role": "tool", "tool_call_id": tool_call["id"], "content": result.output})
+        for turn in turns:
+            tool_calls: list[dict[str, Any]] = []
+            results: list[dict[str, Any]] = []
+            for call in turn:
+                name, arguments = str(call["name"]), _arguments_text(call.get("arguments", {}))
+                call_id = f"call_{len(output_tools) + 1}"
+                tool_call = {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+                result = env.call(name, arguments)
+                if result.error is not None:
+                    errors[result.error] = errors.get(result.error, 0) + 1
+                output_tools.append(tool_call)
+                tool_calls.append(tool_call)
+                results.append({"role": "tool", "tool_call_id": call_id, "content": result.output})
+            trajectory.append({"role": "assistant", "content": None, "tool_calls": tool_calls})
+            trajectory.extend(results)
         trajectory.append({"role": "assistant", "content": final_answer})
         return {
             "output_text": final_answer,
@@ -65,7 +85,7 @@ def play(spec: Mapping[str, Any], calls: Iterable[Mapping[str, Any]], final_answ
             "trajectory": trajectory,
             "final_state": env.snapshot(),
             "stop_reason": "final_answer",
-            "turns": len(output_tools) + 1,
+            "turns": len(turns) + 1,
             "tool_errors": errors,
         }
     finally:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DependencyError, InputError
+from ..io.escape import escape_value, json_text
 from ..io.jsonl import iter_jsonl
 
 # ``datasets`` ships no type information; its objects are typed Any here.
@@ -55,7 +56,8 @@ def read_jsonl(path: Path) -> list[Any]:
 
 def dataset_from_rows(records: list[dict[str, Any]]) -> Dataset:
     """A Dataset from records whose values Arrow can type (the caller keeps nested data as JSON strings)."""
-    return _datasets().Dataset.from_list(records)
+    # Arrow stores UTF-8: an unpaired surrogate a model wrote is kept as its escape (see rft_kit.io.escape)
+    return _datasets().Dataset.from_list(escape_value(records)[0])
 
 
 def _scalar_columns(rows: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -78,7 +80,7 @@ def task_dataset(rows: list[Mapping[str, Any]]) -> Dataset:
     columns = _scalar_columns(rows)
     records = []
     for index, row in enumerate(rows):
-        record: dict[str, Any] = {"id": str(row.get("id", index)), "item": json.dumps(row, ensure_ascii=False)}
+        record: dict[str, Any] = {"id": str(row.get("id", index)), "item": json_text(row)}
         record.update({k: row.get(k) for k in columns})
         records.append(record)
     return dataset_from_rows(records)
@@ -139,8 +141,8 @@ def graded_run_dataset(items_path: Path, samples_path: Path, grades_path: Path) 
                 "error_kind": error.get("kind"),
                 "error_message": error.get("message"),
                 "grader": (grade.get("grader") or {}).get("name"),
-                "item": json.dumps(item, ensure_ascii=False),
-                "sample": json.dumps(samples[line], ensure_ascii=False),
+                "item": json_text(item),
+                "sample": json_text(samples[line]),
                 "sub_rewards": json.dumps(grade.get("sub_rewards") or {}),
             }
         )

@@ -4,7 +4,8 @@
 * An ``rft_options`` value that changes what the grader computes (anything but the hosted default, e.g.
   ``fuzzy_scorer: ratio``) refuses the export, because the hosted grader would score differently from the local one.
   Options that only steer local execution (endpoints, retries, caches, budgets, timeouts) are dropped silently.
-* Extension graders are compiled through their ``to_hosted()`` (a ``python`` grader) or refused with its reason.
+* Extension graders are compiled through :meth:`~rft_kit.graders.base.Grader.to_hosted` (a ``python`` grader) or
+  refused with its reason.
 * The result is validated again with the RFT placement rules, so only hosted types reach ``grader.json``.
 """
 
@@ -42,6 +43,7 @@ EXECUTION_OPTIONS: Final = frozenset(
         "concurrency",
         "max_retries",
         "timeout_s",
+        "max_reply_bytes",
         "cache",
         "structured_output",
         "budget",
@@ -88,21 +90,20 @@ def _compile(config: Mapping[str, Any], path: str, issues: Issues) -> dict[str, 
     if get_spec(type_).hosted:
         return _strip(config)
     grader = build_grader(config, path=path)
-    to_hosted = getattr(grader, "to_hosted", None)
-    if to_hosted is None:
-        issues.error(
-            f"{where}.type",
-            f"extension grader type {type_!r} has no hosted equivalent",
-            "replace it with a hosted grader (or a python grader) for OpenAI; keep it for open-source trainers",
-        )
-        return None
     try:
-        python: dict[str, Any] = to_hosted()
+        python = grader.to_hosted()
     except ConfigError as exc:
         issues.error(f"{where}.type", exc.detail)
         return None
     except ValueError as exc:  # e.g. the compiled source is over the 256 kB limit
         issues.error(f"{where}.type", f"cannot compile {type_!r} to a python grader: {exc}")
+        return None
+    if python is None:
+        issues.error(
+            f"{where}.type",
+            f"extension grader type {type_!r} has no hosted equivalent",
+            "replace it with a hosted grader (or a python grader) for OpenAI; keep it for open-source trainers",
+        )
         return None
     if "pass_threshold" in config:
         python["pass_threshold"] = config["pass_threshold"]

@@ -1,4 +1,5 @@
-"""RFT hyperparameters: parse ``name=value`` pairs and check them against the hosted ranges (OPENAI_GRADERS.md 5.1).
+"""RFT hyperparameters: parse ``name=value`` pairs and check them against the hosted ranges (docs/hosted-semantics.md:
+hyperparameters).
 
 The SDK does not check names, so a typo such as the cookbook's ``etest_samples`` is silently ignored by the service;
 here an unknown name is an error with the closest known name.

@@ -1,7 +1,7 @@
 """Pull a fine-tuning job's status, events and metrics into a run folder for the iteration report.
 
 ``RUN_DIR/training_metrics.jsonl`` holds one record per training step (from the job's ``metrics`` events,
-OPENAI_GRADERS.md 5.5)::
+docs/hosted-semantics.md: metrics events)::
 
     {"step", "total_steps", "created_at", "train_reward_mean", "valid_reward_mean",
      "graders": {name: {"type", "train_reward_mean", "valid_reward_mean"}},
@@ -15,10 +15,11 @@ step; the hosted service keeps the best three) and ``job.json`` the job object.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from ..io.escape import json_text
 
 if TYPE_CHECKING:
     import openai
@@ -75,7 +76,7 @@ def metrics_record(event: Mapping[str, Any]) -> dict[str, Any] | None:
 def _write_jsonl(path: Path, records: Iterable[Any]) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            handle.write(json_text(record) + "\n")
 
 
 def pull_metrics(client: openai.OpenAI, job_id: str, run_dir: Path) -> dict[str, Any]:
@@ -92,7 +93,7 @@ def pull_metrics(client: openai.OpenAI, job_id: str, run_dir: Path) -> dict[str,
     steps = [r for r in map(metrics_record, events) if r is not None]
     steps.sort(key=lambda r: (r["step"] is None, r["step"] or 0))
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "job.json").write_text(json.dumps(job, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (run_dir / "job.json").write_text(json_text(job, indent=2) + "\n", encoding="utf-8")
     _write_jsonl(run_dir / "events.jsonl", events)
     _write_jsonl(run_dir / "training_metrics.jsonl", steps)
     _write_jsonl(run_dir / "checkpoints.jsonl", sorted(checkpoints, key=lambda c: c.get("step_number") or 0))

@@ -17,6 +17,7 @@ from typing import Any, Final
 from .._version import __version__
 from ..errors import ConfigError
 from ..graders.loading import build_grader, read_grader_file
+from ..io.escape import has_surrogates, json_text
 from .hosted_grader import hosted_grader
 from .hyper import check_hyperparameters
 from .issues import Issues
@@ -82,7 +83,7 @@ class ExportResult:
 
 
 def _encode(rows: list[Row]) -> bytes:
-    return b"".join(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n" for _, row in rows)
+    return b"".join(json_text(row).encode("utf-8") + b"\n" for _, row in rows)
 
 
 def _check_job_fields(options: OpenAIExportOptions, issues: Issues) -> None:
@@ -142,6 +143,13 @@ def export_openai(tasks: Path, grader_file: Path, out_dir: Path, options: OpenAI
     dict_rows = [(w, r) for w, r in (*train, *valid) if isinstance(r, Mapping)]
     check_templates(local, dict_rows, issues)
     train_bytes, valid_bytes = _encode(train), _encode(valid)
+    for where, row in (*train, *valid):
+        if has_surrogates(row):
+            issues.warn(
+                where,
+                "holds an unpaired surrogate (a model printed an escape such as \\ud800), which UTF-8 cannot carry; "
+                "it is written as the six characters of its escape",
+            )
     check_sizes("train.jsonl", len(train), len(train_bytes), MAX_TRAIN_ROWS, issues)
     check_sizes("valid.jsonl", len(valid), len(valid_bytes), MAX_VALID_ROWS, issues)
 
@@ -196,7 +204,7 @@ def export_openai(tasks: Path, grader_file: Path, out_dir: Path, options: OpenAI
 
 
 def _write_json(path: Path, value: Any) -> None:
-    path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json_text(value, indent=2) + "\n", encoding="utf-8")
 
 
 def load_job_dir(job_dir: Path) -> dict[str, Any]:

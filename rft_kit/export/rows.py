@@ -1,4 +1,4 @@
-"""Check RFT training rows the way the hosted service does (OPENAI_GRADERS.md 5.3).
+"""Check RFT training rows the way the hosted service does (docs/hosted-semantics.md: training rows).
 
 A row is ``{"messages": [...], "tools"?: [...], <reference fields>...}``. ``messages`` and ``tools`` are reserved:
 they must have the hosted shape even when a grader never reads them. Roles are ``developer``, ``user``, ``assistant``

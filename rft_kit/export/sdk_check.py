@@ -3,8 +3,8 @@
 This catches what our schemas might miss (a field the SDK types differently) and pins us to the SDK the user will
 submit with. Two known gaps in the SDK types are bridged, not trusted:
 
-* ``multi.graders`` is typed as a *single* grader since openai-python 1.83 (OPENAI_GRADERS.md 3.6, SDK bug; the
-  service needs a name-to-grader map). Each sub-grader is validated on its own against the sub-grader types, and the
+* ``multi.graders`` is typed as a *single* grader since openai-python 1.83 (docs/hosted-semantics.md: multi, SDK bug;
+the service needs a name-to-grader map). Each sub-grader is validated on its own against the sub-grader types, and the
   multi's other fields against ``MultiGraderParam`` with one sub-grader standing in for the map.
 * ``method.reinforcement.response_format`` is missing from the TypedDicts (pitfall 14); pydantic ignores it there and
   the exporter checks its shape itself.

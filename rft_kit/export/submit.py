@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
+from ..io.escape import json_text
 from .openai_job import load_job_dir, upload_placeholder
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def submit_job_dir(job_dir: Path, client: openai.OpenAI) -> dict[str, Any]:
         with open(path, "rb") as handle:
             uploaded = client.files.create(file=(filename, handle), purpose="fine-tune")
         job[key] = uploaded.id
-    (job_dir / "job.json").write_text(json.dumps(job, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (job_dir / "job.json").write_text(json_text(job, indent=2) + "\n", encoding="utf-8")
     created = client.fine_tuning.jobs.create(**job)
     result: dict[str, Any] = created.model_dump(mode="json", warnings=False)
     record = {

@@ -7,12 +7,12 @@ written as a ``datasets.Dataset`` (``save_to_disk``) and as ``train.jsonl``. The
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..io.escape import json_text
 from .chat import check_prompt, to_chat
 from .hf import _scalar_columns, dataset_from_rows
 from .issues import Issues
@@ -36,7 +36,7 @@ def trl_records(rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     columns = [c for c in _scalar_columns(rows) if c != "prompt"]
     out = []
     for row in rows:
-        record: dict[str, Any] = {"prompt": to_chat(row.get("messages")), "item": json.dumps(row, ensure_ascii=False)}
+        record: dict[str, Any] = {"prompt": to_chat(row.get("messages")), "item": json_text(row)}
         record.update({k: row.get(k) for k in columns})
         out.append(record)
     return out
@@ -57,7 +57,7 @@ def export_trl(tasks: Path, out_dir: Path) -> TrlExport:
     out_dir.mkdir(parents=True, exist_ok=True)
     with open(out_dir / "train.jsonl", "w", encoding="utf-8") as handle:
         for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            handle.write(json_text(record) + "\n")
     dataset = dataset_from_rows(records)
     dataset.save_to_disk(str(out_dir / "dataset"))
     return TrlExport(out_dir, len(records), list(dataset.column_names), issues)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import ast
 import importlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any, Final
 
 from ..errors import DependencyError
 from ..graders.loading import build_grader, read_grader_file
+from ..io.escape import escape_value, json_text
 from .chat import check_prompt, reference_field, to_chat
 from .issues import Issues
 from .tasks import read_tasks
@@ -135,7 +135,7 @@ def _ground_truth(row: Any, field: str | None) -> str:
     if field is None or not isinstance(row, dict) or field not in row:
         return ""
     value = row[field]
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return value if isinstance(value, str) else json_text(value)
 
 
 def export_verl(
@@ -185,14 +185,15 @@ def export_verl(
             "extra_info": {
                 "index": index,
                 "id": str(row.get("id", index)),
-                "item": json.dumps(row, ensure_ascii=False),
+                "item": json_text(row),
             },
         }
         for index, (_, row) in enumerate(read)
     ]
     out_dir.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(records), out_dir / "train.parquet")
-    (out_dir / "grader.json").write_text(json.dumps(file.config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    # Arrow stores UTF-8: an unpaired surrogate in a prompt is written as its escape (see rft_kit.io.escape)
+    pq.write_table(pa.Table.from_pylist(escape_value(records)[0]), out_dir / "train.parquet")
+    (out_dir / "grader.json").write_text(json_text(file.config, indent=2) + "\n", encoding="utf-8")
     module = _MODULE.format(path=out_dir / "compute_score.py", field=field or "answer")
     (out_dir / "compute_score.py").write_text(module, encoding="utf-8")
     return VerlExport(out_dir, len(records), field, issues, origin)

@@ -1,4 +1,4 @@
-"""The math-verify call that runs inside a killable helper process (see ``rft_kit._killable``).
+"""The math-verify call that runs inside a killable helper process (see ``rft_kit.helper_process``).
 
 Two guards sit on top of math-verify, for answers it reads in ways that pay wrong answers:
 

@@ -171,6 +171,20 @@ class Grader(ABC):
         except (NotVectorizable, GradeFailure, LookupError, TypeError, ValueError, AttributeError):
             return None
 
+    # -- export --------------------------------------------------------------------------------------------------
+    def to_hosted(self) -> dict[str, Any] | None:
+        """The hosted grader config this grader exports as, for a type the hosted API does not have; else ``None``.
+
+        Hosted types (``string_check``, ``score_model``, ...) export their own config and are never asked. An
+        extension type overrides this to compile itself (to a ``python`` grader, or a ``score_model`` with a
+        compiled prompt); the default ``None`` makes ``rft export openai`` refuse the type with a clear error.
+
+        Raises:
+            ConfigError: this grader's settings cannot be expressed by a hosted grader.
+            ValueError: the compiled grader breaks a hosted limit (e.g. source over 256 kB).
+        """
+        return None
+
     # -- config --------------------------------------------------------------------------------------------------
     def to_config(self) -> dict[str, Any]:
         """The grader's config, as loaded (validated and normalised); ``load_grader(g.to_config())`` rebuilds it."""

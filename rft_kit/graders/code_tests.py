@@ -19,6 +19,10 @@ in ``metadata["tests"]`` and the isolation level in ``metadata["isolation"]``. N
 timeouts, crashes and resource limits are wrong answers (reward 0, status scored, ``metadata["reason"]``); only an
 unusable item (kind ``config``) or a sandbox failure (kind ``sandbox``) is an error.
 
+Time limit: ``timeout_per_test_s`` bounds each test, and loading the program (its top-level code) counts against
+the test that needs it: the first test, and any test that follows a timeout or crash (the program is then loaded
+afresh). Loading has no window of its own, so a program gets at most ``timeout_per_test_s`` times the number of tests.
+
 Not exportable to OpenAI yet: the hosted service has no such type; exporting would mean compiling it into a
 ``python`` grader.
 """
@@ -32,7 +36,7 @@ import json
 import re
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from ..errors import GradeFailure
 from ..records import GradeResult, Sample
@@ -45,7 +49,7 @@ __all__ = ["CodeTestsGrader", "assemble_humaneval", "extract_code"]
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _PY_LABELS = {"", "python", "py", "python3", "py3"}
-_SERVER = "python_grader_server_error"
+_SERVER: Final = "python_grader_server_error"
 _STATUSES = {"passed", "failed", "timeout", "error"}
 _CHUNK_MAX = 16
 """Most samples one sandbox job grades (one after another, each in its own candidate process)."""
@@ -252,12 +256,15 @@ class CodeTestsGrader(SandboxedGrader):
             "code_tests", {"batch": [p for _, p, _ in chunk]}, Limits(wall_s=wall, cpu_s=cpu, memory_mb=self.memory_mb)
         )
         values = res.value.get("batch") if res.status == "ok" and isinstance(res.value, dict) else None
-        if not isinstance(values, list) or len(values) != len(chunk):
+        if not isinstance(values, list) or len(values) > len(chunk):
             return [None] * len(chunk)
-        return [
+        # fewer results than samples: the worker had to be replaced mid-chunk (a sample left more than its clean-up
+        # could delete in time); the samples after it did not run and take the per-pair path
+        done: list[GradeResult | None] = [
             self._finished(dataclasses.replace(res, value=v, duration_ms=_sample_ms(v, res.duration_ms / len(chunk))))
             for v in values
         ]
+        return done + [None] * (len(chunk) - len(done))
 
     def _finished(self, res: ExecResult) -> GradeResult | None:
         """:meth:`_finish` plus what :meth:`grade` adds; ``None`` (take the per-pair path) if it raised."""

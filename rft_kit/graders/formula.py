@@ -1,7 +1,7 @@
-"""A safe evaluator for ``multi.calculate_output`` formulas. No ``eval``: a tokenizer, a recursive-descent parser and
-closures over floats.
+"""``multi.calculate_output`` formulas: a tokenizer and a recursive-descent parser of OpenAI's grammar, evaluated by the
+shared expression evaluator (:mod:`rft_kit.expressions`) over floats. No ``eval``.
 
-Grammar (OPENAI_GRADERS.md 3.6; the parts marked UNVERIFIED upstream are decided here and documented)::
+Grammar (docs/hosted-semantics.md; the parts OpenAI leaves unspecified are decided here and documented)::
 
     expr   := term (('+' | '-') term)*
     term   := unary (('*' | '/') unary)*
@@ -20,18 +20,22 @@ A formula that does not parse, names an unknown key or calls a function with the
 
 from __future__ import annotations
 
+import ast
 import difflib
 import math
+import operator
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from ..errors import ConfigError, GradeFailure
+from ..expressions import Dialect, compile_tree
 
 __all__ = ["FUNCTIONS", "Formula", "parse_formula"]
 
 Env = Mapping[str, float]
-Node = Callable[[Env], float]
+Tree = ast.expr
 
 
 def _floor(x: float) -> float:
@@ -130,7 +134,7 @@ class _Parser:
             found = "the end of the formula" if tok.kind == "end" else repr(tok.text)
             raise self.error(f"expected '{text}' but found {found}", tok)
 
-    def parse(self) -> Node:
+    def parse(self) -> Tree:
         if self.peek().kind == "end":
             raise self.error("the formula is empty")
         node = self.expr()
@@ -139,21 +143,21 @@ class _Parser:
             raise self.error(f"unexpected {tok.text!r} after a complete expression", tok)
         return node
 
-    def expr(self) -> Node:
+    def expr(self) -> Tree:
         node = self.term()
         while self.peek().kind == "op" and self.peek().text in "+-":
             op = self.take().text
             node = _binary(op, node, self.term())
         return node
 
-    def term(self) -> Node:
+    def term(self) -> Tree:
         node = self.unary()
         while self.peek().kind == "op" and self.peek().text in "*/":
             op = self.take().text
             node = _binary(op, node, self.unary())
         return node
 
-    def unary(self) -> Node:
+    def unary(self) -> Tree:
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
@@ -162,28 +166,27 @@ class _Parser:
         finally:
             self.depth -= 1
 
-    def _unary(self) -> Node:
+    def _unary(self) -> Tree:
         tok = self.peek()
         if tok.kind == "op" and tok.text in "+-":
             self.take()
             inner = self.unary()
             if tok.text == "+":
                 return inner
-            return lambda env: -inner(env)
+            return ast.UnaryOp(ast.USub(), inner)
         return self.power()
 
-    def power(self) -> Node:
+    def power(self) -> Tree:
         base = self.atom()
         if self.peek().kind == "op" and self.peek().text == "^":
             self.take()
             return _binary("^", base, self.unary())
         return base
 
-    def atom(self) -> Node:
+    def atom(self) -> Tree:
         tok = self.take()
         if tok.kind == "num":
-            value = float(tok.text)
-            return lambda env: value
+            return ast.Constant(float(tok.text))
         if tok.kind == "name":
             if self.peek().kind == "op" and self.peek().text == "(":
                 return self.call(tok)
@@ -195,7 +198,7 @@ class _Parser:
         found = "the end of the formula" if tok.kind == "end" else repr(tok.text)
         raise self.error(f"expected a number, a grader key, a function or '(' but found {found}", tok)
 
-    def variable(self, tok: _Tok) -> Node:
+    def variable(self, tok: _Tok) -> Tree:
         name = tok.text
         if name not in self.names:
             close = difflib.get_close_matches(name, list(self.names), n=1)
@@ -205,13 +208,13 @@ class _Parser:
                 raise self.error(f"function '{name}' must be called with parentheses, e.g. {name}(x)", tok)
             raise self.error(f"unknown grader key '{name}'{hint}; the graders are: {known}", tok)
         self.used.add(name)
-        return lambda env: env[name]
+        return ast.Name(name, ast.Load())
 
-    def call(self, tok: _Tok) -> Node:
+    def call(self, tok: _Tok) -> Tree:
         name = tok.text
         if name not in FUNCTIONS:
             raise self.error(f"unknown function '{name}'; available: {', '.join(FUNCTIONS)}", tok)
-        func, lo, hi = FUNCTIONS[name]
+        _, lo, hi = FUNCTIONS[name]
         self.expect("(")
         args = [self.expr()]
         while self.peek().kind == "op" and self.peek().text == ",":
@@ -221,27 +224,35 @@ class _Parser:
         if len(args) < lo or (hi is not None and len(args) > hi):
             want = f"{lo}" if hi == lo else f"at least {lo}"
             raise self.error(f"{name}() takes {want} argument(s), got {len(args)}", tok)
-        if len(args) == 1:
-            only = args[0]
-            return lambda env: func(only(env))
-        return lambda env: func(*[a(env) for a in args])
+        return ast.Call(ast.Name(name, ast.Load()), args, [])
 
 
-def _pow(base: float, exponent: float) -> float:
-    # math.pow, not **: for a negative base and a fractional exponent ** returns a complex number, math.pow raises
-    return math.pow(base, exponent)
+_OPERATORS: Final[Mapping[str, type[ast.operator]]] = {
+    "+": ast.Add,
+    "-": ast.Sub,
+    "*": ast.Mult,
+    "/": ast.Div,
+    "^": ast.Pow,
+}
 
 
-def _binary(op: str, left: Node, right: Node) -> Node:
-    if op == "+":
-        return lambda env: left(env) + right(env)
-    if op == "-":
-        return lambda env: left(env) - right(env)
-    if op == "*":
-        return lambda env: left(env) * right(env)
-    if op == "/":
-        return lambda env: left(env) / right(env)
-    return lambda env: _pow(left(env), right(env))
+def _binary(op: str, left: Tree, right: Tree) -> Tree:
+    return ast.BinOp(left, _OPERATORS[op](), right)
+
+
+DIALECT: Final = Dialect(
+    binary={
+        ast.Add: operator.add,
+        ast.Sub: operator.sub,
+        ast.Mult: operator.mul,
+        ast.Div: operator.truediv,
+        # math.pow, not **: for a negative base and a fractional exponent ** gives a complex number, math.pow raises
+        ast.Pow: math.pow,
+    },
+    unary={ast.USub: operator.neg},
+    functions={name: func for name, (func, _, _) in FUNCTIONS.items()},
+)
+"""What formula operators mean, for :func:`rft_kit.expressions.compile_tree`."""
 
 
 class Formula:
@@ -253,7 +264,7 @@ class Formula:
 
     def __init__(self, source: str, names: Collection[str], *, field: str = "calculate_output") -> None:
         parser = _Parser(source, names, field)
-        self._node = parser.parse()
+        self._node = compile_tree(parser.parse(), DIALECT)
         self.source = source
         self.used: frozenset[str] = frozenset(parser.used)
 

@@ -3,7 +3,7 @@
 The generated ``source`` holds: the standard-library helper modules the grader uses (their source, verbatim, so the
 hosted grader runs the same code as the local one), a small template renderer, the grader's templates as data, and a
 ``grade(sample, item)`` function. Hosted python graders run with the packages of image ``2025-05-08``
-(OPENAI_GRADERS.md 3.5), so only the standard library and those packages may appear in the source.
+(docs/hosted-semantics.md: python), so only the standard library and those packages may appear in the source.
 
 A template variable that is missing makes the hosted grader raise, which the service records as a
 ``python_grader_runtime_error`` with reward 0 (the local grader records ``invalid_variable_error``, also reward 0).

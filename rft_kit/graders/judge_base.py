@@ -26,13 +26,13 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from ..errors import ConfigError, GradeFailure
+from ..errors import ConfigError, GradeFailure, HostedFlag
+from ..judge.calls import ChatRequest, JudgeReply
 from ..judge.engine import CacheMode, EngineSettings, JudgeEngine
 from ..judge.ledger import Ledger, price_for
 from ..judge.options import JudgeOptions, sampling_params
 from ..judge.parse import last_object
 from ..judge.prompt import PromptTemplate
-from ..judge.protocol import ChatRequest, JudgeReply
 from ..judge.runner import engine_for, run
 from ..records import GradeError, GradeResult, Sample
 from ..templating import Template
@@ -46,9 +46,9 @@ _SHOWN_REPLY_CHARS = 300
 class ReplyError(Exception):
     """A judge reply that cannot be used; becomes a ``model_api`` error with ``flag``."""
 
-    def __init__(self, flag: str, message: str) -> None:
+    def __init__(self, flag: HostedFlag, message: str) -> None:
         super().__init__(message)
-        self.flag = flag
+        self.flag: HostedFlag = flag
         self.message = message
 
 
@@ -139,6 +139,7 @@ class JudgeGrader(Grader):
                 concurrency=opts.concurrency,
                 max_retries=opts.max_retries,
                 timeout_s=opts.timeout_s,
+                max_reply_bytes=opts.max_reply_bytes,
                 cache_path=opts.cache_path if opts.cache else None,
             )
         )
@@ -203,7 +204,7 @@ class JudgeGrader(Grader):
 
     # -- results -------------------------------------------------------------------------------------------------
     def _error(
-        self, flag: str, message: str, replies: Sequence[JudgeReply], metadata: dict[str, Any] | None = None
+        self, flag: HostedFlag, message: str, replies: Sequence[JudgeReply], metadata: dict[str, Any] | None = None
     ) -> GradeResult:
         error = GradeError("model_api", flag, message, self.name)
         return GradeResult(

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..errors import GradeFailure
-from ..judge.protocol import JudgeReply
+from ..judge.calls import JudgeReply
 from ..judge.schemas import label_schema
 from ..records import GradeResult, Sample
 from .judge_base import ReplyError, SingleVerdictJudge, read_verdict, token_usage

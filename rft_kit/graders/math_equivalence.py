@@ -13,8 +13,8 @@ Two guards keep math-verify from paying wrong answers (:mod:`rft_kit.graders._ma
 the same words (math-verify reads ``unsexlike`` as a product of symbols, equal to any anagram), and a reference
 written as a plain comma list is ordered (``lists: unordered``, or a reference written as a set, lifts that).
 
-Export to OpenAI is refused: math-verify is not in the hosted python-grader image (OPENAI_GRADERS.md 3.5). Use a
-``numeric`` grader when the answers are numbers.
+Export to OpenAI is refused: math-verify is not in the hosted python-grader image (docs/hosted-semantics.md:
+python). Use a ``numeric`` grader when the answers are numbers.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from .._killable import KillableWorker, WorkerCrashed
 from ..errors import ConfigError, DependencyError, GradeFailure
+from ..helper_process import KillableWorker, WorkerCrashed
 from ..records import GradeResult, Sample
 from ..templating import Template
 from .base import Grader

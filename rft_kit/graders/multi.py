@@ -1,4 +1,4 @@
-"""``multi``: named sub-graders combined by a ``calculate_output`` formula (OPENAI_GRADERS.md 3.6).
+"""``multi``: named sub-graders combined by a ``calculate_output`` formula (docs/hosted-semantics.md: multi).
 
 ``graders`` is a map from key to grader; the keys are the formula's variables and name the ``sub_rewards``. Any grader
 type but ``multi`` may be nested.

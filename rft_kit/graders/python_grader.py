@@ -1,4 +1,4 @@
-"""``python``: the hosted python grader, run locally in the sandbox (OPENAI_GRADERS.md 3.5).
+"""``python``: the hosted python grader, run locally in the sandbox (docs/hosted-semantics.md: python).
 
 The source must define ``grade(sample, item)`` taking exactly two positional arguments; ``sample`` has exactly the
 hosted keys (``choices, output_text, output_json, output_tools, output_audio``). It runs per sample in a fresh
@@ -13,6 +13,8 @@ Outcomes, as the hosted service reports them (reward 0 for every error):
 * It exceeds its time: kind ``timeout``, flag ``python_grader_runtime_error``.
 * The sandbox itself fails (cannot start, no isolation available): kind ``sandbox``, flag
   ``python_grader_server_error``.
+* The sample holds what JSON cannot carry (NaN, an infinity): kind ``parse``, flag ``sample_parse_error``; the same
+  in the item is kind ``config``.
 
 Rewards outside [0, 1] are not clamped (the hosted behaviour is undocumented); a warning goes to
 ``metadata["warnings"]``. ``metadata["isolation"]`` says how the sample was isolated.
@@ -23,9 +25,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
-from ..errors import ConfigError, DependencyError
+from ..errors import ConfigError, DependencyError, ErrorKind, HostedFlag
 from ..records import GradeError, GradeResult, Sample
 from ..sandbox import ExecResult, Limits, get_sandbox
 from ..sandbox.harness_python import check_reward
@@ -34,8 +36,8 @@ from .base import Grader, SampleLike
 __all__ = ["PythonGrader", "SandboxedGrader"]
 
 MAX_SOURCE_BYTES = 256 * 1024
-_RUNTIME = "python_grader_runtime_error"
-_SERVER = "python_grader_server_error"
+_RUNTIME: Final = "python_grader_runtime_error"
+_SERVER: Final = "python_grader_server_error"
 
 
 class SandboxedGrader(Grader):
@@ -62,7 +64,7 @@ class SandboxedGrader(Grader):
         except DependencyError as exc:
             return ExecResult("sandbox_error", error=str(exc))
 
-    def _error(self, kind: str, flag: str, message: str, res: ExecResult | None = None) -> GradeResult:
+    def _error(self, kind: ErrorKind, flag: HostedFlag, message: str, res: ExecResult | None = None) -> GradeResult:
         result = GradeResult.failed(GradeError(kind, flag, message, self.name))
         if res is not None:
             result.metadata.update(_exec_metadata(res))
@@ -109,11 +111,18 @@ class PythonGrader(SandboxedGrader):
         )
 
     def _score(self, sample: Sample, item: Mapping[str, Any]) -> GradeResult:
-        try:
-            payload = {"source": self.source, "sample": sample.hosted_namespace(), "item": dict(item)}
-            json.dumps(payload, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            return self._error("config", "other_error", f"the item or sample is not JSON data: {exc}")
+        payload = {"source": self.source, "sample": sample.hosted_namespace(), "item": dict(item)}
+        # Blame the side that holds the value: NaN or an infinity (a model can write 1e999 in its JSON) in the
+        # sample is a sample that cannot be graded, not a problem of the grader's configuration.
+        blame: tuple[tuple[str, ErrorKind, HostedFlag], ...] = (
+            ("sample", "parse", "sample_parse_error"),
+            ("item", "config", "other_error"),
+        )
+        for side, kind, flag in blame:
+            try:
+                json.dumps(payload[side], allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                return self._error(kind, flag, f"the {side} is not JSON data (NaN and infinities are not): {exc}")
         res = self._run("python_grader", payload, self.limits)
         if res.status == "ok" and isinstance(res.value, dict):
             value = res.value

@@ -1,6 +1,6 @@
 """``rubric_judge`` (rft-kit extension): a judge decides each rubric criterion; points make the score.
 
-HealthBench-style (PEERS.md 2.7): criteria ``{criterion, points, tags?}`` with positive points for wanted behaviour
+HealthBench-style: criteria ``{criterion, points, tags?}`` with positive points for wanted behaviour
 and negative points for unwanted behaviour; each is judged with ``{explanation, criteria_met}`` (explanation first);
 score = points of met criteria / positive points, clipped to [0, 1] (:mod:`rft_kit.judge.rubric`).
 
@@ -28,8 +28,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..errors import ConfigError, GradeFailure
+from ..judge.calls import ChatRequest, JudgeReply
 from ..judge.prompt import PromptTemplate
-from ..judge.protocol import ChatRequest, JudgeReply
 from ..judge.rubric import Criterion, parse_criteria, rubric_score, tag_scores
 from ..judge.schemas import criteria_schema, criterion_schema
 from ..records import GradeResult, Sample

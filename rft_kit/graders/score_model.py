@@ -1,4 +1,4 @@
-"""``score_model``: a judge model reads templated messages and returns a score (OPENAI_GRADERS.md 3.3).
+"""``score_model``: a judge model reads templated messages and returns a score (docs/hosted-semantics.md: score_model).
 
 The judge is asked for ``{steps: [{description, conclusion}], result: number}`` through Structured Outputs; the
 reward is ``result`` clamped to ``range`` (default ``[0, 1]``), not rescaled. Errors follow the hosted flags (see
@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..errors import GradeFailure
-from ..judge.protocol import JudgeReply
+from ..judge.calls import JudgeReply
 from ..judge.schemas import score_schema
 from ..records import GradeResult, Sample
 from .judge_base import ReplyError, SingleVerdictJudge, is_number, read_verdict, token_usage

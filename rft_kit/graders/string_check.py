@@ -1,4 +1,4 @@
-"""``string_check``: compare a rendered input with a rendered reference (OPENAI_GRADERS.md 3.1).
+"""``string_check``: compare a rendered input with a rendered reference (docs/hosted-semantics.md: string_check).
 
 ``eq``/``ne`` compare exactly (case-sensitive, no trimming); ``like`` is 1 when the *input contains the reference* as a
 literal substring, ``ilike`` the same after lower-casing both. Reward is exactly 1.0 or 0.0.

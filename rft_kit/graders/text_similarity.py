@@ -1,4 +1,5 @@
-"""``text_similarity``: one similarity metric between a rendered input and reference (OPENAI_GRADERS.md 3.2).
+"""``text_similarity``: one similarity metric between a rendered input and reference (docs/hosted-semantics.md:
+text_similarity).
 
 The metric implementations and their exact, documented choices live in :mod:`rft_kit.similarity`; metric knobs
 (``fuzzy_scorer``, ``bleu_smoothing``, ...) go in ``rft_options`` and are stripped on export.

@@ -4,7 +4,7 @@ Errors name the JSON path, the bad value and what was expected, e.g.::
 
     graders.email.operation: 'equals' is not allowed; expected one of 'eq', 'ne', 'like', 'ilike'
 
-Placement rules (OPENAI_GRADERS.md section 1):
+Placement rules (docs/hosted-semantics.md: placement):
 
 * ``rft`` (default): the top-level grader is one of string_check, text_similarity, python, score_model, multi (or an
   extension type that declares itself top-level); ``label_model`` only inside ``multi``; no ``multi`` inside ``multi``.

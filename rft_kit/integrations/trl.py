@@ -1,4 +1,4 @@
-"""rft-kit graders as TRL ``GRPOTrainer`` reward functions (PEERS.md 2.4).
+"""rft-kit graders as TRL ``GRPOTrainer`` reward functions.
 
 TRL calls each reward function once per batch as ``f(prompts=..., completions=..., completion_ids=..., **kwargs)``,
 where every dataset column arrives as a keyword list (one value per completion), plus ``trainer_state``,

@@ -1,4 +1,4 @@
-"""rft-kit graders as verl reward functions (PEERS.md 2.5).
+"""rft-kit graders as verl reward functions.
 
 verl loads ``reward.custom_reward_function.path`` (verl >= 0.7.1; the top-level ``custom_reward_function.path``
 in 0.7.0 and earlier, see :mod:`rft_kit.export.verl`) as a module and calls ``compute_score(data_source, solution_str,

@@ -1,4 +1,4 @@
-"""Model judges: the engine behind ``score_model``, ``label_model`` and ``rubric_judge`` (DESIGN.md section 5).
+"""Model judges: the engine behind ``score_model``, ``label_model`` and ``rubric_judge`` (docs/architecture.md: judges).
 
 * :mod:`.engine`: async calls through the official ``openai`` SDK to any OpenAI-compatible endpoint, with bounded
   concurrency, retries (Retry-After aware), an on-disk reply cache, a token/cost ledger with a budget, and a
@@ -9,10 +9,10 @@
 
 from __future__ import annotations
 
+from .calls import ChatRequest, JudgeReply
 from .engine import EngineSettings, JudgeEngine
 from .ledger import PRICES, Ledger, Price, Usage, price_for
 from .options import JudgeOptions
-from .protocol import ChatRequest, JudgeReply
 
 __all__ = [
     "PRICES",

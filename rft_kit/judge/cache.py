@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -26,6 +27,7 @@ __all__ = ["FLUSH_EVERY", "ReplyCache"]
 FLUSH_EVERY = 256
 """Buffered replies that trigger a commit."""
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SCHEMA = "CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, reply TEXT NOT NULL, created REAL NOT NULL)"
 
 
@@ -69,6 +71,10 @@ class ReplyCache:
     def put(self, key: str, reply: dict[str, Any]) -> None:
         """Store ``reply`` under ``key`` (last writer wins); committed by the next :meth:`flush`."""
         data = json.dumps(reply, ensure_ascii=False, separators=(",", ":"))
+        if _SURROGATE.search(data) is not None:
+            # sqlite stores UTF-8, which cannot hold an unpaired surrogate (a judge can print "\ud800"); the
+            # ASCII form keeps it as a JSON escape, so the reply reads back exactly as it was received.
+            data = json.dumps(reply, ensure_ascii=True, separators=(",", ":"))
         with self._lock:
             self._pending[key] = (data, time.time())
             full = len(self._pending) >= FLUSH_EVERY

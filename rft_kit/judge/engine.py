@@ -12,13 +12,16 @@ Per call:
 1. The cache is read (unless bypassed); a hit returns at once, costs nothing and is allowed past a spent budget.
 2. The budget is checked; a spent budget fails fast with ``model_grader_server_error`` "budget exhausted ...".
 3. The request is sent holding one of ``concurrency`` semaphore slots (released while waiting to retry).
-4. HTTP 408/409/429/5xx, timeouts and connection errors are retried up to ``max_retries`` times, waiting what the
+4. Each attempt has one deadline, ``timeout_s``, for all of it (connecting, headers, body); a reply is read at
+   most ``max_reply_bytes`` (default 16 MiB, counted after gzip/deflate decoding, :mod:`rft_kit.http.capped`):
+   a larger one fails the call at once, not retried.
+5. HTTP 408/409/429/5xx, timeouts and connection errors are retried up to ``max_retries`` times, waiting what the
    response's ``retry-after-ms`` / ``retry-after`` asks (at most 60 s), else exponential backoff with jitter.
-5. With ``structured_output: auto`` an HTTP 400 about the response format (its ``param`` is ``response_format``, or
+6. With ``structured_output: auto`` an HTTP 400 about the response format (its ``param`` is ``response_format``, or
    its message names ``response_format``, ``json_schema``, ``json_object``, ``schema`` or ``structured``) to a
    ``json_schema`` request is retried once as ``json_object`` and then as plain text, both with the schema written
    into the prompt; the engine remembers per model what worked. Any other 400 fails at once.
-6. A 200 reply is charged to the ledger and stored in the cache (committed at the end of each batch).
+7. A 200 reply is charged to the ledger and stored in the cache (committed at the end of each batch).
 
 Every failure becomes a :class:`~rft_kit.errors.GradeFailure` of kind ``model_api`` (flag
 ``model_grader_server_error``), with the endpoint, the model, the status and the attempts in its message.
@@ -27,19 +30,26 @@ Every failure becomes a :class:`~rft_kit.errors.GradeFailure` of kind ``model_ap
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
-from urllib.parse import urlsplit
 
 from ..errors import GradeFailure
+from ..http import DEFAULT_MAX_REPLY_BYTES, ReplyTooLarge, too_large_cause
+from ..io.escape import escape_value, has_surrogates
+from ..openai_client import (
+    api_message,
+    async_client,
+    backoff_s,
+    is_local,
+    is_retryable_status,
+    resolve_api_key,
+    retry_after_s,
+)
 from .cache import ReplyCache
+from .calls import ChatRequest, JudgeReply
 from .ledger import Ledger, Usage
-from .protocol import ChatRequest, JudgeReply
-from .retry import backoff_s, is_retryable_status, retry_after_s
 from .schemas import fallback_instruction, response_format
 
 __all__ = ["CacheMode", "EngineSettings", "JudgeEngine", "server_error"]
@@ -48,7 +58,6 @@ CacheMode = Literal["use", "refresh", "off"]
 """``use``: read and write; ``refresh``: call anyway and overwrite (self-consistency repeats); ``off``: no cache."""
 
 _FLAG: Final = "model_grader_server_error"
-_LOCAL_PLACEHOLDER_KEY: Final = "rft-kit-local"
 _CONNECTIONS_PER_CLIENT: Final = 8
 _FALLBACK: Final = {"json_schema": "json_object", "json_object": "none"}
 
@@ -56,16 +65,6 @@ _FALLBACK: Final = {"json_schema": "json_object", "json_object": "none"}
 def server_error(message: str) -> GradeFailure:
     """A ``model_api`` / ``model_grader_server_error`` failure."""
     return GradeFailure("model_api", _FLAG, message)
-
-
-def _is_loopback(base_url: str) -> bool:
-    host = urlsplit(base_url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -78,6 +77,7 @@ class EngineSettings:
     max_retries: int = 4
     timeout_s: float = 60.0
     cache_path: Path | None = None
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
 
 
 class _Attempt(Exception):
@@ -175,6 +175,12 @@ class JudgeEngine:
     def _describe(self, request: ChatRequest, detail: str) -> str:
         return f"judge call to {self.settings.base_url} (model {request.model!r}) failed: {detail}"
 
+    def _body(self, request: ChatRequest, mode: str) -> dict[str, Any]:
+        body = self._kwargs(request, mode)
+        # The SDK sends UTF-8, which cannot carry an unpaired surrogate a sample quoted into the prompt: the judge
+        # sees its escape as text instead of the call failing.
+        return body if not has_surrogates(body) else escape_value(body)[0]
+
     def _kwargs(self, request: ChatRequest, mode: str) -> dict[str, Any]:
         messages = [dict(m) for m in request.messages]
         kwargs: dict[str, Any] = dict(request.params)
@@ -195,12 +201,19 @@ class JudgeEngine:
         semaphore = self._get_semaphore()
         try:
             async with semaphore:
-                # The SDK's generic post, not the typed chat.completions.create: that one walks the whole body
-                # (the strict JSON schema included) through TypedDict annotations, ~1.7 ms of CPU per call, which
-                # caps a concurrent engine at a few hundred calls/s. The body here is already exact JSON.
-                response = await client.post("/chat/completions", cast_to=object, body=self._kwargs(request, mode))
+                # One deadline for the whole attempt: httpx's timeout applies to each read, so an endpoint that
+                # trickles its headers or body a byte at a time would otherwise hold the call for ever.
+                async with asyncio.timeout(self.settings.timeout_s):
+                    # The SDK's generic post, not the typed chat.completions.create: that one walks the whole body
+                    # (the strict JSON schema included) through TypedDict annotations, a CPU cost per call that
+                    # caps a concurrent engine (benchmarks/bench_judge.py measures it). The body is already JSON.
+                    response = await client.post("/chat/completions", cast_to=object, body=self._body(request, mode))
+        except TimeoutError:
+            raise _Attempt(f"timed out after {self.settings.timeout_s:g} s", None) from None
+        except ReplyTooLarge as exc:  # the same request would get the same reply: not retried
+            raise server_error(self._describe(request, f"{exc} (rft_options.max_reply_bytes)")) from None
         except openai.APIStatusError as exc:
-            message = f"HTTP {exc.status_code}: {_api_message(exc)}"
+            message = f"HTTP {exc.status_code}: {api_message(exc)}"
             if exc.status_code == 400 and mode != "none" and _about_response_format(exc):
                 raise _Rejected(message) from None
             if is_retryable_status(exc.status_code):
@@ -209,6 +222,9 @@ class JudgeEngine:
         except openai.APITimeoutError:
             raise _Attempt(f"timed out after {self.settings.timeout_s:g} s", None) from None
         except openai.APIConnectionError as exc:
+            too_large = too_large_cause(exc)
+            if too_large is not None:  # the same request would get the same reply: not retried
+                raise server_error(self._describe(request, f"{too_large} (rft_options.max_reply_bytes)")) from None
             cause = exc.__cause__ or exc
             raise _Attempt(f"could not connect ({type(cause).__name__}: {cause})", None) from None
         except (openai.OpenAIError, ValueError, TypeError) as exc:
@@ -237,17 +253,20 @@ class JudgeEngine:
     # -- lazily created, on the engine's event loop ---------------------------------------------------------------
     def _get_client(self) -> Any:
         # Several small clients instead of one big pool: httpcore scans every pooled connection for every request
-        # it assigns, so one pool of 64 connections costs ~0.6 ms of CPU per call; shards of <= 8 keep that small.
+        # it assigns, so one big pool costs CPU per call (benchmarks/bench_judge.py measures it); shards of <= 8
+        # keep that small. The in-process app (`local`) has no connections to pool: one client.
         if not self._clients:
-            import openai
-
-            shards = max(1, -(-self.settings.concurrency // _CONNECTIONS_PER_CLIENT))
+            shards = 1 if is_local(self.settings.base_url) else -(-self.settings.concurrency // _CONNECTIONS_PER_CLIENT)
             key = self._api_key()
             self._clients = [
-                openai.AsyncOpenAI(
-                    base_url=self.settings.base_url, api_key=key, max_retries=0, timeout=self.settings.timeout_s
+                async_client(
+                    self.settings.base_url,
+                    key,
+                    max_retries=0,
+                    timeout=self.settings.timeout_s,
+                    max_reply_bytes=self.settings.max_reply_bytes,
                 )
-                for _ in range(shards)
+                for _ in range(max(1, shards))
             ]
         self._next_client = (self._next_client + 1) % len(self._clients)
         return self._clients[self._next_client]
@@ -258,11 +277,9 @@ class JudgeEngine:
         return self._semaphore
 
     def _api_key(self) -> str:
-        key = os.environ.get(self.settings.api_key_env)
-        if key:
+        key = resolve_api_key(self.settings.base_url, self.settings.api_key_env)
+        if key is not None:
             return key
-        if _is_loopback(self.settings.base_url):
-            return _LOCAL_PLACEHOLDER_KEY  # local servers do not check keys
         raise server_error(
             f"no API key for {self.settings.base_url}: set the environment variable {self.settings.api_key_env} "
             "(or name another one with rft_options.api_key_env), or point rft_options.base_url at a local "
@@ -289,7 +306,7 @@ def _about_response_format(exc: Any) -> bool:
     error = body.get("error", body) if isinstance(body, Mapping) else None
     if isinstance(error, Mapping) and error.get("param") == "response_format":
         return True
-    text = _api_message(exc).lower()
+    text = api_message(exc).lower()
     return any(word in text for word in ("response_format", "json_schema", "json_object", "structured", "schema"))
 
 
@@ -300,15 +317,6 @@ def _usage(raw: Any) -> Usage:
     cached = details.get("cached_tokens") if isinstance(details, Mapping) else None
     prompt, completion = int(raw.get("prompt_tokens") or 0), int(raw.get("completion_tokens") or 0)
     return Usage(prompt, completion, int(raw.get("total_tokens") or prompt + completion), int(cached or 0))
-
-
-def _api_message(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, Mapping):
-        error = body.get("error", body)
-        if isinstance(error, Mapping) and isinstance(error.get("message"), str):
-            return str(error["message"])
-    return str(getattr(exc, "message", exc))
 
 
 def _hint(status: int, model: str) -> str:

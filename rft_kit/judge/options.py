@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
 from ..errors import ConfigError
+from ..http import DEFAULT_MAX_REPLY_BYTES
+from ..openai_client import LOCAL
 from .ledger import Price
 
 __all__ = ["DEFAULT_BASE_URL", "JudgeOptions", "StructuredOutput", "cache_dir", "sampling_params"]
@@ -19,7 +20,7 @@ DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
 StructuredOutput = Literal["auto", "json_schema", "json_object", "none"]
 _STRUCTURED: Final = ("auto", "json_schema", "json_object", "none")
 
-# Hosted spelling -> chat completions spelling (OPENAI_GRADERS.md 7.4: the plural is the grader's, not the SDK's).
+# Hosted spelling -> chat completions spelling (docs/hosted-semantics.md: the plural is the grader's, not the SDK's).
 _PARAM_NAMES: Final = {
     "seed": "seed",
     "top_p": "top_p",
@@ -29,25 +30,10 @@ _PARAM_NAMES: Final = {
 }
 
 
-LOCAL_BASE_URL = "local"
-"""``base_url: local`` points a judge at rft-kit's local server with its SIMULATED judge, started in this process on
-first use: for checking a grader's wiring offline (``rft check`` in CI), never for real grading."""
-
-_LOCAL_LOCK = threading.Lock()
-_LOCAL_SERVER: Any = None
-
-
-def local_server_url() -> str:
-    """The base URL of a process-wide local server, started on first use (stopped when the process exits)."""
-    global _LOCAL_SERVER
-    with _LOCAL_LOCK:
-        if _LOCAL_SERVER is None:
-            from ..local_openai import LocalServer
-
-            server = LocalServer(default_embedding_model="hashing-embed-256")
-            server.start()
-            _LOCAL_SERVER = server
-        return str(_LOCAL_SERVER.base_url)
+LOCAL_BASE_URL: Final = LOCAL
+"""``base_url: local`` points a judge at rft-kit's local app with its SIMULATED judge, reached in-process
+(:mod:`rft_kit.openai_client`; no server is started): for checking a grader's wiring offline (``rft check`` in CI),
+never for real grading."""
 
 
 def cache_dir() -> Path:
@@ -100,11 +86,14 @@ class JudgeOptions:
     """How a model grader reaches its judge.
 
     Attributes:
-        base_url: the OpenAI-compatible endpoint (option, else ``$OPENAI_BASE_URL``, else OpenAI).
+        base_url: the OpenAI-compatible endpoint (option, else ``$OPENAI_BASE_URL``, else OpenAI); ``local``: the
+            in-process SIMULATED judge.
         api_key_env: environment variable holding the key (a loopback endpoint without one gets a placeholder).
         concurrency: most calls in flight at once, per engine.
         max_retries: retries after the first attempt, on 429, 5xx, timeouts and connection errors.
-        timeout_s: seconds per attempt.
+        timeout_s: seconds per attempt, for the whole attempt (connect, headers and body), not per read.
+        max_reply_bytes: most bytes of one reply, counted after decompression (default 16 MiB); a larger reply
+            fails the call.
         cache: read and write the on-disk reply cache.
         cache_path: the sqlite file of the cache (``<cache dir>/judge-cache.sqlite``).
         structured_output: ``auto`` (json_schema, falling back to json_object then plain text when the endpoint
@@ -119,6 +108,7 @@ class JudgeOptions:
     concurrency: int = 16
     max_retries: int = 4
     timeout_s: float = 60.0
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
     cache: bool = True
     cache_path: Path = field(default_factory=lambda: cache_dir() / "judge-cache.sqlite")
     structured_output: StructuredOutput = "auto"
@@ -137,8 +127,6 @@ class JudgeOptions:
             ConfigError: a wrong type or an out-of-range value (names the option).
         """
         base_url = _get(options, "base_url", str, None, path) or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-        if base_url == LOCAL_BASE_URL:
-            base_url = local_server_url()
         structured = _get(options, "structured_output", str, "auto", path)
         if structured not in _STRUCTURED:
             raise ConfigError(
@@ -153,6 +141,7 @@ class JudgeOptions:
             concurrency=_get(options, "concurrency", int, 16, path),
             max_retries=_get(options, "max_retries", int, 4, path),
             timeout_s=float(_get(options, "timeout_s", (int, float), 60.0, path)),
+            max_reply_bytes=_get(options, "max_reply_bytes", int, DEFAULT_MAX_REPLY_BYTES, path),
             cache=_get(options, "cache", bool, True, path),
             structured_output=structured,
             harden=_get(options, "harden", bool, harden_default, path),
@@ -160,7 +149,11 @@ class JudgeOptions:
             budget_usd=_float_or_none(_get(budget, "usd", (int, float), None, f"{path}.budget")),
             prices=_prices(options.get("prices"), f"{path}.prices"),
         )
-        for key, value, low in (("concurrency", parsed.concurrency, 1), ("max_retries", parsed.max_retries, 0)):
+        for key, value, low in (
+            ("concurrency", parsed.concurrency, 1),
+            ("max_retries", parsed.max_retries, 0),
+            ("max_reply_bytes", parsed.max_reply_bytes, 1024),
+        ):
             if value < low:
                 raise ConfigError(f"must be >= {low}, got {value}", path=f"{path}.{key}")
         if parsed.timeout_s <= 0:

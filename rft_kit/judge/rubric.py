@@ -1,4 +1,4 @@
-"""Rubric arithmetic in the style of HealthBench (PEERS.md 2.7), separate from any model call so it can be tested.
+"""Rubric arithmetic in the style of HealthBench, separate from any model call so it can be tested.
 
 score = sum(points of met criteria) / sum(positive points), clipped to [0, 1]. Negative points mark unwanted
 behaviour: a met negative criterion lowers the score. Per-tag scores use the same formula over the criteria with

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .local import serve
+from .tcp_server import serve
 
 
 def _fail_first(value: str) -> int | str:

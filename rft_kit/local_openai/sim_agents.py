@@ -15,7 +15,8 @@ and ``{"final_answer": "..."}`` (the final message; the episode ends).
 
 * ``sim-agent-oracle`` plays the plan exactly: one turn per step, then the final answer.
 * ``sim-agent-base`` and ``sim-agent-strong`` play it with deterministic mistakes at the rates of
-  :data:`AGENT_MODELS`, drawn per turn from a hash of (model, item id, seed, turn):
+  :data:`AGENT_MODELS` (per turn: wrong tool 8% / 3%, bad arguments 8% / 3%, stopping early 6% / 2%; per episode:
+  a policy violation 20% / 5%), drawn per turn from a hash of (model, item id, seed, turn):
 
   - *wrong tool*: the turn calls another tool of the request's ``tools`` with the planned arguments (the planned
     step is retried next turn);
@@ -46,7 +47,7 @@ from functools import lru_cache
 from typing import Any, Final
 
 from .errors import ApiError
-from .simulated import count_tokens
+from .simulated_judge import count_tokens
 
 __all__ = ["AGENT_FLAGS", "AGENT_MODELS", "MistakeRates", "agent_reply", "is_agent_model"]
 
@@ -156,9 +157,14 @@ class _Replay:
     violated: bool = False
 
 
+def _tools(body: Mapping[str, Any]) -> list[Any]:
+    tools = body.get("tools")
+    return tools if isinstance(tools, list) else []
+
+
 def _tool_names(body: Mapping[str, Any]) -> list[str]:
     names = []
-    for entry in body.get("tools") or []:
+    for entry in _tools(body):
         function = entry.get("function") if isinstance(entry, Mapping) else None
         if isinstance(function, Mapping) and isinstance(function.get("name"), str):
             names.append(function["name"])
@@ -192,7 +198,7 @@ class _Agent:
         self.plan = _plan(reference)
         self.key = (model, reference.get("id"), body.get("seed") if body.get("seed") is not None else 0)
         tools = {}
-        for entry in body.get("tools") or []:
+        for entry in _tools(body):
             function = entry.get("function") if isinstance(entry, Mapping) else None
             if isinstance(function, Mapping) and isinstance(function.get("name"), str):
                 tools[function["name"]] = function
@@ -278,7 +284,8 @@ def _message_text(message: Mapping[str, Any]) -> str:
     text = content if isinstance(content, str) else ""
     if isinstance(content, list):
         text = " ".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
-    for call in message.get("tool_calls") or []:
+    calls = message.get("tool_calls")
+    for call in calls if isinstance(calls, list) else []:
         function = call.get("function") if isinstance(call, Mapping) else None
         if isinstance(function, Mapping):
             text += f" {function.get('name', '')} {function.get('arguments', '')}"

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .config import ServerConfig
+from .embedding_models import EmbeddingModels
 from .faults import FaultInjector
-from .fine_tuning_store import FineTuningStore
-from .models import EmbeddingModels
 from .stats import ServerStats
 
 __all__ = ["ServerState"]
@@ -24,7 +23,6 @@ class ServerState:
     embeddings: EmbeddingModels
     faults: FaultInjector
     stats: ServerStats = field(default_factory=ServerStats)
-    fine_tuning: FineTuningStore = field(default_factory=FineTuningStore)
 
     @classmethod
     def from_config(cls, config: ServerConfig) -> ServerState:

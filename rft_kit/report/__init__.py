@@ -1,11 +1,12 @@
-"""Iteration reports (``rft report``): one self-contained HTML file, plus Markdown and JSON (DESIGN.md section 7)."""
+"""Iteration reports (``rft report``): one self-contained HTML file, plus Markdown and JSON (docs/architecture.md:
+reports)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from ..io.escape import json_text, safe_text
 from .build import build_report
 from .collect import RunData, collect_run
 from .html import render_html
@@ -42,7 +43,7 @@ def write_report(report: dict[str, Any], html_path: str | Path) -> tuple[Path, P
     html_file = Path(html_path)
     html_file.parent.mkdir(parents=True, exist_ok=True)
     md_file, json_file = html_file.with_suffix(".md"), html_file.with_suffix(".json")
-    html_file.write_text(render_html(report), encoding="utf-8")
-    md_file.write_text(render_markdown(report), encoding="utf-8")
-    json_file.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    html_file.write_text(safe_text(render_html(report)), encoding="utf-8")
+    md_file.write_text(safe_text(render_markdown(report)), encoding="utf-8")
+    json_file.write_text(json_text(report, indent=2) + "\n", encoding="utf-8")
     return html_file, md_file, json_file

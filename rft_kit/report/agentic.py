@@ -42,7 +42,8 @@ class EpisodeStats:
 
     def add(self, record: Mapping[str, Any]) -> None:
         """Count one samples.jsonl record that is an episode (it has a ``trajectory``)."""
-        calls = [c for c in record.get("output_tools") or [] if isinstance(c, Mapping)]
+        tools = record.get("output_tools")
+        calls = [c for c in tools if isinstance(c, Mapping)] if isinstance(tools, list) else []
         self.turns.append(_int(record.get("turns")))
         self.tool_calls.append(len(calls))
         usage = record.get("usage") if isinstance(record.get("usage"), Mapping) else {}
@@ -57,10 +58,12 @@ class EpisodeStats:
             self.calls_by_tool[str(function.get("name") or "(no name)")] += 1
         errors = record.get("tool_errors") if isinstance(record.get("tool_errors"), Mapping) else {}
         assert isinstance(errors, Mapping)
-        for name, count in (errors.get("by_tool") or {}).items():
-            self.errors_by_tool[str(name)] += _int(count)
-        for kind, count in (errors.get("by_kind") or {}).items():
-            self.errors_by_kind[str(kind)] += _int(count)
+        for counts, total in (
+            (errors.get("by_tool"), self.errors_by_tool),
+            (errors.get("by_kind"), self.errors_by_kind),
+        ):
+            for name, count in counts.items() if isinstance(counts, Mapping) else ():
+                total[str(name)] += _int(count)
 
 
 def _int(value: Any) -> int:

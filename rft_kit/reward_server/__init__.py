@@ -12,7 +12,7 @@ dependencies, and socket timeouts bound slow clients. It serves thousands of req
 
 from __future__ import annotations
 
-from .httpd import RewardSettings
-from .server import RewardServer, serve
+from .http_handler import RewardSettings
+from .tcp_server import RewardServer, serve
 
 __all__ = ["RewardServer", "RewardSettings", "serve"]

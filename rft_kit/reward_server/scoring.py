@@ -4,7 +4,9 @@ CPU-bound graders run in a ``ProcessPoolExecutor`` (``spawn``: forking a threade
 rebuilding the grader from its config once. Under load, requests that queue up while a batch is being graded are
 merged into the next batch, so process round-trips are paid per batch, not per request; at low load a request is sent
 alone at once (there is no waiting window that would add latency). ``workers=0`` grades in the dispatcher thread.
-A worker that dies (killed, out of memory) fails the batches it held (HTTP 500) and the pool is rebuilt for the next.
+A worker that dies (killed, out of memory) breaks the pool, which is rebuilt for the next batch. A merged batch that
+fails (a dead worker, a request whose values cannot be sent to a worker) is split: each of its requests is graded
+again alone, so only the request at fault fails.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class _Job:
     samples: list[Any]
     items: list[Mapping[str, Any]]
     future: cf.Future[list[dict[str, Any]]] = field(default_factory=cf.Future)
+    alone: bool = False  # retried on its own after a merged batch failed: never merged again
 
 
 class Scorer:
@@ -89,6 +92,7 @@ class Scorer:
         self._pool: cf.ProcessPoolExecutor | None = None
         self._broken = False
         self.restarts = 0
+        self.isolated = 0  # requests graded again alone after the merged batch they rode in failed
         # Bounded in-flight batches: one per worker, plus one queued so a worker never idles between batches.
         self._slots = threading.BoundedSemaphore(max(1, workers) * 2)
         if workers > 0:
@@ -142,7 +146,7 @@ class Scorer:
             jobs = [first]
             size = len(first.samples)
             stop = False
-            while size < self.max_batch:
+            while size < self.max_batch and not first.alone:
                 try:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:
@@ -150,6 +154,9 @@ class Scorer:
                 if nxt is None:
                     stop = True
                     break
+                if nxt.alone:
+                    self._run([nxt])
+                    continue
                 jobs.append(nxt)
                 size += len(nxt.samples)
             self._run(jobs)
@@ -163,7 +170,7 @@ class Scorer:
             try:
                 _deliver(jobs, _grade(self.grader, samples, items))
             except Exception as exc:  # a grader bug must fail these requests, not the dispatcher
-                _fail(jobs, exc)
+                self._isolate(jobs, exc)
             return
         self._slots.acquire()
         try:
@@ -183,11 +190,22 @@ class Scorer:
                 _deliver(jobs, fut.result())
             except BrokenProcessPool as exc:  # the next batch restarts the pool
                 self._broken = True
-                _fail(jobs, exc)
-            except Exception as exc:  # the grader raised outside its own error handling
-                _fail(jobs, exc)
+                self._isolate(jobs, exc)
+            except Exception as exc:  # the grader raised, or a request's values could not be sent to a worker
+                self._isolate(jobs, exc)
 
         future.add_done_callback(done)
+
+    def _isolate(self, jobs: list[_Job], exc: BaseException) -> None:
+        """A failed merged batch must not fail every request in it: each is graded again on its own, so only
+        the request that caused the failure gets it."""
+        if len(jobs) == 1:
+            _fail(jobs, exc)
+            return
+        self.isolated += len(jobs)
+        for job in jobs:
+            job.alone = True
+            self._queue.put(job)  # the dispatcher runs it unmerged (never from this callback thread)
 
 
 def _deliver(jobs: list[_Job], payloads: list[dict[str, Any]]) -> None:

@@ -106,15 +106,26 @@ async def rollout_async(
     summary = RolloutSummary(output=str(out))
     if isinstance(items, str | Path) and not Path(items).is_file():
         raise InputError("cannot open: no such file", source=str(items))
-    done: set[SampleKey] = done_keys(out, retry_errors=retry_errors)
-    owned = client is None
+    # Locked before reading what is done: a second process on the same output stops here (as in sampling).
+    writer = JsonlWriter(out, inputs=[("items", items if isinstance(items, str | Path) else None)])
     try:
-        api = client or make_client(base_url, api_key, params.sampling.timeout_s)
-    except openai.OpenAIError as exc:
-        raise ConfigError(f"cannot create the OpenAI client ({exc}); set OPENAI_API_KEY or give a base URL") from None
+        done: set[SampleKey] = done_keys(out, retry_errors=retry_errors) if writer.regular else set()
+        if retry_errors and writer.regular:
+            writer.reopen()  # done_keys replaced the file; append to (and lock) the new one
+        owned = client is None
+        try:
+            api = client or make_client(
+                base_url, api_key, params.sampling.timeout_s, params.sampling.max_reply_bytes, prefer_aiohttp=True
+            )
+        except openai.OpenAIError as exc:
+            raise ConfigError(
+                f"cannot create the OpenAI client ({exc}); set OPENAI_API_KEY or give a base URL"
+            ) from None
+    except BaseException:
+        writer.close()
+        raise
     runner = ToolRunner(params.tool_threads, offload_after_ms=params.offload_after_ms)
     ctx = EpisodeContext(api, params, runner, random.Random(0))
-    writer = JsonlWriter(out)
 
     async def one(item: Mapping[str, Any], index: int) -> None:
         record = await run_episode(ctx, item, index)

@@ -110,6 +110,23 @@ def _tool_call(raw: Mapping[str, Any], turn: int, position: int) -> dict[str, An
     }
 
 
+def _reply(completion: Mapping[str, Any], turn: int) -> tuple[Any, str | None, list[dict[str, Any]]] | None:
+    """``(finish_reason, content, tool calls)`` of a completion's first choice, or ``None`` when it has none.
+
+    The body is the endpoint's JSON as sent (``raw=True``): every level is checked, never trusted.
+    """
+    choices = completion.get("choices")
+    choice = choices[0] if isinstance(choices, list) and choices else None
+    message = choice.get("message") if isinstance(choice, Mapping) else None
+    if not isinstance(message, Mapping):
+        return None
+    assert isinstance(choice, Mapping)
+    content = message.get("content") if isinstance(message.get("content"), str) else None
+    raw_calls = message.get("tool_calls")
+    raw_calls = [c for c in raw_calls if isinstance(c, Mapping)] if isinstance(raw_calls, list) else []
+    return choice.get("finish_reason"), content, [_tool_call(c, turn, k) for k, c in enumerate(raw_calls)]
+
+
 def _add_usage(state: _Episode, usage: Any) -> None:
     if not isinstance(usage, Mapping):
         return
@@ -138,6 +155,7 @@ async def _turn(
         _wire(request, [*prompt, *state.trajectory]),
         max_retries=ctx.params.sampling.max_retries,
         rng=ctx.rng,
+        timeout_s=ctx.params.sampling.timeout_s,
         raw=True,
     )
     state.attempts += outcome.attempts
@@ -150,23 +168,19 @@ async def _turn(
         return False
     completion = outcome.completion
     state.turns += 1
-    state.model = completion.get("model") or state.model
+    model = completion.get("model")
+    state.model = model if isinstance(model, str) and model else state.model
     _add_usage(state, completion.get("usage"))
-    choices = completion.get("choices") or []
-    if not choices or not isinstance(choices[0], Mapping) or not isinstance(choices[0].get("message"), Mapping):
-        state.fail("model_error", "response", "the completion has no choices[0].message")
+    reply = _reply(completion, state.turns)
+    if reply is None:
+        state.fail("model_error", "response", "the completion has no choices[0].message object")
         return False
-    choice = choices[0]
-    message = choice["message"]
-    content = message.get("content") if isinstance(message.get("content"), str) else None
-    calls = [
-        _tool_call(c, state.turns, k) for k, c in enumerate(message.get("tool_calls") or []) if isinstance(c, Mapping)
-    ]
+    finish_reason, content, calls = reply
     assistant: dict[str, Any] = {"role": "assistant", "content": content}
     if calls:
         assistant["tool_calls"] = calls
     state.trajectory.append(assistant)
-    state.last_choice = {"index": 0, "finish_reason": choice.get("finish_reason"), "message": assistant}
+    state.last_choice = {"index": 0, "finish_reason": finish_reason, "message": assistant}
     if not calls:
         state.output_text = content or ""
         state.stop_reason = "final_answer"
@@ -262,9 +276,13 @@ def _record(state: _Episode, item_id: str, sample_index: int, model: str, latenc
 
 async def run_episode(ctx: EpisodeContext, item: Mapping[str, Any], sample_index: int) -> dict[str, Any]:
     """Roll out episode ``sample_index`` of ``item`` and return its samples.jsonl record (never raises for a bad
-    item, a failing model or a broken environment: the record says what happened)."""
+    item, a failing model or a broken environment: the record says what happened; an internal failure is recorded
+    as ``model_error`` with ``error.kind: internal``)."""
     started = time.perf_counter()
     state = _Episode()
-    await _episode(ctx, state, item, sample_index)
+    try:
+        await _episode(ctx, state, item, sample_index)
+    except Exception as exc:  # a bug in rft-kit must cost one episode, recorded, not the run
+        state.fail("model_error", "internal", f"rft-kit failed while running the episode ({type(exc).__name__}: {exc})")
     latency_ms = (time.perf_counter() - started) * 1000
     return _record(state, str(item["id"]), sample_index, ctx.params.sampling.model, latency_ms)

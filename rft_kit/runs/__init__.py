@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .config import ModelSpec, PipelineConfig, TaskSource, load_pipeline, parse_pipeline
 from .folder import STAGES, RunFolder
-from .pipeline import PipelineResult, StageOutcome, local_solver_server, run_pipeline
+from .pipeline import PipelineResult, StageOutcome, run_pipeline
 
 __all__ = [
     "STAGES",
@@ -15,7 +15,6 @@ __all__ = [
     "StageOutcome",
     "TaskSource",
     "load_pipeline",
-    "local_solver_server",
     "parse_pipeline",
     "run_pipeline",
 ]

@@ -34,8 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ..config.files import parse_document
 from ..errors import ConfigError
 from ..library import is_library_ref
 from ..sampling import SamplingParams
@@ -43,6 +42,7 @@ from ..sampling import SamplingParams
 __all__ = ["ModelSpec", "PipelineConfig", "RolloutSettings", "TaskSource", "load_pipeline", "parse_pipeline"]
 
 _MODEL_CLIENT_KEYS = ("name", "base_url", "api_key_env")
+_TOP_LEVEL_KEYS = ("name", "tasks", "model", "grader", "baseline")
 
 
 @dataclass(frozen=True)
@@ -185,6 +185,10 @@ def parse_pipeline(raw: Any, *, base_dir: Path, source: str | None = None) -> Pi
     try:
         if not isinstance(raw, Mapping):
             raise ConfigError("a pipeline file must be a mapping with name, tasks, model and grader")
+        unknown = sorted(str(key) for key in raw if key not in _TOP_LEVEL_KEYS)
+        if unknown:
+            # a misspelt key ("graders", "baseline_run") would otherwise be ignored and the run use a default
+            raise ConfigError(f"unknown key '{unknown[0]}' (known: {', '.join(_TOP_LEVEL_KEYS)})", path=unknown[0])
         name = _require(raw, "name", str, "")
         if not name or "/" in name or name in (".", ".."):
             raise ConfigError(f"must be a folder name, got {name!r}", path="name")
@@ -216,9 +220,9 @@ def load_pipeline(path: str | Path) -> PipelineConfig:
     """
     file = Path(path)
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror or exc}", source=str(file)) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML: {exc}", source=str(file)) from None
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", source=str(file)) from None
+    # the grader files' reader: duplicate keys and alias bombs are refused with their line
+    raw, _ = parse_document(text, source=str(file), as_json=file.suffix.lower() == ".json")
     return parse_pipeline(raw, base_dir=file.resolve().parent, source=str(file))

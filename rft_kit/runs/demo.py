@@ -1,8 +1,8 @@
 """``rft demo``: the whole loop offline, twice, with a SIMULATED model, to show an iteration and its comparison.
 
 Two runs on the same generated task set: ``<prefix>-base`` samples ``sim-base`` and ``<prefix>-strong`` samples
-``sim-strong`` (SIMULATED solver models, :mod:`rft_kit.local_openai.simulated_solver`) from a local OpenAI-compatible
-server started in this process, through the real ``openai`` SDK path; both are graded with the template's grader,
+``sim-strong`` (SIMULATED solver models, :mod:`rft_kit.local_openai.simulated_solver`) from rft-kit's local
+OpenAI-compatible app, in-process, through the real ``openai`` SDK path; both are graded with the template's grader,
 and the second run's report compares it with the first. No API key, no network.
 
 ``rft demo --agentic`` does the same for the agentic loop: tasks from the ``support_desk`` template (a support desk

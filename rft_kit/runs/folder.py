@@ -1,4 +1,5 @@
-"""A run folder (DESIGN.md section 2): the files of one iteration and ``run.json``, the record of what produced them.
+"""A run folder (docs/architecture.md: records and run folders): the files of one iteration and ``run.json``, the
+record of what produced them.
 
 ``run.json`` holds the task source, the grader config and its hash, the model and sampling parameters, the rft-kit
 version, and per stage its status, timestamps, a hash of its inputs and a summary. It is rewritten atomically
@@ -17,6 +18,7 @@ from typing import Any, Final
 
 from .._version import __version__
 from ..errors import InputError
+from ..io.escape import json_text
 
 __all__ = ["STAGES", "RunFolder", "file_sha256", "json_sha256", "now_iso"]
 
@@ -40,7 +42,7 @@ def file_sha256(path: str | Path) -> str:
 
 def json_sha256(value: Any) -> str:
     """SHA-256 of a value's canonical JSON (sorted keys), so equal configs hash equal whatever their key order."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    text = json_text(value, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -112,8 +114,7 @@ class RunFolder:
         record["updated_at"] = now_iso()
         temp = self.run_json.with_name("run.json.tmp")
         with open(temp, "w", encoding="utf-8") as handle:
-            json.dump(record, handle, indent=2, ensure_ascii=False, default=str)
-            handle.write("\n")
+            handle.write(json_text(record, indent=2, default=str) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, self.run_json)

@@ -16,11 +16,10 @@ samples file and grader config; the grades and the baseline's grades) and its st
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,16 +30,16 @@ from ..graders.base import Grader
 from ..graders.loading import load_grader
 from ..grading import grade
 from ..io.jsonl import iter_jsonl
-from ..local_openai import LocalServer
+from ..local_openai.backends import is_solver_model
 from ..local_openai.sim_agents import is_agent_model
-from ..local_openai.simulated_solver import ensure_solver_route, is_solver_model
+from ..openai_client import LOCAL
 from ..report import make_report, write_report
 from ..rollout import RolloutParams, rollout
 from ..sampling import sample
 from .config import PipelineConfig, RolloutSettings, TaskSource
 from .folder import RunFolder, file_sha256, json_sha256, now_iso
 
-__all__ = ["PipelineResult", "StageOutcome", "local_solver_server", "run_pipeline"]
+__all__ = ["PipelineResult", "StageOutcome", "run_pipeline"]
 
 
 @dataclass
@@ -61,14 +60,6 @@ class PipelineResult:
     stages: list[StageOutcome]
     report: dict[str, Any] | None
     simulated: bool
-
-
-@contextlib.contextmanager
-def local_solver_server() -> Iterator[LocalServer]:
-    """A local OpenAI-compatible server in this process whose chat route answers the SIMULATED solver models."""
-    ensure_solver_route()
-    with LocalServer() as server:
-        yield server
 
 
 def _write_tasks(source: TaskSource, out: Path) -> dict[str, Any]:
@@ -210,7 +201,7 @@ def run_pipeline(
         grader={"path": grader_file, "sha256": grader_sha, "config": grader_config},
         model={
             "name": params.model,
-            "base_url": "local in-process server (SIMULATED model)" if simulated else endpoint,
+            "base_url": "local in-process app (SIMULATED model)" if simulated else endpoint,
             "simulated": simulated,
             "params": params.request_fields(),
         },
@@ -237,11 +228,8 @@ def run_pipeline(
     if episodes is not None:
         sample_inputs = {**sample_inputs, "mode": "rollout", "model": episodes.request_fields()}
         meta["model"]["rollout"] = {"max_turns": episodes.max_turns, "token_budget": episodes.token_budget}
-    if simulated:
-        with local_solver_server() as server:
-            stages.run("samples", sample_inputs, lambda: do_sample(server.base_url))
-    else:
-        stages.run("samples", sample_inputs, lambda: do_sample(endpoint))
+    # A SIMULATED model without an endpoint is answered in-process (no server, no port).
+    stages.run("samples", sample_inputs, lambda: do_sample(LOCAL if simulated else endpoint))
 
     grade_inputs = {
         "samples_sha256": file_sha256(folder.samples),

@@ -8,6 +8,7 @@ Shared by ``rft sample`` (one call per sample) and ``rft rollout`` (one call per
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import random
@@ -18,9 +19,10 @@ from typing import Any
 
 import openai
 
-from ..judge.retry import backoff_s, is_retryable_status, retry_after_s
+from ..http import DEFAULT_MAX_REPLY_BYTES, ReplyTooLarge, too_large_cause
+from ..openai_client import api_message, async_client, backoff_s, is_retryable_status, retry_after_s
 
-__all__ = ["CallOutcome", "create_with_retries", "make_client"]
+__all__ = ["CallOutcome", "aiohttp_available", "create_with_retries", "make_client"]
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,19 @@ class CallOutcome:
 
 
 def _message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, Mapping):
-        inner = body.get("error", body)
-        if isinstance(inner, Mapping) and inner.get("message"):
-            return f"HTTP {exc.status_code}: {inner['message']}"
-    return f"HTTP {exc.status_code}: {exc.message}"
+    return f"HTTP {exc.status_code}: {api_message(exc)}"
+
+
+def _connection_cause(exc: BaseException) -> ConnectionError | None:
+    """The ``ConnectionError`` (refused, reset) behind an SDK exception, if there is one."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ConnectionError):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 async def _create(client: openai.AsyncOpenAI, request: Mapping[str, Any], raw: bool) -> dict[str, Any]:
@@ -78,6 +87,7 @@ async def create_with_retries(
     *,
     max_retries: int,
     rng: random.Random,
+    timeout_s: float,
     raw: bool = False,
 ) -> CallOutcome:
     """``client.chat.completions.create(**request)``, retried up to ``max_retries`` times when worth it.
@@ -94,7 +104,15 @@ async def create_with_retries(
         wait: float | None = None
         status: int | None = None
         try:
-            completion = await _create(client, request, raw)
+            # One deadline per attempt: the SDK's timeout applies to each read, so a trickling endpoint would
+            # otherwise hold the call (and a concurrency slot) for as long as it keeps sending.
+            async with asyncio.timeout(timeout_s):
+                completion = await _create(client, request, raw)
+        except TimeoutError:
+            kind, message = "timeout", f"no complete reply within {timeout_s:g} s"
+            wait = backoff_s(attempts - 1, rng)
+        except ReplyTooLarge as exc:  # the same request would get the same reply: not retried
+            kind, message = "response", str(exc)
         except openai.APIStatusError as exc:
             status = exc.status_code
             kind, message = "http", _message(exc)
@@ -102,11 +120,19 @@ async def create_with_retries(
                 wait = retry_after_s(dict(exc.response.headers))
                 wait = wait if wait is not None else backoff_s(attempts - 1, rng)
         except openai.APITimeoutError as exc:
-            kind, message = "timeout", str(exc)
+            refused = _connection_cause(exc)
+            if refused is None:
+                kind, message = "timeout", str(exc)
+            else:  # the aiohttp transport reports a refused connection as a connect timeout
+                kind, message = "connection", f"Connection error: {refused}"
             wait = backoff_s(attempts - 1, rng)
         except openai.APIConnectionError as exc:
-            kind, message = "connection", f"{exc}: {exc.__cause__ or ''}".rstrip(": ")
-            wait = backoff_s(attempts - 1, rng)
+            too_large = too_large_cause(exc)
+            if too_large is not None:  # the same request would get the same reply: not retried
+                kind, message = "response", str(too_large)
+            else:
+                kind, message = "connection", f"{exc}: {exc.__cause__ or ''}".rstrip(": ")
+                wait = backoff_s(attempts - 1, rng)
         except (openai.OpenAIError, ValueError) as exc:
             # The endpoint answered something the SDK cannot read as a completion: retrying will not help.
             kind, message = "response", f"{type(exc).__name__}: {exc}"
@@ -119,7 +145,35 @@ async def create_with_retries(
         await asyncio.sleep(wait)
 
 
-def make_client(base_url: str | None, api_key: str | None, timeout_s: float) -> openai.AsyncOpenAI:
-    """An ``AsyncOpenAI`` client with the SDK's own retries off (ours count them); key ``"local"`` for a bare URL."""
+def aiohttp_available() -> bool:
+    """Whether the SDK's aiohttp transport can be used (the ``aiohttp`` extra is installed)."""
+    return importlib.util.find_spec("aiohttp") is not None
+
+
+def make_client(
+    base_url: str | None,
+    api_key: str | None,
+    timeout_s: float,
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
+    *,
+    prefer_aiohttp: bool = False,
+) -> openai.AsyncOpenAI:
+    """An ``AsyncOpenAI`` client with the SDK's own retries off (ours count them); key ``"local"`` for a bare URL.
+
+    ``base_url="local"`` answers from the packaged SIMULATED models in this process (no server, no port); a remote
+    endpoint's replies are capped at ``max_reply_bytes`` after decompression (:mod:`rft_kit.http.capped`).
+
+    Args:
+        prefer_aiohttp: carry the capped requests over the SDK's aiohttp transport when aiohttp is installed: at
+            dozens of concurrent requests it costs markedly less CPU per call than the default httpx pool
+            (``benchmarks/bench_rollout.py``); without aiohttp the default transport is used.
+    """
     key = api_key or os.environ.get("OPENAI_API_KEY") or ("local" if base_url else None)
-    return openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=timeout_s)
+    return async_client(
+        base_url,
+        key,
+        max_retries=0,
+        timeout=timeout_s,
+        max_reply_bytes=max_reply_bytes,
+        aiohttp=prefer_aiohttp and aiohttp_available(),
+    )

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from ..http import DEFAULT_MAX_REPLY_BYTES
+
 __all__ = ["DeveloperRole", "SamplingParams"]
 
 DeveloperRole = Literal["keep", "system"]
@@ -29,7 +31,9 @@ class SamplingParams:
         extra_body: more request fields, passed through unchanged (``reasoning_effort``, ...).
         concurrency: requests in flight at most.
         max_retries: retries per sample after the first attempt, on 408/409/429/5xx and connection errors.
-        timeout_s: per-request timeout.
+        timeout_s: the deadline of one attempt, all of it (connect, headers, body), not each read.
+        max_reply_bytes: most bytes of one reply, counted after decompression (default 16 MiB); a larger reply is
+            recorded as a ``response`` error, not retried.
     """
 
     model: str
@@ -44,6 +48,7 @@ class SamplingParams:
     concurrency: int = 8
     max_retries: int = 4
     timeout_s: float = 120.0
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
 
     def __post_init__(self) -> None:
         if not self.model:
@@ -52,6 +57,8 @@ class SamplingParams:
             raise ValueError(f"n (samples per item) must be >= 1, got {self.n}")
         if self.concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {self.concurrency}")
+        if self.max_reply_bytes < 1024:
+            raise ValueError(f"max_reply_bytes must be >= 1024, got {self.max_reply_bytes}")
         if self.max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
         if self.max_tokens is not None and self.max_tokens < 1:
@@ -62,7 +69,7 @@ class SamplingParams:
     def request_fields(self) -> dict[str, Any]:
         """The fields that change what the model answers (recorded in run.json and hashed for resume checks)."""
         data = asdict(self)
-        for client_only in ("concurrency", "max_retries", "timeout_s"):
+        for client_only in ("concurrency", "max_retries", "timeout_s", "max_reply_bytes"):
             data.pop(client_only)
         data["response_format"] = None if self.response_format is None else dict(self.response_format)
         data["extra_body"] = dict(self.extra_body)

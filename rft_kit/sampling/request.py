@@ -30,7 +30,9 @@ def build_request(item: Mapping[str, Any], sample_index: int, params: SamplingPa
     """The keyword arguments of ``chat.completions.create`` for one sample of ``item``.
 
     The item's ``tools`` and ``response_format`` (reference-free request fields an RFT row may carry) are sent
-    along; ``params.response_format`` overrides the item's.
+    along; ``params.response_format`` overrides the item's. For a SIMULATED solver model name only
+    (:func:`rft_kit.local_openai.backends.is_solver_model`), the body also carries the item's reference answer in
+    ``rft_simulation``, which the simulated solver works from; no other model ever receives it.
 
     Raises:
         ValueError: the item has no usable ``messages``.
@@ -52,7 +54,27 @@ def build_request(item: Mapping[str, Any], sample_index: int, params: SamplingPa
         request["seed"] = params.seed + sample_index
     if params.extra_body:
         request["extra_body"] = dict(params.extra_body)
+    simulation = _simulation(item, params.model)
+    if simulation is not None:
+        request["extra_body"] = {**request.get("extra_body", {}), **simulation}
     return request
+
+
+def _simulation(item: Mapping[str, Any], model: str) -> dict[str, Any] | None:
+    """The ``rft_simulation`` field for a SIMULATED solver model, else ``None``."""
+    from ..local_openai.backends import is_solver_model
+    from ..local_openai.simulated_solver import SIMULATION_FIELD
+
+    if not is_solver_model(model):
+        return None
+    from ..tasks.reference import reference_answer
+
+    metadata = item.get("metadata")
+    difficulty = metadata.get("difficulty") if isinstance(metadata, Mapping) else None
+    payload = {"item_id": str(item["id"]), "answer": reference_answer(item)}
+    if isinstance(difficulty, str):
+        payload["difficulty"] = difficulty
+    return {SIMULATION_FIELD: payload}
 
 
 def _tool_calls(message: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -70,7 +92,8 @@ def sample_record(
 ) -> dict[str, Any]:
     """The samples.jsonl record of a completion (``completion`` as ``ChatCompletion.model_dump()``).
 
-    ``output_json`` is the content parsed when it is a JSON object or array, else ``None`` (DESIGN.md section 2).
+    ``output_json`` is the content parsed when it is a JSON object or array, else ``None`` (docs/architecture.md,
+    the sample record).
     """
     choices = list(completion.get("choices") or [])
     message: Mapping[str, Any] = {}

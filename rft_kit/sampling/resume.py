@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
+from ..io.escape import dumps_line
 from ..io.jsonl import iter_jsonl, repair_tail
+from ..io.output import is_regular_file
 
 __all__ = ["SampleKey", "done_keys"]
 
@@ -32,8 +33,8 @@ def done_keys(path: str | Path, *, retry_errors: bool = False) -> set[SampleKey]
             by default a failed call is a recorded outcome and is kept.
     """
     file = Path(path)
-    if not file.exists():
-        return set()
+    if not is_regular_file(file):
+        return set()  # absent, or a device or pipe that is written but never read back
     repair_tail(file)
     done: set[SampleKey] = set()
     if not retry_errors:
@@ -49,7 +50,7 @@ def done_keys(path: str | Path, *, retry_errors: bool = False) -> set[SampleKey]
             if key is None or key in done or line.value.get("error"):
                 continue
             done.add(key)
-            out.write(json.dumps(line.value, ensure_ascii=False) + "\n")
+            out.write(dumps_line(line.value)[0] + "\n")
         out.flush()
         os.fsync(out.fileno())
     os.replace(temp, file)

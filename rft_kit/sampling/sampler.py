@@ -21,6 +21,7 @@ from typing import Any
 
 import openai
 
+from ..io.escape import escape_value, has_surrogates
 from ..io.jsonl import InputErrorLog, JsonlWriter
 from .call import create_with_retries, make_client
 from .params import SamplingParams
@@ -45,6 +46,7 @@ class SampleSummary(InputErrorLog):
     completion_tokens: int = 0
     duration_s: float = 0.0
     output: str = ""
+    escaped_records: int = 0  # written with strings JSON/UTF-8 cannot carry escaped (noted on each record)
 
     def add(self, record: Mapping[str, Any]) -> None:
         self.written += 1
@@ -72,6 +74,7 @@ class SampleSummary(InputErrorLog):
             "input_errors": self.input_error_count,
             "duration_s": round(self.duration_s, 3),
             "output": self.output,
+            "escaped_records": self.escaped_records,
         }
 
 
@@ -88,9 +91,13 @@ class _Caller:
         common: dict[str, Any] = {"item_id": item_id, "sample_index": sample_index, "model": self.params.model}
         try:
             request = build_request(item, sample_index, self.params)
+            if has_surrogates(request):  # UTF-8 cannot send them: the model sees their escapes as text
+                request = escape_value(request)[0]
         except ValueError as exc:
             return error_record(**common, kind="request", message=str(exc), status=None, latency_ms=0.0, attempts=0)
-        outcome = await create_with_retries(self.client, request, max_retries=self.params.max_retries, rng=self.rng)
+        outcome = await create_with_retries(
+            self.client, request, max_retries=self.params.max_retries, rng=self.rng, timeout_s=self.params.timeout_s
+        )
         if outcome.completion is not None:
             return sample_record(
                 outcome.completion,
@@ -124,11 +131,18 @@ async def sample_async(
     start = time.perf_counter()
     out = Path(output)
     summary = SampleSummary(output=str(out))
-    done: set[SampleKey] = done_keys(out, retry_errors=retry_errors)
+    # Locked before reading what is done: a second process on the same output stops here.
+    writer = JsonlWriter(out, inputs=[("items", items if isinstance(items, str | Path) else None)])
+    try:
+        done: set[SampleKey] = done_keys(out, retry_errors=retry_errors) if writer.regular else set()
+        if retry_errors and writer.regular:
+            writer.reopen()  # done_keys replaced the file; append to (and lock) the new one
+    except BaseException:
+        writer.close()
+        raise
     owned = client is None
-    api = client or make_client(base_url, api_key, params.timeout_s)
+    api = client or make_client(base_url, api_key, params.timeout_s, params.max_reply_bytes)
     caller = _Caller(api, params, random.Random(0))
-    writer = JsonlWriter(out)
 
     async def one(item: Mapping[str, Any], index: int) -> None:
         record = await caller(item, index)
@@ -144,6 +158,7 @@ async def sample_async(
         await run_pairs(iter_items(items, summary), params.n, done, params.concurrency, one, on_skip=skipped)
     finally:
         writer.close()
+        summary.escaped_records = writer.escaped_records
         if owned:
             await api.close()
     summary.duration_s = time.perf_counter() - start
@@ -174,7 +189,8 @@ def sample(
         output: the samples JSONL file; samples already in it are skipped.
         params: every sampling parameter; or give ``model``, ``n`` and any other :class:`SamplingParams` field as
             keywords.
-        base_url: the OpenAI-compatible endpoint (default: the SDK's, i.e. ``OPENAI_BASE_URL`` or OpenAI).
+        base_url: the OpenAI-compatible endpoint (default: the SDK's, i.e. ``OPENAI_BASE_URL`` or OpenAI);
+            ``local``: rft-kit's in-process app with the SIMULATED models (:mod:`rft_kit.openai_client`).
         api_key: default ``OPENAI_API_KEY`` (``"local"`` when only a ``base_url`` is given).
         retry_errors: sample again the pairs whose earlier call failed (their error records are removed).
         on_progress: called with 1 after each sample is written.

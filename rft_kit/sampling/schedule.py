@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..io.escape import escape_surrogates
 from ..io.jsonl import InputErrorLog, iter_jsonl
 from .resume import SampleKey
 
@@ -63,7 +64,8 @@ async def run_pairs(
 
     try:
         for item in items:
-            item_id = str(item["id"])
+            # compared with ids read back from the output, where an unpaired surrogate was escaped
+            item_id = escape_surrogates(str(item["id"]))[0]
             for index in range(n):
                 if (item_id, index) in done:
                     on_skip()

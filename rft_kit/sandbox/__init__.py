@@ -1,4 +1,4 @@
-"""Run untrusted Python per sample in warm, namespaced fork-servers (DESIGN.md section 4, SANDBOX_NOTES.md section 8).
+"""Run untrusted Python per sample in warm, namespaced fork-servers (docs/sandbox.md).
 
 >>> from rft_kit.sandbox import Limits, Sandbox
 >>> with Sandbox(workers=2) as sb:

@@ -24,7 +24,7 @@ import sys
 import types
 
 from . import codec
-from .protocol import write_json
+from .frames import write_json
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing into every candidate (mypy knows the name)
 if TYPE_CHECKING:

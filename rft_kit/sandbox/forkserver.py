@@ -30,7 +30,6 @@ import json
 import os
 import resource
 import select
-import shutil
 import signal
 import socket
 import sys
@@ -39,8 +38,9 @@ import traceback
 from typing import Any
 
 from . import privileges, startup
-from .ipc import remove_sysv_ipc
-from .protocol import FrameError, compact_json, read_exact, read_json, write_json
+from .frames import FrameError, compact_json, read_exact, read_json, write_json
+from .ipc import clear_keyrings, remove_posix_mq, remove_sysv_ipc, seal_posix_mq
+from .wipe import wipe
 
 HARNESSES = {
     "python_grader": "rft_kit.sandbox.harness_python",
@@ -82,10 +82,13 @@ class JobContext:
     def drop_privileges(self, seccomp: bool = True) -> None:
         """Become the job uid, set no-new-privs and non-dumpable, load seccomp if enabled (and ``seccomp``).
 
-        The trusted test runner passes ``seccomp=False``: it never runs candidate code, and the filter costs ~0.6 ms.
+        The trusted test runner passes ``seccomp=False``: it never runs candidate code, and the filter costs
+        time per job.
         """
         self.uid_dropped = os.getuid() == 0
         privileges.drop_privileges(self.uid, self.gid, self.seccomp if seccomp else None)
+        if self.seccomp is None:
+            clear_keyrings()  # keyrings are per uid: without the filter, a previous job's keys would still be there
 
     def emit(self, value: Any) -> None:
         """Send the harness's result (a JSON value) to the server; only the first call counts."""
@@ -172,7 +175,10 @@ class Server:
         self.counter = 0
         self.pid = os.getpid()
         self.runner: _RunnerProc | None = None
+        self.retire: str | None = None  # why this server must not take another job
         os.makedirs(self.workroot, mode=0o755, exist_ok=True)
+        # jobs must not be able to create POSIX message queues that outlive them (see rft_kit.sandbox.ipc)
+        self.mq_sealed = os.getuid() == 0 and seal_posix_mq()
         for module in HARNESSES.values():
             importlib.import_module(module)
         self.preloaded, self.preload_errors = startup.preload(config.get("preload"))
@@ -186,6 +192,7 @@ class Server:
             "uid_drop": os.getuid() == 0,
             "job_uid": self.uid if os.getuid() == 0 else os.getuid(),
             "seccomp": self.seccomp is not None,
+            "mq_sealed": self.mq_sealed,
             "preloaded": self.preloaded,
             "cpus": sorted(os.sched_getaffinity(0)),
             "preload_errors": self.preload_errors,
@@ -213,8 +220,10 @@ class Server:
                 in_sync = False
             if not in_sync:
                 response["server_exiting"] = "the request stream lost sync (a payload was not consumed)"
+            elif self.retire:
+                response["server_exiting"] = self.retire
             write_json(1, response)
-            if not in_sync:
+            if not in_sync or self.retire:
                 return
 
     # -- one job -------------------------------------------------------------------------------------------------
@@ -543,7 +552,9 @@ class Server:
                 os.kill(-1, signal.SIGKILL)
             _reap()
             remove_sysv_ipc()
-            shutil.rmtree(workdir, ignore_errors=True)
+            if not self.mq_sealed:  # sealed, no job can have made one
+                remove_posix_mq()
+            self._remove_workdir(workdir)
             return
         # a persistent test runner lives in this namespace and must be spared: find the job's processes one by one
         deadline = time.monotonic() + 2.0
@@ -558,7 +569,19 @@ class Server:
             time.sleep(0.001)
         if self.private_pids:
             remove_sysv_ipc()  # our own IPC namespace: whatever is left there is the job's
-        shutil.rmtree(workdir, ignore_errors=True)
+            if not self.mq_sealed:
+                remove_posix_mq()
+        self._remove_workdir(workdir)
+
+    def _remove_workdir(self, workdir: str) -> None:
+        """Delete the job's directory within the wipe budget; a job that left more than that retires this server
+        (the worker restarts with a fresh ``/tmp``), so that the next job pays nothing for it."""
+        left = wipe(workdir)
+        if left is None:
+            with contextlib.suppress(OSError):
+                os.rmdir(workdir)
+        else:
+            self.retire = f"the job left files its clean-up could not delete: {left}"
 
     def _leftovers(self) -> list[int]:
         """Live (non-zombie) processes of the job."""

@@ -21,7 +21,11 @@ Process layout of one worker (two bubblewrap sandboxes)::
 * Only new names get proxies: a candidate's top-level function that shadows a builtin (``def all(*a): return
   True``) or a name of the trusted prompt, setup or test code is ignored, so the tests keep their meaning.
 * A per-test deadline covers every call a test makes; on a timeout or a dead candidate the runner has the pool kill
-  every candidate process and starts a fresh candidate (re-loading the program) for the next test.
+  every candidate process and starts a fresh candidate (re-loading the program) for the next test. Loading the
+  program (running its top-level code) is charged to the test that needs it: the first test's window opens before
+  the first load, and a test after a timeout or crash pays for the re-load in its own window. So a program never
+  gets more than ``timeout_s`` per test in all (load time has no window of its own); a stdio case runs the whole
+  program within its window anyway.
 
 Limitation: arguments are copied, so a candidate that mutates an argument in place is not visible to the test.
 
@@ -53,8 +57,8 @@ from collections.abc import Callable
 from typing import Any
 
 from . import codec
-from .protocol import compact_json
-from .zygote import OP_BEGIN, OP_END, OP_FORK, OP_KILL, REPLY_PID
+from .frames import compact_json
+from .zygote import OP_BEGIN, OP_END, OP_FORK, OP_KILL, REPLY_DIRTY, REPLY_PID
 
 __all__ = ["CANDIDATES", "compare_output", "runner_main"]
 
@@ -86,25 +90,65 @@ class CandidateDied(BaseException):
 
 
 class CandidateError(Exception):
-    """An exception raised by candidate code whose type is not a builtin exception."""
+    """An exception raised by candidate code that trusted code must not see as itself: a type that is not a builtin
+    exception, or a builtin whose meaning is control flow (see :data:`_CONTROL_FLOW`)."""
+
+
+class CandidateRaised(Exception):
+    """Base of every exception rebuilt from a candidate's report: a ``ValueError`` the candidate raised arrives as a
+    subclass of both ``ValueError`` (tests may expect one) and this marker."""
+
+
+_CONTROL_FLOW = frozenset({"StopIteration", "StopAsyncIteration"})
+"""Builtin ``Exception`` types the interpreter itself treats as control flow: raised inside a trusted ``map()``,
+``zip()``, ``iter(callable, sentinel)``, ``sorted()`` or ``async for``, they would end the loop silently and a failing
+test would pass. A candidate's exception of such a type (or one merely named so) arrives as :class:`CandidateError`.
+``BaseException``-only types (``GeneratorExit``, ``KeyboardInterrupt``, ``SystemExit``) are never re-raised as
+themselves either."""
+
+_REBUILT: dict[str, type[BaseException] | None] = {}
+
+
+def _rebuilt_type(name: str) -> type[BaseException] | None:
+    """The runner's own exception type for a candidate's builtin exception ``name`` (cached), or ``None`` when it must
+    arrive as :class:`CandidateError`."""
+    if name not in _REBUILT:
+        builtin = getattr(builtins, name, None)
+        kind: type[BaseException] | None = None
+        if (
+            isinstance(builtin, type)
+            and issubclass(builtin, Exception)
+            and name not in _CONTROL_FLOW
+            and not issubclass(builtin, StopIteration | StopAsyncIteration)
+        ):
+            with contextlib.suppress(TypeError):  # a layout that cannot be combined: the plain wrapper then
+                kind = type(name, (builtin, CandidateRaised), {"__module__": "candidate"})
+        _REBUILT[name] = kind
+    return _REBUILT[name]
 
 
 def _rebuild_exception(info: Any) -> BaseException:
+    """The exception a candidate reported, as trusted code may see it: never a control-flow type, never an object of
+    the candidate's (only its type name and message cross the boundary)."""
     if not isinstance(info, dict):
         return CandidateDied("malformed exception report from the candidate")
     name = str(info.get("type", "Exception"))[:100]
     message = str(info.get("message", ""))[:2000]
-    builtin = getattr(builtins, name, None)
-    # Re-raise builtin exception types as themselves (tests may expect ValueError); never BaseException-only types
-    # (SystemExit, KeyboardInterrupt) that could stop the runner.
-    if isinstance(builtin, type) and issubclass(builtin, Exception):
+    kind = _rebuilt_type(name)
+    if kind is not None:
         with contextlib.suppress(Exception):
-            return builtin(message)
+            return kind(message)
     return CandidateError(f"{name}: {message}")
 
 
 class CandidateOutputLimit(BaseException):
     """The candidate printed more than the output cap."""
+
+
+class PoolDirty(BaseException):
+    """The candidate pool could not clear an earlier job's leftovers within its budget and refuses to fork: the job
+    at hand has not started (its deadline had not started either), so it is reported as not run and the client runs
+    it again on a fresh worker."""
 
 
 class CandidatePool:
@@ -120,6 +164,9 @@ class CandidatePool:
         self.pending: int | None = None  # seq of a fork requested but not yet received
         self.stderr_tail = bytearray()  # what this job's candidates wrote to stderr (the end of it)
         self.broken: str | None = None  # the pool itself failed: the job's outcome says nothing about the program
+        self.dirty: str | None = None  # the pool could not clear an earlier job's leftovers: no job runs there now
+        self.started = False  # the current job got its first candidate (before that, a failure is not the job's)
+        self.stuck = False  # the pool is alive but stopped answering (a malfunction to report, not to retry)
 
     def _send(self, op: bytes, body: bytes = b"") -> int:
         self.seq = (self.seq + 1) & 0xFFFFFFFF
@@ -134,6 +181,7 @@ class CandidatePool:
         """Start a job: the pool clears the last one's leftovers and forks the first candidate right away, while we
         compile the tests."""
         self.stderr_tail.clear()
+        self.started = False
         self.pending = self._send(OP_BEGIN, json.dumps(limits).encode())
 
     def end(self) -> None:
@@ -153,6 +201,7 @@ class CandidatePool:
             # A fork takes milliseconds; a pool that does not answer is broken (that is not the program's fault)
             if not select.select([self.channel], [], [], max(0.0, deadline - time.monotonic()))[0]:
                 self.broken = f"the candidate pool did not answer within {_POOL_ANSWER_S:g} s"
+                self.stuck = True
                 raise CandidateDied(self.broken)
             try:
                 msg, fds, _, _ = socket.recv_fds(self.channel, 1024, 3)
@@ -163,9 +212,13 @@ class CandidatePool:
                 self.broken = "the candidate pool is gone"
                 raise CandidateDied(self.broken)
             if int.from_bytes(msg[:4], "big") == seq and msg[4:5] == REPLY_PID and len(fds) == 3 and len(msg) == 9:
+                self.started = True
                 return Candidate(int.from_bytes(msg[5:9], "big"), fds[0], fds[1], fds[2], self, output_cap)
             for fd in fds:
                 os.close(fd)
+            if int.from_bytes(msg[:4], "big") == seq and msg[4:5] == REPLY_DIRTY:
+                self.dirty = msg[5:].decode("utf-8", "replace")
+                raise PoolDirty(self.dirty)
             if int.from_bytes(msg[:4], "big") == seq:
                 detail = msg[5:].decode("utf-8", "replace")
                 raise CandidateDied(f"could not start a candidate process: {detail or 'malformed reply'}")
@@ -329,9 +382,11 @@ class Runner:
         self.timeout = float(payload.get("timeout_s", 5.0))
         self.output_cap = int(payload.get("output_bytes", 1 << 20))
         self.candidate: Candidate | None = None
+        self.loaded = False  # the live candidate has loaded the program
         self.names: list[str] = []
         self.load_error: str | None = None
         self.deadline = 0.0
+        self.first_window: float | None = None  # the deadline the first load opened, for the first test to inherit
         self.fault: BaseException | None = None  # a timeout/crash seen during the current test
 
     # -- candidate management ----------------------------------------------------------------------------------
@@ -343,8 +398,11 @@ class Runner:
         if self.load_error is not None:
             raise CandidateDied(self.load_error)
         if self.candidate is not None and self.candidate.alive:
-            return
-        self.candidate = self._new_candidate()
+            if self.loaded:
+                return
+        else:
+            self.candidate = self._new_candidate()
+            self.loaded = False
         try:
             reply = self.candidate.request({"op": "load", "code": self.p["program"]}, self.deadline)
         except CandidateTimeout:
@@ -364,6 +422,7 @@ class Runner:
             self.load_error = "the candidate sent a malformed load reply"
             raise CandidateDied(self.load_error)
         self.names = names
+        self.loaded = True
 
     def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """What a proxy does: run ``name(*args, **kwargs)`` in the candidate and rebuild the return value."""
@@ -386,7 +445,10 @@ class Runner:
             self.candidate.kill()
             raise CandidateDied("malformed reply from the candidate")
         try:
-            return codec.decode(reply["ok"])
+            return codec.decode(reply["ok"], self.deadline)
+        except codec.DecodeTimeout:
+            self.candidate.kill()
+            raise CandidateTimeout from None
         except codec.DecodeError as exc:
             self.candidate.kill()
             raise CandidateDied(f"the candidate sent an invalid value: {exc}") from None
@@ -417,7 +479,8 @@ class Runner:
 
     # -- running tests -----------------------------------------------------------------------------------------
     def _outcome(self, index: int, fn: Callable[[], None], label: str) -> dict[str, Any]:
-        self.deadline = time.monotonic() + self.timeout
+        # the first step inherits the window the program's load opened: loading gets no time of its own
+        self.deadline, self.first_window = self.first_window or time.monotonic() + self.timeout, None
         self.fault = None
         try:
             fn()
@@ -465,8 +528,12 @@ class Runner:
         return {"tests": tests, "load_error": self.load_error, "config_error": None, "stderr": stderr}
 
     def _load_first(self) -> None:
-        self.deadline = time.monotonic() + self.timeout
+        """Load the program before the tests (their proxies need its names), in the first test's window. The window
+        opens once the first candidate exists: the pool forks it after clearing the previous job's leftovers, which
+        is not this job's time."""
         try:
+            self.candidate, self.loaded = self._new_candidate(), False
+            self.deadline = self.first_window = time.monotonic() + self.timeout
             self._ensure_loaded()
         except (CandidateTimeout, CandidateDied):
             if self.load_error is None:
@@ -550,11 +617,11 @@ class Runner:
         return results
 
     def _stdio_case(self, index: int, stdin: str, expected: str, compare: str) -> dict[str, Any]:
-        deadline = time.monotonic() + self.timeout
         try:
             cand = self._new_candidate()
         except CandidateDied as exc:
             return {"index": index, "status": "error", "message": _clip(str(exc))}
+        deadline = time.monotonic() + self.timeout  # from the fork on: the pool's clean-up before it is not ours
         try:
             cand.send({"op": "stdio", "code": self.p["program"], "input": stdin}, deadline)
             try:
@@ -664,7 +731,7 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
     server replaces the runner after a timeout, a crash, or a few hundred jobs.
     """
     from .forkserver import ACK, CONTROL_FD, RESULT_FD, ZYGOTE_FD
-    from .protocol import read_exact
+    from .frames import read_exact
 
     ctx.drop_privileges(seccomp=False)  # the runner never runs candidate code
     channel = socket.socket(fileno=os.dup(CONTROL_FD))
@@ -678,6 +745,8 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
             result = Runner(payload, pool).run()
         except CandidateDied:
             result = {}
+        except PoolDirty as exc:
+            result = {"not_run": str(exc)}
         except Exception as exc:  # a bug here must not take the runner down with a half-written result
             result = {"tests": [], "load_error": None, "config_error": f"internal runner error: {exc!r}"}
         finally:
@@ -700,14 +769,19 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
             # several samples, one after another; each still gets its own fresh candidates and working directory
             results = []
             for one in batch:
-                results.append(run_one(one, job["limits"]))
-                if pool.broken:
-                    break
+                outcome = run_one(one, job["limits"])
+                if pool.broken or pool.dirty:
+                    break  # this sample and the rest did not run: the client grades them on a fresh worker
+                results.append(outcome)
             result: dict[str, Any] = {"batch": results}
         else:
             result = run_one(payload, job["limits"])
         if pool.broken:
             result = {"tests": [], "load_error": None, "config_error": None, "pool_error": pool.broken}
+            if not isinstance(batch, list) and not pool.started and not pool.stuck:
+                result["not_run"] = True  # the pool was gone before the job began: it runs again on a fresh worker
+        elif pool.dirty:
+            result["pool_dirty"] = pool.dirty
         body = compact_json(result).encode()
         view = memoryview(len(body).to_bytes(4, "big") + body)
         while view:

@@ -144,6 +144,9 @@ def bwrap_command(
         "/proc",
         "--dev",
         "/dev",
+        # this IPC namespace's message queues, visible so that they can be sealed and emptied (rft_kit.sandbox.ipc)
+        "--mqueue",
+        "/dev/mqueue",
         # a private empty /dev/shm: the default one would be shared between jobs of the same server
         "--perms",
         "0755",
@@ -250,7 +253,6 @@ def clean_env() -> dict[str, str]:
         "LC_ALL": "C.UTF-8",
         "HOME": "/tmp",
         "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONHASHSEED": "0",
         # BLAS thread pools reserve address space per thread and would trip RLIMIT_AS
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",

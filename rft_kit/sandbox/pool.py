@@ -2,7 +2,9 @@
 
 ``Sandbox.run`` takes an idle server, sends one job and waits for its answer; several threads can run jobs at once
 (one per server). Servers start lazily on first use, and a server that dies, hangs past its job's wall limit or loses
-protocol sync is killed and replaced on the next job; the job that hit it gets status ``sandbox_error``.
+protocol sync is killed and replaced on the next job; the job that hit it gets status ``sandbox_error``. A worker whose
+last job left more than the bounded clean-up can delete (:mod:`rft_kit.sandbox.wipe`) is replaced too, and a job
+that found it so (and so never started) runs again on the fresh worker.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from typing import Any, Literal
 from ..errors import DependencyError
 from . import isolation as iso
 from .cgroups import WorkerCgroup
+from .frames import FrameError, compact_json, read_json, write_frame
 from .limits import Limits
-from .protocol import FrameError, compact_json, read_json, write_frame
 
 __all__ = ["ExecResult", "ExecStatus", "Sandbox", "get_sandbox", "reset_default_sandbox"]
 
@@ -209,9 +211,10 @@ class _Worker:
     def _command(self, argv: list[str]) -> list[str]:
         """``argv`` started inside this worker's cgroups when the machine has them."""
         sb = self.sandbox
-        if sb.cgroup_memory_mb and self.cgroup is None:
+        cpus = self.cpus()
+        if (sb.cgroup_memory_mb or cpus) and self.cgroup is None:
             self.cgroup = WorkerCgroup.create(
-                f"rft-kit-{sb.uid_base}-{self.index}", sb.cgroup_memory_mb, sb.cgroup_pids_max
+                f"rft-kit-{sb.uid_base}-{self.index}", sb.cgroup_memory_mb, sb.cgroup_pids_max, cpus
             )
         return self.cgroup.wrap(argv) if self.cgroup is not None else argv
 
@@ -373,7 +376,7 @@ class _Worker:
             return ExecResult("sandbox_error", error="sandbox server answered out of order")
         self.cpu_s = float(response.get("server_cpu_s") or self.cpu_s)
         result = self._result(response)
-        if isinstance(result.value, dict) and result.value.get("pool_error"):
+        if isinstance(result.value, dict) and result.value.get("pool_error") and not result.value.get("not_run"):
             # the candidate pool failed under this job: its outcome says nothing about the program
             result = ExecResult(
                 "sandbox_error",
@@ -385,6 +388,9 @@ class _Worker:
             or not self.zygote_alive()
             or response.get("server_exiting")
             or result.status == "sandbox_error"
+            # a job left more than the bounded clean-up could delete (this worker is not clean any more), or the
+            # candidate pool was gone before the job began
+            or (isinstance(result.value, dict) and (result.value.get("pool_dirty") or result.value.get("not_run")))
         ):
             self.kill()  # the next job starts a fresh server and candidate pool
         return result
@@ -436,8 +442,8 @@ class Sandbox:
             them for free.
         candidate_preload: modules every candidate pool imports once, for the programs under test (``code_tests``).
             The default is the standard-library modules model-written programs import most; an import the pool has
-            not done costs each candidate that makes it a full module load (``typing``: about 2 ms here), while a
-            preloaded module costs every candidate a little more page-table copying.
+            not done costs each candidate that makes it a full module load (benchmarks/bench_code.py shows the cost),
+            while a preloaded module costs every candidate a little more page-table copying.
         seccomp: ``"auto"`` (use the filter if ``pyseccomp`` is installed), ``True`` (require it) or ``False``.
         python: interpreter for the servers (default: this one; it must be readable by an unprivileged uid).
         extra_binds: more host directories to make visible read-only (e.g. a data directory tests need).
@@ -445,9 +451,11 @@ class Sandbox:
             machine offers v1 memory/pids controllers; ``None`` for no cgroups. The pids cap is 256 per worker.
         pin_cpus: pin each worker (its server, test runner, candidate pool and candidates) to one CPU. A code-tests
             job is a ping-pong of small messages between runner and candidate; on one CPU each hand-over is a local
-            wake-up instead of a cross-CPU one, which on a VM costs an inter-processor interrupt (measured here:
-            about 1.3x the throughput of the same pool unpinned). Turn it off on a machine where other busy
-            processes are pinned to these CPUs.
+            wake-up instead of a cross-CPU one, which on a VM costs an inter-processor interrupt
+            (benchmarks/bench_code.py measures the throughput). Turn it off on a machine where other busy
+            processes are pinned to these CPUs. Where the machine has a writable v1 ``cpuset`` hierarchy, each
+            worker also gets a cpuset of its CPU, so that no job can widen its affinity (seccomp refuses the call
+            as well).
 
     Raises:
         DependencyError: (on first use) when only ``none`` isolation is available and it was not allowed, or when
@@ -580,7 +588,7 @@ class Sandbox:
             "cgroup": self._cgroup_info(),
         }
 
-    def _cgroup_info(self) -> dict[str, int | None] | None:
+    def _cgroup_info(self) -> dict[str, int | list[int] | None] | None:
         groups = [w.cgroup for w in self._all if w.cgroup is not None]
         return groups[0].info() if groups else None
 
@@ -603,7 +611,13 @@ class Sandbox:
             if self._closed:
                 return ExecResult("sandbox_error", error="the sandbox was closed")
             try:
-                return worker.execute(next(self._ids), harness, data, limits)
+                result = worker.execute(next(self._ids), harness, data, limits)
+                if isinstance(result.value, dict) and result.value.get("not_run"):
+                    # an earlier job's leftovers could not be cleared in time (or the candidate pool was gone), so
+                    # this one never started: it runs on the fresh worker that replaced the old one (execute killed
+                    # it), charged for nothing
+                    result = worker.execute(next(self._ids), harness, data, limits)
+                return result
             except RuntimeError as exc:  # a server that cannot start
                 return ExecResult("sandbox_error", error=str(exc), isolation=self.isolation_info())
         finally:
@@ -701,7 +715,7 @@ def get_sandbox() -> Sandbox:
         if _default is None or _default._pid != os.getpid():
             workers = os.environ.get("RFT_KIT_SANDBOX_WORKERS")
             # rapidfuzz (a dependency, light) by default: the hosted python graders' favourite import; pre-imported
-            # once per server it costs a job nothing instead of ~15 ms (measured: 51 -> 181 graded samples/s)
+            # once per server it costs a job nothing instead of a full import (benchmarks/bench_code.py measures it)
             preload_spec = os.environ.get("RFT_KIT_SANDBOX_PRELOAD", DEFAULT_PRELOAD)
             preload = [m for m in preload_spec.split(",") if m.strip()]
             candidate_spec = os.environ.get("RFT_KIT_SANDBOX_CANDIDATE_PRELOAD", ",".join(DEFAULT_CANDIDATE_PRELOAD))

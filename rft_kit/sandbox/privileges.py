@@ -18,7 +18,8 @@ __all__ = ["apply_rlimits", "drop_privileges", "rlimits", "seccomp_available", "
 _PR_SET_DUMPABLE = 4
 _PR_SET_NO_NEW_PRIVS = 38
 
-# Loaded at import (in the server), not in each forked job: dlopen in the child cost ~80 page faults per job.
+# Loaded at import (in the server), not in each forked job: dlopen in every child costs page faults per job
+# (benchmarks/bench_code.py measures sandbox throughput).
 _libc: Any = ctypes.CDLL(None, use_errno=True)
 
 

@@ -63,6 +63,16 @@ DENIED_SYSCALLS = (
     "shmget",
     "semget",
     "msgget",
+    # and so do POSIX message queues (also sealed by the sandbox's read-only /dev/mqueue: see rft_kit.sandbox.ipc)
+    "mq_open",
+    "mq_unlink",
+    "mq_timedsend",
+    "mq_timedreceive",
+    "mq_notify",
+    "mq_getsetattr",
+    # a worker's CPU pin must hold: a job that widened its affinity would take the other workers' CPUs (the cpuset
+    # cgroup, where available, bounds it too)
+    "sched_setaffinity",
 )
 """System calls that fail with EPERM in job processes."""
 

@@ -8,8 +8,9 @@ Why a process of its own, rather than forking candidates from the server:
 
 * Hardening happens once, here, before any fork: no supplementary groups, no-new-privs, non-dumpable, the seccomp
   filter, the working directory and environment. A candidate inherits all of it; per fork only ``setsid``, the four
-  fds, the switch to the candidate uid and the job's rlimits remain. On this class of VM a page fault costs several
-  microseconds, and the per-process Python set-up (ctypes, seccomp, environment) cost ~200 faults per candidate.
+  fds, the switch to the candidate uid and the job's rlimits remain. On a VM page faults are expensive, and the
+  per-process Python set-up (ctypes, seccomp, environment) faults in many pages per candidate (benchmarks/bench_code.py
+  measures the throughput this buys).
 * The pool itself stays root (with bubblewrap's reduced capabilities), so candidates, which run as the candidate uid,
   cannot signal, renice, ``prlimit`` or trace it. Its seccomp filter lets it (and so its children) call
   ``setresuid``/``setresgid`` with the candidate ids only.
@@ -28,8 +29,11 @@ message: an op byte, a 4-byte sequence number, and for ``B`` the job's limits as
 * ``E`` end the job: kill every candidate and empty the working directory (no reply).
 
 A fork is answered with ``seq + b"P" + pid`` carrying the candidate's control socket, stdout and stderr pipes as
-``SCM_RIGHTS``; a failure with ``seq + b"F" + message``. If the working directory cannot be emptied the process exits
-(the pool then restarts the worker), so no file of one sample can reach the next.
+``SCM_RIGHTS``; a failure with ``seq + b"F" + message``. The clean-up between jobs is bounded
+(:mod:`rft_kit.sandbox.wipe`): if what a job left cannot be deleted within the budget, every later fork is answered
+with ``seq + b"X" + reason`` and no job runs here any more: the runner reports the job as not run, and the client
+replaces the whole worker (with its private ``/tmp``) and runs the job on the fresh one. So no file of one sample can
+reach the next, and the next never pays for deleting them.
 """
 
 from __future__ import annotations
@@ -45,15 +49,16 @@ import sys
 from resource import setrlimit
 
 from . import candidate, codec, privileges, startup
-from .ipc import remove_sysv_ipc
-from .protocol import compact_json
+from .frames import compact_json
+from .ipc import clear_keyrings, remove_posix_mq, remove_sysv_ipc, seal_posix_mq
+from .wipe import wipe
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing into every candidate (mypy knows the name)
 if TYPE_CHECKING:
     from typing import Any
 
 OP_BEGIN, OP_FORK, OP_KILL, OP_END = b"B", b"C", b"K", b"E"
-REPLY_PID, REPLY_FAIL = b"P", b"F"
+REPLY_PID, REPLY_FAIL, REPLY_DIRTY = b"P", b"F", b"X"
 _PR_SET_CHILD_SUBREAPER = 36
 _MAX_FD = 1 << 16
 
@@ -73,6 +78,8 @@ class Zygote:
         self.seccomp = startup.seccomp_program(config)
         self.preloaded, self.preload_errors = startup.preload(config.get("preload"))
         self.devnull = os.open(os.devnull, os.O_RDONLY)
+        self.mq_sealed = False
+        self.dirty: str | None = None  # why the working directory could not be emptied, once it could not
 
     def harden(self) -> None:
         """Make this process what every candidate inherits (see the module docstring); irreversible."""
@@ -80,6 +87,8 @@ class Zygote:
         if self.root:
             os.chown(self.workdir, self.uid, self.gid)
             os.setgroups([])
+            # candidates must not be able to create POSIX message queues that outlive them (rft_kit.sandbox.ipc)
+            self.mq_sealed = seal_posix_mq()
         os.chmod(self.workdir, 0o700)
         if not self.pid1:
             # unisolated: orphans of candidates come to us, so that they can be found and killed
@@ -135,6 +144,8 @@ class Zygote:
                     os.setresuid(self.uid, self.uid, self.uid)  # the kernel makes us non-dumpable again here
                 for kind, value in self.rlimits:
                     setrlimit(kind, value)
+                if self.seccomp is None:
+                    clear_keyrings()  # per uid, so shared by every candidate of this worker; seccomp refuses them
                 candidate.serve(3)
             except BaseException:
                 code = 71
@@ -193,23 +204,19 @@ class Zygote:
                 found.append(int(entry))
         return found
 
-    def reset_workdir(self) -> None:
-        """Empty the working directory (and System V IPC objects), or exit: nothing may pass to the next job."""
+    def reset_workdir(self) -> str | None:
+        """Empty the working directory (and this namespace's leftover IPC objects) within the wipe budget; returns
+        ``None``, or why it could not be done (the pool then refuses further jobs: see :meth:`serve`)."""
         try:
             os.chmod(self.workdir, 0o700)
-            fd = os.open(self.workdir, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                _wipe(fd, 0)
-            finally:
-                os.close(fd)
-            left = os.listdir(self.workdir)
-        except (OSError, RecursionError) as exc:
-            left = [repr(exc)]
-        if left:
-            sys.stderr.write(f"candidate pool: could not empty {self.workdir}: {left[:5]}; exiting\n")
-            os._exit(3)
+        except OSError as exc:
+            return f"cannot reset {self.workdir}: {exc.strerror}"
+        left = wipe(self.workdir)
         if not self.seccomp and (self.pid1 or self.root):  # never the objects of a user running us unisolated
             remove_sysv_ipc()
+        if self.pid1 and not self.mq_sealed:  # sealed, no candidate can have made one
+            remove_posix_mq()
+        return left
 
     # -- the loop ----------------------------------------------------------------------------------------------
     def hello(self) -> dict[str, Any]:
@@ -219,6 +226,7 @@ class Zygote:
             "uid_drop": self.root,
             "candidate_uid": self.uid if self.root else os.getuid(),
             "seccomp": self.seccomp is not None,
+            "mq_sealed": self.mq_sealed,
             "preloaded": self.preloaded,
             "cpus": sorted(os.sched_getaffinity(0)),
             "preload_errors": self.preload_errors,
@@ -247,7 +255,7 @@ class Zygote:
                 self.kill_all()
             elif op in (OP_END, OP_BEGIN) and not clean:
                 self.kill_all()
-                self.reset_workdir()
+                self.dirty = self.dirty or self.reset_workdir()
                 clean = True
             if op == OP_BEGIN and request[5:] != limits_seen:
                 limits_seen = request[5:]
@@ -255,6 +263,12 @@ class Zygote:
                     self.limits.update(json.loads(limits_seen))
                     self.rlimits = privileges.rlimits(self.limits)
             if op in (OP_BEGIN, OP_FORK):
+                if self.dirty:
+                    # what the last job left could not be cleared in time: no job runs here any more (the runner
+                    # reports it, and the client replaces the whole worker and runs the job on a fresh one)
+                    with contextlib.suppress(OSError):
+                        self.ctl.send(seq + REPLY_DIRTY + self.dirty.encode()[:500])
+                    continue
                 clean = False
                 self._answer_fork(seq)
 
@@ -273,29 +287,6 @@ class Zygote:
         finally:
             for fd in fds:
                 os.close(fd)
-
-
-_WIPE_DEPTH = 64
-
-
-def _wipe(dir_fd: int, depth: int) -> None:
-    """Delete everything inside the directory open at ``dir_fd``, never following symlinks. (Not ``shutil.rmtree``:
-    ``shutil`` imports ``bz2`` and so ``threading``, whose at-fork hook every candidate would run.) Every candidate is
-    dead when this runs, so nothing changes under it. Deeper trees than ``_WIPE_DEPTH`` raise: the pool exits and
-    the worker restarts with a fresh ``/tmp``."""
-    if depth > _WIPE_DEPTH:
-        raise OSError(f"directory tree deeper than {_WIPE_DEPTH}")
-    for entry in os.scandir(dir_fd):
-        if entry.is_dir(follow_symlinks=False):
-            os.chmod(entry.name, 0o700, dir_fd=dir_fd)  # a candidate may have made it unreadable
-            sub = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
-            try:
-                _wipe(sub, depth + 1)
-            finally:
-                os.close(sub)
-            os.rmdir(entry.name, dir_fd=dir_fd)
-        else:
-            os.unlink(entry.name, dir_fd=dir_fd)
 
 
 def main(config_json: str) -> None:

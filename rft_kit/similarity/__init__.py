@@ -1,4 +1,4 @@
-"""Text-similarity metrics behind the ``text_similarity`` grader (OPENAI_GRADERS.md 3.2).
+"""Text-similarity metrics behind the ``text_similarity`` grader (docs/hosted-semantics.md: text_similarity).
 
 Every metric maps ``(input, reference)`` -- the text being graded and the text it is graded against -- to a
 float in [0, 1]. OpenAI documents only the metric names and libraries, so each default below is the most

@@ -1,7 +1,7 @@
 """``bleu``: sentence-level BLEU via NLTK 3.9.1 -- rft-kit's documented choice.
 
-OpenAI does not document its hosted BLEU (OPENAI_GRADERS.md 3.2): not the tokenization, n-gram order,
-weights, smoothing, nor sentence vs corpus level. On short texts these choices move the score by 20+ orders
+OpenAI does not document its hosted BLEU (docs/hosted-semantics.md: text_similarity): not the tokenization, n-gram
+order, weights, smoothing, nor sentence vs corpus level. On short texts these choices move the score by 20+ orders
 of magnitude, so treat local BLEU as our definition rather than a replica, and calibrate thresholds against
 ``/graders/run`` when you can. Our default:
 
@@ -96,7 +96,7 @@ class BleuMetric:
         self._setup()
 
     def _setup(self) -> None:
-        # NLTK takes ~0.3 s to import; keep `import rft_kit.similarity` light for metrics that never use it.
+        # NLTK is slow to import; keep `import rft_kit.similarity` light for metrics that never use it.
         from nltk.translate.bleu_score import (
             SmoothingFunction,
             modified_precision,

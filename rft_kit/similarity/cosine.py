@@ -1,7 +1,7 @@
 """``cosine``: cosine similarity of two texts' embeddings from an OpenAI-compatible endpoint.
 
 OpenAI documents the hosted metric as the cosine similarity of ``text-embedding-3-large`` embeddings
-(OPENAI_GRADERS.md 3.2). Here the embeddings come from any OpenAI-compatible ``/v1/embeddings`` endpoint through the
+(docs/hosted-semantics.md). Here the embeddings come from any OpenAI-compatible ``/v1/embeddings`` endpoint through the
 official ``openai`` SDK: OpenAI itself, Azure, vLLM, Ollama, or rft-kit's local server (``rft local-server``), where
 ``text-embedding-3-large`` is answered by a local stand-in model (all-MiniLM-L6-v2 with the ``embeddings`` extra,
 else a simulated hashing model). Scores from a stand-in are not comparable with OpenAI's; :meth:`CosineMetric.describe`
@@ -10,7 +10,9 @@ names the model that actually answered.
 Options (all optional):
 
 * ``embedding_model``: model id to request (default ``text-embedding-3-large``).
-* ``embedding_base_url``: the endpoint (default: ``$OPENAI_BASE_URL``, else ``https://api.openai.com/v1``).
+* ``embedding_base_url``: the endpoint (default: ``$OPENAI_BASE_URL``, else ``https://api.openai.com/v1``);
+  ``local``: rft-kit's local app in-process (SIMULATED ``hashing-embed-256`` behind the OpenAI ids; no server is
+  started), for checking a grader offline.
 * ``embedding_api_key_env``: name of the environment variable holding the API key (default ``OPENAI_API_KEY``). A
   loopback endpoint without a key gets a placeholder key, since local servers do not check it.
 * ``embedding_batch_size``: texts per request (default 64).
@@ -34,25 +36,23 @@ per-sample error with reward 0.
 from __future__ import annotations
 
 import base64
-import ipaddress
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
 from rft_kit.errors import ConfigError, GradeFailure
+from rft_kit.openai_client import api_message, is_local, is_loopback, resolve_api_key, sync_client
 
 __all__ = ["DEFAULT_BASE_URL", "CosineMetric", "clear_embedding_cache"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-_LOCAL_PLACEHOLDER_KEY = "rft-kit-local"
 _CACHE_ENTRIES = 2048
-_FLAG = "model_grader_server_error"
+_FLAG: Final = "model_grader_server_error"
 
 Vector = npt.NDArray[np.float32]
 
@@ -90,17 +90,6 @@ _CACHE = _LruCache(_CACHE_ENTRIES)
 def clear_embedding_cache() -> None:
     """Forget every cached embedding (for tests, or after an endpoint's model changed)."""
     _CACHE.clear()
-
-
-def _is_loopback(base_url: str) -> bool:
-    host = urlsplit(base_url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_unspecified
 
 
 def _option(options: Mapping[str, Any], key: str, kind: type | tuple[type, ...], default: Any) -> Any:
@@ -222,7 +211,7 @@ class CosineMetric:
             "model": self.model,
             "served_model": self.served_model,
             "base_url": self.base_url,
-            "backend": "local OpenAI-compatible server" if _is_loopback(self.base_url) else "OpenAI-compatible API",
+            "backend": _backend(self.base_url),
         }
 
     # -- embedding -----------------------------------------------------------------------------------------------
@@ -260,7 +249,7 @@ class CosineMetric:
                 f"`rft local-server`, or set embedding_base_url"
             ) from exc
         except openai.APIStatusError as exc:
-            raise self._failure(f"HTTP {exc.status_code}: {_api_message(exc)}. {self._hint(exc.status_code)}") from exc
+            raise self._failure(f"HTTP {exc.status_code}: {api_message(exc)}. {self._hint(exc.status_code)}") from exc
         except (openai.OpenAIError, ValueError, TypeError) as exc:
             raise self._failure(f"unusable response ({type(exc).__name__}: {exc})") from exc
         return self._parse(response, len(texts))
@@ -283,22 +272,15 @@ class CosineMetric:
     def _get_client(self) -> Any:
         with self._client_lock:
             if self._client is None:
-                import openai
-
-                self._client = openai.OpenAI(
-                    base_url=self.base_url,
-                    api_key=self._api_key(),
-                    max_retries=self.max_retries,
-                    timeout=self.timeout,
+                self._client = sync_client(
+                    self.base_url, self._api_key(), max_retries=self.max_retries, timeout=self.timeout
                 )
             return self._client
 
     def _api_key(self) -> str:
-        key = os.environ.get(self.api_key_env)
-        if key:
+        key = resolve_api_key(self.base_url, self.api_key_env)
+        if key is not None:
             return key
-        if _is_loopback(self.base_url):
-            return _LOCAL_PLACEHOLDER_KEY
         raise self._failure(
             f"no API key: set the environment variable {self.api_key_env} (or name another one with "
             f"embedding_api_key_env), or point embedding_base_url at a local server (`rft local-server`)"
@@ -321,10 +303,7 @@ class CosineMetric:
         )
 
 
-def _api_message(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, Mapping):
-        error = body.get("error", body)
-        if isinstance(error, Mapping) and isinstance(error.get("message"), str):
-            return str(error["message"])
-    return str(getattr(exc, "message", exc))
+def _backend(base_url: str) -> str:
+    if is_local(base_url):
+        return "local OpenAI-compatible app (in-process)"
+    return "local OpenAI-compatible server" if is_loopback(base_url) else "OpenAI-compatible API"

@@ -1,8 +1,8 @@
 """``fuzzy_match``: rapidfuzz similarity scaled to [0, 1].
 
 Default: ``rapidfuzz.fuzz.WRatio(input, reference, processor=rapidfuzz.utils.default_process) / 100``, which
-is exactly the python-grader example in OpenAI's graders guide (OPENAI_GRADERS.md 3.2); the hosted grader
-only documents "rapidfuzz". ``default_process`` lower-cases, replaces non-alphanumerics with spaces and
+is exactly the python-grader example in OpenAI's graders guide (docs/hosted-semantics.md: text_similarity); the hosted
+grader only documents "rapidfuzz". ``default_process`` lower-cases, replaces non-alphanumerics with spaces and
 strips, so ``john doe`` vs ``John Doe`` scores 1.0 (0.75 with ``fuzzy_processor="none"`` and ``ratio``).
 
 Two empty (after processing) texts score 0.0 under WRatio, QRatio and token_set_ratio, but 1.0 under

@@ -6,12 +6,12 @@ whitespace tokens, lower-cased, aligned by exact match, then Porter stem, then W
 F_mean · (1 − gamma · (chunks / matches)^beta). METEOR is never 1.0 for non-empty text: an identical
 9-token sentence scores 1 − 0.5 · (1/9)³ = 0.99931 (one chunk still costs a fragmentation penalty). The
 hosted grader documents only "METEOR"; its image ships NLTK 3.9.1 with WordNet, so NLTK is the most
-plausible implementation (OPENAI_GRADERS.md 3.2). NLTK quirk kept for parity: the synonym stage compares
-WordNet lemma names with the Porter *stems* of the still-unmatched words, so a synonym whose stem differs
+plausible implementation (docs/hosted-semantics.md: text_similarity). NLTK quirk kept for parity: the synonym stage
+compares WordNet lemma names with the Porter *stems* of the still-unmatched words, so a synonym whose stem differs
 from the word never matches (``big``/``large`` does not, ``car``/``auto`` does).
 
 WordNet comes from ``rft_kit.similarity.wordnet.ensure_wordnet`` (never downloaded) and is loaded in the
-constructor -- about 2.5 s once per process; later metric objects in the same process share the reader. A
+constructor -- seconds, once per process; later metric objects in the same process share the reader. A
 pickled metric carries only its parameters and reloads WordNet when unpickled. Stems are cached per
 object (NLTK's Porter stemmer is deterministic, so the cache cannot change a score). Calls are serialised
 with a lock because the NLTK reader seeks shared file handles.

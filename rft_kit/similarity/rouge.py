@@ -1,7 +1,8 @@
 """``rouge_1`` .. ``rouge_5`` and ``rouge_l``: ROUGE F-measure, bit-identical to Google's rouge-score 0.1.2.
 
 Reference semantics: ``rouge_score.rouge_scorer.RougeScorer([type], use_stemmer=False).score(target=reference,
-prediction=input)[type].fmeasure`` ("as defined by the rouge python library", OPENAI_GRADERS.md 3.2). The
+prediction=input)[type].fmeasure`` ("as defined by the rouge python library", docs/hosted-semantics.md:
+text_similarity). The
 hosted grader does not say whether it reports F, P or R, nor whether it stems; F-measure without stemming
 is rouge-score's default and our default. ``rouge_stemmer=True`` applies rouge-score's Porter stemming
 (NLTK's ``PorterStemmer``, only tokens longer than 3 characters).
@@ -124,7 +125,8 @@ class RougeMetric:
         n = self._n
         target_ngrams = _ngrams(target, n)
         pred_ngrams = _ngrams(pred, n)
-        # Clipped overlap as in rouge-score's loop over target n-grams; 4x faster than Counter.__and__.
+        # Clipped overlap as in rouge-score's loop over target n-grams; faster than Counter.__and__
+        # (benchmarks/bench_graders.py, rouge_l).
         overlap = 0
         pred_count = pred_ngrams.get
         for gram, count in target_ngrams.items():

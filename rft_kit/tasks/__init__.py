@@ -1,4 +1,5 @@
-"""Task generation (DESIGN.md section 6): seeded, random-access generators of RFT rows, and set-level tools.
+"""Task generation (docs/architecture.md: task generation): seeded, random-access generators of RFT rows, and set-level
+tools.
 
 * :class:`TaskGenerator` / :class:`TaskConfig` / :class:`Draft`: the contract a Python template implements.
 * :func:`get_template` / :func:`known_templates`: the registry (built-ins in :mod:`rft_kit.tasks.registry`, user

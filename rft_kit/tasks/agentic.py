@@ -3,7 +3,10 @@
 An agentic generator's draft carries the environment spec (everything needed to rebuild the initial state, never the
 answer), the reference fields its grader reads (expected final state, required and forbidden calls, required facts)
 and ``oracle_plan``: the tool calls that solve the task and the final answer, derived by the generator from the
-scenario it built, independently of the grader. ``tools`` is exactly the environment's ``tool_schemas(spec)``.
+scenario it built, independently of the grader. A plan is ``[{"name", "arguments"}, ..., {"final_answer": text}]``;
+a step ``{"parallel": [call, ...]}`` is one assistant turn of parallel tool calls.
+Reference fields the probes of ``rft check`` use: ``policy_violation`` (one call the row's policy forbids).
+``tools`` is exactly the environment's ``tool_schemas(spec)``.
 
 :meth:`AgenticTemplate.reference_sample` plays the oracle plan against the environment and returns the episode as a
 rollout sample, so the registry-wide test checks that the plan really reaches the expected state with the maximum

@@ -1,4 +1,5 @@
-"""The generator contract: a task generator is a pure function of (config, seed, index) -> Item (DESIGN.md 6).
+"""The generator contract: a task generator is a pure function of (config, seed, index) -> Item (docs/architecture.md:
+task generation).
 
 Every item is built from its own ``random.Random``, seeded from a stable digest of (template, difficulty, seed, index),
 so items are random-access (item 9,000 costs the same as item 0) and identical across runs, processes and machines.

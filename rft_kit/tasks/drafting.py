@@ -32,7 +32,7 @@ from typing import Any
 import jsonschema
 
 from ..config.files import format_path, read_document
-from ..errors import ConfigError, DependencyError
+from ..errors import ConfigError
 from ..records import Item
 from .base import stable_int
 from .generate import write_items
@@ -164,15 +164,14 @@ class DraftSummary:
 
 
 def _client(spec: Spec) -> Any:
-    try:
-        import openai
-    except ImportError:
-        raise DependencyError("drafting needs the openai package: pip install openai") from None
+    from ..openai_client import resolve_api_key, sync_client
+
     base_url = spec.base_url or os.environ.get("OPENAI_BASE_URL")
-    key = os.environ.get(spec.api_key_env) or ("local" if base_url and "127.0.0.1" in base_url else None)
+    key = resolve_api_key(base_url, spec.api_key_env)
     if key is None:
         raise ConfigError(f"set ${spec.api_key_env} (or point base_url at a local endpoint)", path="api_key_env")
-    return openai.OpenAI(base_url=base_url, api_key=key, max_retries=2)
+    # the SDK's own timeout (drafting asks for long replies) and a couple of retries
+    return sync_client(base_url, key, max_retries=2, timeout=600.0)
 
 
 def _ask(client: Any, model: str, prompt: str, schema: dict[str, Any], name: str, spec: Spec, seed: int) -> Any:

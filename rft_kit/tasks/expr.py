@@ -5,6 +5,8 @@ lookups into dicts and lists (never attributes of objects), arithmetic (``+ - * 
 comparisons, ``and``/``or``/``not``, ``x if c else y``, list/tuple literals, and calls to the functions in
 :data:`FUNCTIONS`. Everything is checked when the template is loaded (:func:`compile_expr`), so a typo is reported
 with the template's field path before any item is generated, and nothing can reach Python's builtins or objects.
+Checked trees are evaluated by the shared evaluator, :mod:`rft_kit.expressions`, with this language's
+:data:`DIALECT`.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from fractions import Fraction
 from typing import Any, Final
 
 from ..errors import ConfigError
+from ..expressions import COMPARISONS, Dialect, Node, compile_tree
 
-__all__ = ["FUNCTIONS", "Expr", "compile_expr", "render_text", "split_template"]
+__all__ = ["DIALECT", "FUNCTIONS", "Expr", "compile_expr", "render_text", "split_template"]
 
 
 def _fmt(value: Any, spec: str = "") -> str:
@@ -78,27 +81,43 @@ FUNCTIONS: Final[Mapping[str, Callable[..., Any]]] = {
 """Functions an expression may call. ``format(x, ".2f")`` formats, ``frac(a, b)`` is exact, ``fraction_text``
 renders a number as ``17/4``, ``round_half_up(x, 2)`` rounds exactly (half away from zero for positives) to text."""
 
+_MAX_EXPONENT: Final = 64
+_MAX_REPEAT: Final = 1000
+_MAX_LENGTH: Final = 2000
+
+
+def _pow(left: Any, right: Any) -> Any:
+    if isinstance(right, int | float) and abs(right) > _MAX_EXPONENT:
+        raise ValueError(f"exponent {right} is larger than {_MAX_EXPONENT}")
+    return left**right
+
+
+def _mul(left: Any, right: Any) -> Any:
+    if isinstance(left, str | list) and isinstance(right, int) and right > _MAX_REPEAT:
+        raise ValueError(f"repetition count larger than {_MAX_REPEAT}")
+    return left * right
+
+
 _BINARY: Final[Mapping[type[ast.operator], Callable[[Any, Any], Any]]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
+    ast.Mult: _mul,
     ast.Div: operator.truediv,
     ast.FloorDiv: operator.floordiv,
     ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
+    ast.Pow: _pow,
 }
-_COMPARE: Final[Mapping[type[ast.cmpop], Callable[[Any, Any], Any]]] = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.In: lambda a, b: a in b,
-    ast.NotIn: lambda a, b: a not in b,
-}
-_MAX_EXPONENT: Final = 64
-_MAX_LENGTH: Final = 2000
+_COMPARE: Final = COMPARISONS
+
+DIALECT: Final = Dialect(
+    binary=_BINARY,
+    unary={ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert},
+    functions=FUNCTIONS,
+    compare=COMPARISONS,
+    lookups=True,
+)
+"""What template-expression operators mean, for :func:`rft_kit.expressions.compile_tree` (powers and repetitions
+are bounded so one expression cannot eat the machine)."""
 
 
 class Expr:
@@ -106,7 +125,7 @@ class Expr:
 
     def __init__(self, source: str, tree: ast.expr, names: frozenset[str]) -> None:
         self.source = source
-        self._tree = tree
+        self._node: Node = compile_tree(tree, DIALECT)
         self.names = names
 
     def evaluate(self, env: Mapping[str, Any]) -> Any:
@@ -116,7 +135,7 @@ class Expr:
             ValueError: a run-time failure (missing key, division by zero, ...), with the expression in the message.
         """
         try:
-            return _eval(self._tree, env)
+            return self._node(env)
         except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
             raise ValueError(f"expression {self.source!r} failed: {type(exc).__name__}: {exc}") from None
 
@@ -190,66 +209,6 @@ def _check(node: ast.AST, names: set[str], source: str, path: str) -> None:
         raise bad("'is' comparison")
     for child in ast.iter_child_nodes(node):
         _check(child, names, source, path)
-
-
-def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.Name):
-        if node.id in FUNCTIONS:
-            raise TypeError(f"'{node.id}' is a function; call it")
-        return env[node.id]
-    if isinstance(node, ast.Attribute):
-        base = _eval(node.value, env)
-        if not isinstance(base, Mapping):
-            raise TypeError(f"'.{node.attr}' needs a record (a dict), got {type(base).__name__}")
-        return base[node.attr]
-    if isinstance(node, ast.Subscript):
-        base = _eval(node.value, env)
-        key = _eval(node.slice, env)
-        if not isinstance(base, list | tuple | str | Mapping):
-            raise TypeError(f"cannot index a {type(base).__name__}")
-        return base[key]
-    if isinstance(node, ast.BinOp):
-        left, right = _eval(node.left, env), _eval(node.right, env)
-        if isinstance(node.op, ast.Pow) and isinstance(right, int | float) and abs(right) > _MAX_EXPONENT:
-            raise ValueError(f"exponent {right} is larger than {_MAX_EXPONENT}")
-        if isinstance(node.op, ast.Mult) and isinstance(left, str | list) and isinstance(right, int) and right > 1000:
-            raise ValueError("repetition count larger than 1000")
-        return _BINARY[type(node.op)](left, right)
-    if isinstance(node, ast.UnaryOp):
-        value = _eval(node.operand, env)
-        if isinstance(node.op, ast.Not):
-            return not value
-        if isinstance(node.op, ast.USub):
-            return -value
-        if isinstance(node.op, ast.UAdd):
-            return +value
-        return ~value
-    if isinstance(node, ast.BoolOp):
-        result: Any = None
-        for value_node in node.values:
-            result = _eval(value_node, env)
-            if isinstance(node.op, ast.And) and not result:
-                return result
-            if isinstance(node.op, ast.Or) and result:
-                return result
-        return result
-    if isinstance(node, ast.Compare):
-        left = _eval(node.left, env)
-        for op, comparator in zip(node.ops, node.comparators, strict=True):
-            right = _eval(comparator, env)
-            if not _COMPARE[type(op)](left, right):
-                return False
-            left = right
-        return True
-    if isinstance(node, ast.IfExp):
-        return _eval(node.body, env) if _eval(node.test, env) else _eval(node.orelse, env)
-    if isinstance(node, ast.List | ast.Tuple):
-        return [_eval(e, env) for e in node.elts]
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        return FUNCTIONS[node.func.id](*[_eval(a, env) for a in node.args])
-    raise TypeError(f"unsupported syntax {type(node).__name__}")  # unreachable after _check
 
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)

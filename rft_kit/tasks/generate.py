@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
+from ..io.escape import json_text
+from ..io.output import open_replacing
 from ..records import Item
 from .base import TaskGenerator, stable_int
 from .registry import get_template
@@ -60,7 +62,7 @@ def generate(
 
 def dumps_item(item: Item) -> str:
     """The item's JSONL line (no newline). Key order is the generator's, so equal items give equal bytes."""
-    return json.dumps(item, ensure_ascii=False, allow_nan=False)
+    return json_text(item)
 
 
 def read_items(path: str | Path) -> list[Item]:
@@ -84,10 +86,8 @@ def read_items(path: str | Path) -> list[Item]:
 
 def write_items(items: Iterator[Item] | Sequence[Item], path: str | Path) -> int:
     """Write items to ``path`` (replacing it) and return how many were written."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    with open(out, "w", encoding="utf-8") as handle:
+    with open_replacing(path) as handle:
         for item in items:
             handle.write(dumps_item(item) + "\n")
             count += 1

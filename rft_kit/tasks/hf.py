@@ -1,4 +1,4 @@
-"""Task sets as Hugging Face ``datasets`` (DESIGN.md 7: "HF datasets for the task sets").
+"""Task sets as Hugging Face ``datasets`` (docs/architecture.md: reports and exports).
 
 Reference fields differ between templates (an ``answer`` string, a ``rubric`` list, a nested ``expected`` object),
 and Arrow needs one schema per column, so each row keeps ``id`` and ``messages`` as real columns and carries the
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DependencyError
+from ..io.escape import escape_value, json_text
 
 __all__ = ["from_hf_dataset", "save_hf_dataset", "to_hf_dataset"]
 
@@ -39,9 +40,9 @@ def to_row(item: Mapping[str, Any]) -> dict[str, Any]:
         "template": str(meta.get("template", "")),
         "difficulty": str(meta.get("difficulty", "")),
         "messages": messages,
-        "reference": json.dumps({k: v for k, v in item.items() if k not in _RESERVED}, ensure_ascii=False),
-        "tools": json.dumps(item["tools"], ensure_ascii=False) if "tools" in item else "",
-        "metadata": json.dumps(meta, ensure_ascii=False),
+        "reference": json_text({k: v for k, v in item.items() if k not in _RESERVED}),
+        "tools": json_text(item["tools"]) if "tools" in item else "",
+        "metadata": json_text(meta),
     }
 
 
@@ -63,7 +64,8 @@ def to_hf_dataset(items: Iterable[Mapping[str, Any]]) -> Any:
             "metadata": datasets.Value("string"),
         }
     )
-    return datasets.Dataset.from_list([to_row(i) for i in items], features=features)
+    # Arrow stores UTF-8: an unpaired surrogate is kept as its escape (see rft_kit.io.escape)
+    return datasets.Dataset.from_list([escape_value(to_row(i))[0] for i in items], features=features)
 
 
 def from_hf_dataset(dataset: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

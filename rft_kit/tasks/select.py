@@ -1,6 +1,7 @@
 """Difficulty-band selection: keep items a model sometimes solves (``rft select --band 0.1 0.9``).
 
-An item every sample solves, or every sample fails, gives a policy-gradient trainer no signal (DESIGN.md 7). Given
+An item every sample solves, or every sample fails, gives a policy-gradient trainer no signal (docs/architecture.md:
+reports). Given
 ``grades.jsonl`` from k samples per item, keep the items whose mean reward lies inside the band. Errored grades are
 left out of the mean by default (an error is not a wrong answer); ``errors_as_zero`` counts them as 0 like the
 hosted grader does. Every item gets a decision record with its reason.

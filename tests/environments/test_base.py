@@ -176,3 +176,57 @@ def test_registry() -> None:
         build_environment({})
     with pytest.raises(EnvironmentFailure, match="must be an object"):
         build_environment([])  # type: ignore[arg-type]
+
+
+def test_play_groups_parallel_steps_into_one_turn() -> None:
+    from rft_kit.environments.episode import play, split_plan
+
+    spec = {"name": "support_store", "customers": [], "orders": []}
+    plan = [
+        {
+            "parallel": [
+                {"name": "get_order", "arguments": {"order_id": "O-1"}},
+                {"name": "get_order", "arguments": {"order_id": "O-2"}},
+            ]
+        },
+        {"name": "get_order", "arguments": "{bad"},
+        {"final_answer": "done"},
+    ]
+    calls, answer = split_plan(plan)
+    assert calls[1]["parallel"] is True
+    assert split_plan([[plan[0]["parallel"][0], plan[0]["parallel"][1]], plan[2]]) == (calls[:2], "done")
+    episode = play(spec, calls, answer)
+    roles = [(m["role"], len(m.get("tool_calls") or [])) for m in episode["trajectory"]]
+    assert roles == [("assistant", 2), ("tool", 0), ("tool", 0), ("assistant", 1), ("tool", 0), ("assistant", 0)]
+    assert [m.get("tool_call_id") for m in episode["trajectory"] if m["role"] == "tool"] == [
+        "call_1",
+        "call_2",
+        "call_3",
+    ]
+    assert episode["turns"] == 3
+    assert episode["tool_errors"] == {"tool_error": 2, "bad_json": 1}
+
+
+def test_third_party_environments_come_through_the_entry_point_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import metadata
+
+    from rft_kit.environments import registry
+
+    class FakeEntryPoint:
+        name = "toy"
+        value = "tests.environments.test_base:Toy"
+
+    def entry_points(*, group: str) -> list[FakeEntryPoint]:
+        assert group == "rft_kit.environments"
+        return [FakeEntryPoint()]
+
+    monkeypatch.setattr(metadata, "entry_points", entry_points)
+    registry._plugins.cache_clear()
+    registry.environment_class.cache_clear()
+    try:
+        assert "toy" in known_environments()
+        env = build_environment({"name": "toy"})
+        assert env.call("add", '{"a": 2}').output == "4"
+    finally:
+        registry._plugins.cache_clear()
+        registry.environment_class.cache_clear()

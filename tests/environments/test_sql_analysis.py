@@ -80,3 +80,40 @@ def test_oracle_queries_return_the_python_answers(level: str) -> None:
         if family == "best_region_average":
             assert normalize_answer(cells[1]) == normalize_answer(item["required_facts"][1][0])
     assert len(seen) == 3
+
+
+def test_a_sandbox_that_cannot_run_is_an_environment_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rft_kit.environments import sql_analysis
+    from rft_kit.errors import DependencyError
+
+    class Broken:
+        def run(self, *args: object, **kwargs: object) -> None:
+            raise DependencyError("bubblewrap is not installed")
+
+    monkeypatch.setattr(sql_analysis, "get_sandbox", lambda: Broken())
+    env = build_environment(SPEC)
+    with pytest.raises(EnvironmentFailure, match="bubblewrap is not installed"):
+        env.call("run_sql", '{"query": "SELECT 1"}')
+    assert env.call("list_tables", "{}").error is None  # the rest of the environment still answers
+
+
+@pytest.mark.parametrize(
+    ("query", "allowed"),
+    [
+        ("SELECT * FROM customers LIMIT 3", False),
+        ("select c.* from orders o join customers c on c.customer_id = o.customer_id", False),
+        ("SELECT name, phone FROM customers", False),
+        ("SELECT COUNT(*) FROM customers", True),
+        ("SELECT * FROM orders LIMIT 3", True),
+    ],
+)
+def test_the_data_protection_rule_gates_the_reward(query: str, allowed: bool) -> None:
+    from rft_kit.environments.episode import play, split_plan
+    from rft_kit.tasks import load_template_grader
+
+    item = next(generate("data_analysis", 1, seed=3, difficulty="easy"))
+    calls, answer = split_plan(item["oracle_plan"])
+    episode = play(item["environment"], [{"name": "run_sql", "arguments": {"query": query}}, *calls], answer)
+    result = load_template_grader("data_analysis").grade(episode, item)
+    assert result.sub_rewards["calls"] == (1.0 if allowed else 0.0)
+    assert result.reward == (1.0 if allowed else 0.0)

@@ -1,4 +1,5 @@
-"""Submitting through the SDK to the local server, which checks requests like the hosted API and scripts the job."""
+"""Submitting through the SDK to a test server with a fake fine-tuning API (tests/export/fake_fine_tuning.py), which
+checks requests like the hosted API and scripts the job."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from rft_kit.export.submit import make_client, submit_job_dir
 from rft_kit.local_openai import LocalServer
 
 from .conftest import GRADERS, qa_rows, tool_rows, write_jsonl
+from .fake_fine_tuning import FineTuningStore, fine_tuning_routes
 
 GRADER = {
     "type": "string_check",
@@ -29,8 +31,13 @@ GRADER = {
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[LocalServer]:
-    with LocalServer(default_embedding_model="hashing-embed-256") as srv:
+def store() -> FineTuningStore:
+    return FineTuningStore()
+
+
+@pytest.fixture(scope="module")
+def server(store: FineTuningStore) -> Iterator[LocalServer]:
+    with LocalServer(default_embedding_model="hashing-embed-256", routes=fine_tuning_routes(store)) as srv:
         yield srv
 
 
@@ -54,7 +61,7 @@ def _create(client: openai.OpenAI, **overrides):
     return client.fine_tuning.jobs.create(**body)
 
 
-def test_submit_uploads_and_creates_the_exported_job(server, client, tmp_path):
+def test_submit_uploads_and_creates_the_exported_job(server, store, client, tmp_path):
     tasks = write_jsonl(tmp_path / "tasks.jsonl", tool_rows(12))
     out = tmp_path / "job"
     export_openai(tasks, GRADERS / "tool_call.yaml", out, OpenAIExportOptions(hyperparameters={"n_epochs": 3}))
@@ -63,10 +70,10 @@ def test_submit_uploads_and_creates_the_exported_job(server, client, tmp_path):
     job = json.loads((out / "job.json").read_text())
     assert job["training_file"].startswith("file-") and job["validation_file"].startswith("file-")
     assert json.loads((out / "submitted.json").read_text())["job_id"] == created["id"]
-    received = server.state.fine_tuning.create_requests[-1]
+    received = store.create_requests[-1]
     assert received["method"]["reinforcement"]["grader"]["graders"]["days"]["type"] == "python"
     assert received["method"]["reinforcement"]["hyperparameters"] == {"n_epochs": 3}
-    uploaded = server.state.fine_tuning.get_file(job["training_file"])
+    uploaded = store.get_file(job["training_file"])
     assert uploaded is not None and uploaded.content == (out / "train.jsonl").read_bytes()
     statuses = [client.fine_tuning.jobs.retrieve(created["id"]).status for _ in range(4)]
     assert statuses == ["queued", "running", "succeeded", "succeeded"]

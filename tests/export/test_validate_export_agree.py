@@ -118,14 +118,22 @@ CORPUS: dict[str, dict[str, Any]] = {
 
 
 # Extension graders that cannot be hosted: the export refuses them with a reason (validate has no say in that).
-NOT_HOSTABLE = ("math_equivalence", "code_tests")
+# final_state reads the environment's snapshot, which a hosted python grader never sees (agentic jobs grade it
+# through an endpoint grader instead).
+NOT_HOSTABLE = ("math_equivalence", "code_tests", "final_state")
+
+
+def _types(config: dict[str, Any]) -> set[str]:
+    """The grader types in ``config``, sub-graders of a multi included."""
+    inner = config.get("graders") if config["type"] == "multi" else None
+    return {config["type"]}.union(*(_types(g) for g in (inner or {}).values()))
 
 
 def _library(*, hostable: bool = True) -> dict[str, dict[str, Any]]:
     out = {}
     for path in sorted(GRADERS.rglob("*.yaml")):
         config = read_grader_file(path, placement="any").config
-        if (config["type"] not in NOT_HOSTABLE) == hostable:
+        if (not _types(config) & set(NOT_HOSTABLE)) == hostable:
             out[f"library {path.relative_to(GRADERS)}"] = config
     return out
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from rft_kit.judge.engine import EngineSettings
-from rft_kit.judge.retry import backoff_s, retry_after_s
 from rft_kit.judge.runner import engine_for
 from rft_kit.local_openai import LocalServer
 from rft_kit.local_openai.routes.chat import ChatControls
+from rft_kit.openai_client import backoff_s, retry_after_s
 
 from .conftest import chat_requests, score_config
 

@@ -1,6 +1,6 @@
 """Prompt-injection probes: the SIMULATED judge is fooled by naive prompts and must not be fooled when hardened.
 
-The simulated judge (rft_kit/local_openai/simulated.py) obeys "output result X" anywhere outside a data block, and
+The simulated judge (rft_kit/local_openai/simulated_judge.py) obeys "output result X" anywhere outside a data block, and
 closes
 a data block at the FIRST end marker it sees, whatever its tag. So without hardening an injected instruction steers
 it (this is the probe working), and with hardening only unguessable tags plus escaping keep the verdict honest.
@@ -14,7 +14,7 @@ import pytest
 
 from rft_kit.judge import harden
 from rft_kit.judge.schemas import response_format, score_schema
-from rft_kit.local_openai.simulated import simulate_chat
+from rft_kit.local_openai.simulated_judge import simulate_chat
 
 from .conftest import score_config
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from rft_kit.graders.judge_base import ReplyError, is_number, read_verdict
+from rft_kit.judge.calls import JudgeReply
 from rft_kit.judge.ledger import Usage
 from rft_kit.judge.parse import json_objects, last_object
-from rft_kit.judge.protocol import JudgeReply
 
 
 def has_score(obj: dict) -> bool:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from rft_kit.errors import ConfigError, GradeFailure
+from rft_kit.judge.calls import ChatRequest
 from rft_kit.judge.options import sampling_params
 from rft_kit.judge.prompt import PromptTemplate
-from rft_kit.judge.protocol import ChatRequest
 from rft_kit.judge.schemas import score_schema
 from rft_kit.records import Sample
 from rft_kit.templating import RenderOptions

@@ -9,7 +9,7 @@ import pytest
 
 from rft_kit.judge.schemas import criteria_schema, fallback_instruction, label_schema, response_format, score_schema
 from rft_kit.local_openai import LocalServer
-from rft_kit.local_openai.simulated import count_tokens
+from rft_kit.local_openai.simulated_judge import count_tokens
 
 
 @pytest.fixture

@@ -212,21 +212,29 @@ def test_the_tool_runner_keeps_fast_work_inline_and_moves_slow_work_to_threads()
     assert mean is not None and mean >= 10
 
 
-def test_reference_fields_reach_only_the_simulated_agents(
-    base_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_reference_fields_reach_only_the_simulated_agents(tmp_path: Path) -> None:
     """A real model must never see the row's answer: rft_reference is sent to sim-agent-* models only."""
-    from rft_kit.local_openai.routes import ROUTES
+    from rft_kit.local_openai import LocalServer
+    from rft_kit.local_openai.routes import DEFAULT_ROUTES
 
     key = ("POST", "/v1/chat/completions")
     bodies: list[dict[str, Any]] = []
-    original = ROUTES[key]
+    original = DEFAULT_ROUTES[key]
 
     def recording(state: Any, request: Any) -> Any:
         bodies.append(dict(request.body))
         return original(state, request)
 
-    monkeypatch.setitem(ROUTES, key, recording)
+    # A server of this test's own whose chat route records what arrives (no shared route table is touched).
+    server = LocalServer(routes={key: recording})
+    server.start()
+    try:
+        _assert_reference_reaches_agents_only(server.base_url, tmp_path, bodies)
+    finally:
+        server.stop()
+
+
+def _assert_reference_reaches_agents_only(base_url: str, tmp_path: Path, bodies: list[dict[str, Any]]) -> None:
     row = counter_row("secret", [("x", 1)])
     row["expected_state"] = {"values.x": 1}
     rollout([row], tmp_path / "agent.jsonl", model="sim-agent-oracle", base_url=base_url)
@@ -238,3 +246,42 @@ def test_reference_fields_reach_only_the_simulated_agents(
     assert bodies and not any("rft_reference" in b or "oracle_plan" in json.dumps(b) for b in bodies)
     (record,) = _records(tmp_path / "judge.jsonl")
     assert record["stop_reason"] == "final_answer" and record["turns"] == 1  # a plain chat model answers in text
+
+
+def test_a_refused_connection_is_retried_and_recorded_as_a_connection_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = tmp_path / "episodes.jsonl"
+    rollout([counter_row("c", [("x", 1)])], out, model="m", base_url=f"http://127.0.0.1:{port}/v1", max_retries=1)
+    (record,) = _records(out)
+    assert record["stop_reason"] == "model_error" and record["retries"] == 1
+    assert record["error"]["kind"] == "connection" and "Connect" in record["error"]["message"]
+
+
+def test_both_sdk_transports_give_the_same_episodes(base_url: str, tmp_path: Path) -> None:
+    import asyncio
+
+    import openai
+
+    from rft_kit.rollout import rollout_async
+    from rft_kit.sampling.call import aiohttp_available
+
+    assert aiohttp_available()  # the dev extra installs it; rollouts then use the SDK's aiohttp transport
+    rows = [counter_row(f"t{k}", [("x", k), ("y", 1)]) for k in range(5)]
+    rollout(rows, tmp_path / "aiohttp.jsonl", model="sim-agent-base", base_url=base_url, n=2)
+
+    async def with_httpx() -> None:
+        client = openai.AsyncOpenAI(base_url=base_url, api_key="local", max_retries=0)
+        params = RolloutParams.of("sim-agent-base", n=2)
+        await rollout_async(rows, tmp_path / "httpx.jsonl", params, client=client)
+        await client.close()
+
+    asyncio.run(with_httpx())
+
+    def episodes(name: str) -> list[Any]:
+        return sorted((r["item_id"], r["sample_index"], r["trajectory"]) for r in _records(tmp_path / name))
+
+    assert episodes("aiohttp.jsonl") == episodes("httpx.jsonl")

@@ -16,7 +16,6 @@ import pytest
 
 from rft_kit.io.jsonl import iter_jsonl
 from rft_kit.local_openai import LocalServer
-from rft_kit.local_openai.simulated_solver import ensure_solver_route
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "examples" / "quickstart"
@@ -58,7 +57,6 @@ def _keys(path: Path) -> Counter[tuple[str, int]]:
 
 @pytest.fixture
 def slow_server() -> Iterator[LocalServer]:
-    ensure_solver_route()
     with LocalServer(latency_s=0.01) as server:
         yield server
 

@@ -15,8 +15,6 @@ import pytest
 
 from rft_kit.grading import grade
 from rft_kit.local_openai import LocalServer
-from rft_kit.local_openai.routes import ROUTES
-from rft_kit.local_openai.simulated_solver import ensure_solver_route
 from rft_kit.sampling import SamplingParams, sample
 from rft_kit.sampling.request import build_request
 
@@ -28,7 +26,6 @@ CHAT = ("POST", "/v1/chat/completions")
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalServer]:
-    ensure_solver_route()
     with LocalServer() as srv:
         yield srv
 
@@ -132,7 +129,7 @@ def test_retry_errors_replaces_failed_records(server: LocalServer, tmp_path: Pat
 
 
 def test_concurrency_is_bounded(server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    inner = ROUTES[CHAT]
+    inner = server.app.routes[CHAT]
     lock = threading.Lock()
     state = {"now": 0, "peak": 0}
 
@@ -147,7 +144,7 @@ def test_concurrency_is_bounded(server: LocalServer, tmp_path: Path, monkeypatch
             with lock:
                 state["now"] -= 1
 
-    monkeypatch.setitem(ROUTES, CHAT, counting)
+    monkeypatch.setitem(server.app.routes, CHAT, counting)
     sample(_items(20), tmp_path / "s.jsonl", model="sim-base", n=2, base_url=server.base_url, concurrency=3)
     assert state["peak"] == 3
 

@@ -1,4 +1,4 @@
-"""The hosted python grader's semantics (OPENAI_GRADERS.md 3.5), run in the local sandbox."""
+"""The hosted python grader's semantics (docs/hosted-semantics.md: python), run in the local sandbox."""
 
 from __future__ import annotations
 

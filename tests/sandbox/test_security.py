@@ -357,13 +357,13 @@ def test_memory_fork_bomb_is_capped_by_the_worker_cgroup():
         capped = sb.run("exec", {"code": MEMORY_FORK_BOMB}, Limits(wall_s=60, memory_mb=1024))
         assert sb.server_info()  # the server survived the OOM kills
         after = sb.run("exec", {"code": "print('alive')"}, Limits(wall_s=10))
-    assert capped.isolation["cgroup"] == {"memory_mb": 1024, "pids_max": 256}
+    assert {k: capped.isolation["cgroup"][k] for k in ("memory_mb", "pids_max")} == {"memory_mb": 1024, "pids_max": 256}
     assert capped.status == "ok", capped
     assert int(capped.stdout) <= 2  # at most ~1 GB of the 2.4 GB asked for was ever held
     assert after.stdout == "alive\n"
     with Sandbox(workers=1, cgroup_memory_mb=None) as sb:  # control: without the cgroup all six get their memory
         uncapped = sb.run("exec", {"code": MEMORY_FORK_BOMB}, Limits(wall_s=60, memory_mb=1024))
-    assert uncapped.isolation["cgroup"] is None
+    assert (uncapped.isolation["cgroup"] or {}).get("memory_mb") is None  # (a cpuset may still pin the worker)
     assert int(uncapped.stdout) == 6
 
 

@@ -1,4 +1,4 @@
-"""Worked examples and the sensitivity table of OPENAI_GRADERS.md 3.2 (values to 1e-4)."""
+"""Worked examples and the sensitivity table of docs/hosted-semantics.md (text_similarity) (values to 1e-4)."""
 
 from __future__ import annotations
 

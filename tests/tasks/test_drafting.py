@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import rft_kit.local_openai.simulated as simulated
+import rft_kit.local_openai.simulated_judge as simulated
 from rft_kit.cli import app
 from rft_kit.errors import ConfigError
 from rft_kit.local_openai.simulated_drafter import drafter_verdict

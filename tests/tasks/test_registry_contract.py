@@ -1,5 +1,6 @@
 """Registry-wide contract: every template's reference answers get the maximum reward from its own grader, sets are
-reproducible and random-access, and rows have the RFT shape (DESIGN.md 2 and 6; OPENAI_GRADERS.md 5.3)."""
+reproducible and random-access, and rows have the RFT shape (docs/architecture.md: records, task generation;
+docs/hosted-semantics.md: training rows)."""
 
 from __future__ import annotations
 

@@ -1,47 +1,46 @@
-"""The route table: ``(method, path pattern) -> handler``.
+"""The default route table: ``(method, path pattern) -> handler``.
 
-To add an endpoint (``/v1/chat/completions`` next), write a module here with a :data:`RouteHandler` and add one
-line to :data:`ROUTES`. A pattern segment ``{name}`` matches one path segment and reaches the handler as
-``request.params["name"]``.
+To add an endpoint, write a module here with a :data:`RouteHandler` and add one line to :data:`DEFAULT_ROUTES`. A
+pattern segment ``{name}`` matches one path segment and reaches the handler as ``request.params["name"]``. The
+table is read-only: every :class:`~rft_kit.local_openai.app.LocalApp` copies it into a table of its own, so adding
+an endpoint to one app (a test's fake fine-tuning API) changes no other. Which model answers a chat completion is
+not a route's business: the chat route looks the model up in :mod:`rft_kit.local_openai.backends`.
 """
 
 from __future__ import annotations
 
-from ..simulated_solver import with_solver
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from .base import Request, Response, RouteHandler
 from .chat import chat_completions
 from .embeddings import create_embeddings
-from .files import list_files, retrieve_file, upload_file
-from .fine_tuning import cancel_job, create_job, list_checkpoints, list_events, list_jobs, retrieve_job
 from .models import list_models, retrieve_model
 
-__all__ = ["ROUTES", "Request", "Response", "RouteHandler", "match_route"]
+__all__ = ["DEFAULT_ROUTES", "Request", "Response", "RouteHandler", "RouteTable", "match_route"]
 
-ROUTES: dict[tuple[str, str], RouteHandler] = {
-    # the simulated judge answers grading prompts; the simulated solver answers task prompts (sim-weak/base/strong)
-    ("POST", "/v1/chat/completions"): with_solver(chat_completions),
-    ("POST", "/v1/embeddings"): create_embeddings,
-    ("GET", "/v1/models"): list_models,
-    ("GET", "/v1/models/{model}"): retrieve_model,
-    ("POST", "/v1/files"): upload_file,
-    ("GET", "/v1/files"): list_files,
-    ("GET", "/v1/files/{file_id}"): retrieve_file,
-    ("POST", "/v1/fine_tuning/jobs"): create_job,
-    ("GET", "/v1/fine_tuning/jobs"): list_jobs,
-    ("GET", "/v1/fine_tuning/jobs/{job_id}"): retrieve_job,
-    ("POST", "/v1/fine_tuning/jobs/{job_id}/cancel"): cancel_job,
-    ("GET", "/v1/fine_tuning/jobs/{job_id}/events"): list_events,
-    ("GET", "/v1/fine_tuning/jobs/{job_id}/checkpoints"): list_checkpoints,
-}
+RouteTable = dict[tuple[str, str], RouteHandler]
+"""One app's routes."""
+
+DEFAULT_ROUTES: Mapping[tuple[str, str], RouteHandler] = MappingProxyType(
+    {
+        ("POST", "/v1/chat/completions"): chat_completions,
+        ("POST", "/v1/embeddings"): create_embeddings,
+        ("GET", "/v1/models"): list_models,
+        ("GET", "/v1/models/{model}"): retrieve_model,
+    }
+)
 
 
-def match_route(method: str, path: str) -> tuple[RouteHandler, dict[str, str]] | None:
-    """Find the handler for a request, with its path parameters; ``None`` when no route matches."""
-    exact = ROUTES.get((method, path))
+def match_route(
+    method: str, path: str, routes: Mapping[tuple[str, str], RouteHandler] = DEFAULT_ROUTES
+) -> tuple[RouteHandler, dict[str, str]] | None:
+    """Find the handler for a request in ``routes``, with its path parameters; ``None`` when no route matches."""
+    exact = routes.get((method, path))
     if exact is not None:
         return exact, {}
     segments = path.strip("/").split("/")
-    for (route_method, pattern), handler in ROUTES.items():
+    for (route_method, pattern), handler in routes.items():
         parts = pattern.strip("/").split("/")
         if route_method != method or len(parts) != len(segments):
             continue

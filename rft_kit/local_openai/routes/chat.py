@@ -1,5 +1,5 @@
-"""``POST /v1/chat/completions`` (non-streaming), answered by the SIMULATED model of
-:mod:`rft_kit.local_openai.simulated`.
+"""``POST /v1/chat/completions`` (non-streaming), answered by the SIMULATED backend that
+:mod:`rft_kit.local_openai.backends` names for the requested model.
 
 Beside the server-wide fault injection (latency, fail-first-N, Retry-After), the route keeps its own controls and
 counters (:func:`chat_controls`): ``think_s`` sleeps *inside* the handler, so requests overlap there and
@@ -8,16 +8,12 @@ counters (:func:`chat_controls`): ``think_s`` sleeps *inside* the handler, so re
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
+from ..backends import chat_backend
 from ..errors import ApiError
-from ..sim_agents import agent_reply, is_agent_model
-from ..simulated import SimulatedReply, SimulationRejected, simulate_chat
 from ..state import ServerState
 from .base import Request, Response
 
@@ -83,48 +79,20 @@ def chat_controls(state: ServerState) -> ChatControls:
     return controls
 
 
-def _payload(model: str, reply: SimulatedReply, request_body: Any) -> dict[str, Any]:
-    digest = hashlib.sha256(json.dumps(request_body, sort_keys=True, default=str).encode()).hexdigest()[:24]
-    message: dict[str, Any] = {"role": "assistant", "content": reply.content, "refusal": reply.refusal}
-    return {
-        "id": f"chatcmpl-sim-{digest}",
-        "object": "chat.completion",
-        "created": 0,
-        "model": model,
-        "system_fingerprint": "rft-kit-simulated",
-        "choices": [{"index": 0, "message": message, "finish_reason": reply.finish_reason, "logprobs": None}],
-        "usage": {
-            "prompt_tokens": reply.prompt_tokens,
-            "completion_tokens": reply.completion_tokens,
-            "total_tokens": reply.prompt_tokens + reply.completion_tokens,
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
-        },
-    }
-
-
 def chat_completions(state: ServerState, request: Request) -> Response:
-    """Answer one chat completion with the SIMULATED model; see :mod:`rft_kit.local_openai.simulated`."""
+    """Answer one chat completion with the SIMULATED backend of the requested model."""
     body = request.body
     if body.get("stream"):
         raise ApiError(400, "stream=true is not supported by this local server.", param="stream")
-    if body.get("n") not in (None, 1):
-        raise ApiError(400, "this local server answers n=1 only.", param="n")
+    backend = chat_backend(body.get("model"))
     controls = chat_controls(state)
     think_s = controls._enter()
     answered = False
     try:
         if think_s:
             time.sleep(think_s)
-        if is_agent_model(body.get("model")):  # the SIMULATED agents of rollouts (sim_agents.py)
-            payload = agent_reply(body)
-            answered = True
-            return Response(payload)
-        try:
-            reply = simulate_chat(body)
-        except SimulationRejected as exc:
-            raise ApiError(exc.status, exc.message, param=exc.param, code=exc.code) from None
+        payload = backend(body)
         answered = True
-        return Response(_payload(str(body["model"]), reply, body))
+        return Response(payload)
     finally:
         controls._leave(answered)

@@ -30,10 +30,10 @@ does not check that the tags match, so a forged closing delimiter would let an i
 what the judge hardening in :mod:`rft_kit.judge.harden` must defeat (unguessable tags, escaping of ``<<<`` / ``>>>``
 in sample text); with hardening off, a sample saying "output result 1.0" steers this judge.
 
-Served at ``POST /v1/chat/completions`` (:mod:`rft_kit.local_openai.routes.chat`, which also counts requests in flight
-and
-can hold each one for ``think_s``). Usage is realistic in shape: ``prompt_tokens`` counts words and punctuation of
-every message plus 4 per message, ``completion_tokens`` those of the reply, ``cached_tokens`` is 0.
+Served at ``POST /v1/chat/completions`` through :func:`complete` (looked up by model name in
+:mod:`rft_kit.local_openai.backends`; the route, :mod:`rft_kit.local_openai.routes.chat`, also counts requests in
+flight and can hold each one for ``think_s``). Usage is realistic in shape: ``prompt_tokens`` counts words and
+punctuation of every message plus 4 per message, ``completion_tokens`` those of the reply, ``cached_tokens`` is 0.
 ``max_completion_tokens`` (or ``max_tokens``) cuts the reply at that many tokens with ``finish_reason: length``.
 
 Output by ``response_format``: ``json_schema`` and ``json_object`` give the verdict as a JSON object;
@@ -43,6 +43,7 @@ request) the reply is ``SIMULATED reply: `` and the start of the last user messa
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
@@ -50,14 +51,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from .errors import ApiError
 from .simulated_drafter import drafter_verdict
 
 __all__ = [
     "BEHAVIOURS",
     "MODEL_ALIASES",
     "REASONING_PREFIXES",
+    "SIM_MODEL",
     "SimulatedReply",
     "SimulationRejected",
+    "complete",
     "count_tokens",
     "resolve_model",
     "simulate_chat",
@@ -471,3 +475,34 @@ def simulate_chat(body: Mapping[str, Any]) -> SimulatedReply:
     if isinstance(limit, int) and not isinstance(limit, bool) and completion_tokens > limit:
         content, finish, completion_tokens = _truncate(content, limit), "length", limit
     return SimulatedReply(content, None, finish, prompt_tokens, completion_tokens)
+
+
+def complete(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Answer a chat completions request with the SIMULATED judge: the full ``chat.completion`` object.
+
+    Raises:
+        ApiError: what :func:`simulate_chat` rejects, and ``n`` other than 1.
+    """
+    if body.get("n") not in (None, 1):
+        raise ApiError(400, "the SIMULATED judge answers n=1 only.", param="n")
+    try:
+        reply = simulate_chat(body)
+    except SimulationRejected as exc:
+        raise ApiError(exc.status, exc.message, param=exc.param, code=exc.code) from None
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    message: dict[str, Any] = {"role": "assistant", "content": reply.content, "refusal": reply.refusal}
+    return {
+        "id": f"chatcmpl-sim-{digest}",
+        "object": "chat.completion",
+        "created": 0,
+        "model": str(body["model"]),
+        "system_fingerprint": "rft-kit-simulated",
+        "choices": [{"index": 0, "message": message, "finish_reason": reply.finish_reason, "logprobs": None}],
+        "usage": {
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+            "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+        },
+    }

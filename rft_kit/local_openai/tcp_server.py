@@ -1,13 +1,18 @@
-"""Run the server: :class:`LocalServer` in a background thread (tests, notebooks) or :func:`serve` (the CLI)."""
+"""The local app over real TCP: :class:`LocalServer` in a background thread (tests, notebooks), :func:`serve` for
+``rft local-server``. Requests are answered by :class:`~rft_kit.local_openai.app.LocalApp`, the same code path as the
+in-process transport of ``base_url: local``."""
 
 from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Mapping
 from types import TracebackType
 
+from .app import LocalApp
 from .config import FailFirst, ServerConfig
-from .httpd import ApiHTTPServer
+from .http_handler import ApiHTTPServer
+from .routes import RouteHandler
 from .state import ServerState
 from .stats import ServerStats
 
@@ -28,6 +33,7 @@ class LocalServer:
         port: TCP port; ``0`` picks a free one (read it back from :attr:`port`).
         latency_s, fail_first, fail_status, retry_after_ms, default_embedding_model, api_key, log_requests:
             see :class:`ServerConfig`.
+        routes: extra ``(method, pattern) -> handler`` entries for this server only (tests add endpoints so).
 
     Raises:
         ValueError: an invalid setting, or a ``default_embedding_model`` that is not installed.
@@ -45,6 +51,7 @@ class LocalServer:
         default_embedding_model: str | None = None,
         api_key: str | None = None,
         log_requests: bool = False,
+        routes: Mapping[tuple[str, str], RouteHandler] | None = None,
     ) -> None:
         self.config = ServerConfig(
             latency_s=latency_s,
@@ -55,7 +62,7 @@ class LocalServer:
             api_key=api_key,
             log_requests=log_requests,
         )
-        self.state = ServerState.from_config(self.config)
+        self.app = LocalApp.from_config(self.config, routes=routes)
         self._host = host
         self._port = port
         self._httpd: ApiHTTPServer | None = None
@@ -77,6 +84,11 @@ class LocalServer:
     def base_url(self) -> str:
         """The ``base_url`` for an OpenAI client: ``http://HOST:PORT/v1`` (after :meth:`start`)."""
         return f"{self.url}/v1"
+
+    @property
+    def state(self) -> ServerState:
+        """The app's shared state (settings, models, faults, counters)."""
+        return self.app.state
 
     @property
     def stats(self) -> ServerStats:
@@ -109,7 +121,7 @@ class LocalServer:
         """
         if self._httpd is not None:
             raise RuntimeError("LocalServer already started")
-        self._httpd = ApiHTTPServer((self._host, self._port), self.state)
+        self._httpd = ApiHTTPServer((self._host, self._port), self.app)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},

@@ -5,7 +5,7 @@ Libraries such as math-verify (SymPy) can spin for minutes on adversarial input 
 timeout that works everywhere: from any thread, inside worker processes and notebooks, and it really stops the
 computation (the process is killed and a fresh one starts on the next call).
 
-The helper is a plain ``python -m rft_kit._killable module:function`` subprocess speaking JSON lines over its
+The helper is a plain ``python -m rft_kit.helper_process module:function`` subprocess speaking JSON lines over its
 stdin/stdout (not ``multiprocessing``, whose spawn start method re-imports ``__main__`` and breaks under
 ``python -c``, stdin scripts and some notebooks).
 """
@@ -50,14 +50,14 @@ class KillableWorker:
     def _start(self) -> subprocess.Popen[bytes]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
         self._proc = proc = subprocess.Popen(
-            [sys.executable, "-m", "rft_kit._killable", self.target],
+            [sys.executable, "-m", "rft_kit.helper_process", self.target],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env=env,
         )
         assert proc.stdout is not None
-        # Imports (SymPy: ~0.5 s) must not eat into the first call's timeout: wait for the helper to say it is ready.
+        # Imports (SymPy is slow to import) must not eat into the first call's timeout: wait until the helper is ready.
         if _readline(proc.stdout, STARTUP_TIMEOUT_S) != b"ready\n":
             self._kill()
             raise WorkerCrashed(f"the helper process for {self.target} did not start")

@@ -46,7 +46,8 @@ class ChatRequest:
                 "params": self.params,
             }
         )
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        # surrogatepass: a prompt may quote a model's unpaired surrogate; it must hash, not raise
+        return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _canonical(value: Any) -> str:
@@ -62,7 +63,7 @@ def _schema_digest(schema: Mapping[str, Any]) -> str:
     entry = _SCHEMA_DIGESTS.get(id(schema))
     if entry is not None and entry[0] is schema:
         return entry[1]
-    digest = hashlib.sha256(_canonical(schema).encode()).hexdigest()
+    digest = hashlib.sha256(_canonical(schema).encode("utf-8", "surrogatepass")).hexdigest()
     if len(_SCHEMA_DIGESTS) > 1024:
         _SCHEMA_DIGESTS.clear()
     _SCHEMA_DIGESTS[id(schema)] = (schema, digest)

@@ -10,7 +10,7 @@ from types import FrameType, TracebackType
 
 from ..graders.base import Grader
 from ..graders.loading import build_grader, read_grader_file
-from .httpd import RewardHTTPServer, RewardSettings
+from .http_handler import RewardHTTPServer, RewardSettings
 from .metrics import RewardMetrics
 from .scoring import Scorer
 
