@@ -23,13 +23,15 @@ Here:
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import verifiers.v1 as vf
+from pydantic import WithJsonSchema
 from verifiers.v1.harnesses.null import NullHarness
 from verifiers.v1.harnesses.utils.launch import CHAT_PROGRAM_SOURCE, launch_chat_program
 
@@ -84,8 +86,22 @@ class RftToolset(vf.Toolset[RftToolsetConfig, vf.State]):
 
     def register(self, mcp: Any) -> None:
         for schema in environment_class(self.config.environment).tool_schemas():
-            method = _tool_method(schema).__get__(self)
-            mcp.add_tool(self._with_state(method), name=schema["function"]["name"], description=method.__doc__)
+            function = _tool_method(schema)
+            # MCP builds the input schema from the signature; WithJsonSchema makes each property rft-kit's own
+            # (description, enum, items), so the model is shown what the rows carry
+            properties = schema["function"].get("parameters", {}).get("properties", {})
+            signature = inspect.signature(function)
+            function.__signature__ = signature.replace(  # type: ignore[attr-defined]
+                parameters=[
+                    p.replace(annotation=Annotated[p.annotation, WithJsonSchema(dict(properties[p.name]))])
+                    if p.name in properties
+                    else p
+                    for p in signature.parameters.values()
+                ]
+            )
+            method = function.__get__(self)
+            description = schema["function"].get("description") or schema["function"]["name"]
+            mcp.add_tool(self._with_state(method), name=schema["function"]["name"], description=description)
 
 
 class RftTask(vf.Task[RftTaskData, vf.State, vf.TaskConfig]):

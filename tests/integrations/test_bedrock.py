@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from rft_kit import load_grader
@@ -24,6 +26,8 @@ from rft_kit.tasks import generate, get_template
 REPO = Path(__file__).resolve().parents[2]
 GRADER = REPO / "graders" / "tasks" / "support_desk.yaml"
 EXACT = REPO / "graders" / "exact_answer.yaml"
+
+_SUPPORT = BedrockReward(GRADER)
 
 # What the Lambda runtime does: import the handler module from the package root and call handler(event, context).
 _RUNTIME = """
@@ -175,3 +179,40 @@ def test_cli(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "o" / "lambda" / "handler.py").exists() and (tmp_path / "o" / "README.md").exists()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+records = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": json_values,
+        "messages": st.lists(
+            st.fixed_dictionaries(
+                {"role": st.sampled_from(["system", "user", "assistant", "tool"]), "content": json_values},
+                optional={"tool_calls": json_values},
+            ),
+            max_size=4,
+        )
+        | json_values,
+        "reference_answer": json_values,
+        "metadata": json_values,
+    },
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(event=st.lists(records, max_size=5))
+def test_the_handler_answers_any_list_of_records_one_result_each(event):
+    """Whatever Bedrock (or a broken dataset) sends in a list, every record gets a result in [0, 1] and the batch
+    never raises: a record that cannot be graded is a 0 with grade_error 1."""
+    results = _SUPPORT(event)
+    assert [r["id"] for r in results] == [r.get("id") for r in event]
+    for result in results:
+        assert 0.0 <= result["aggregate_reward_score"] <= 1.0
+        names = [m["name"] for m in result["metrics_list"]]
+        assert names[0] == "support_desk" and names[-1] == "grade_error"
+        assert all(m["type"] in ("Reward", "Metric") for m in result["metrics_list"])

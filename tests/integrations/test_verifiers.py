@@ -163,3 +163,31 @@ def test_cli(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "p" / "my_env" / "toolset.py").exists() and (tmp_path / "p" / "pyproject.toml").exists()
+
+
+def test_tool_server_advertises_the_rows_tools_and_answers_like_the_environment():
+    """The MCP server verifiers starts per rollout, registered in-process: the rows' tool names, descriptions and
+    parameter schemas, and the environment's output for a call (here a bad one: the model sees rft-kit's message)."""
+    import asyncio
+
+    from mcp.server.mcpserver import MCPServer
+
+    from rft_kit.environments import build_environment
+    from rft_kit.integrations.verifiers import RftTaskData, RftToolset, RftToolsetConfig
+
+    row = _rows(1)[0]
+    server = RftToolset(RftToolsetConfig(environment="support_store"))
+    asyncio.run(server.setup_task(RftTaskData(item=row)))
+    mcp = MCPServer("t")
+    server.register(mcp)
+    listed = {t.name: t for t in asyncio.run(mcp.list_tools())}
+    declared = {t["function"]["name"]: t["function"] for t in row["tools"]}
+    assert set(listed) == set(declared)
+    for name, tool in listed.items():
+        assert tool.description == declared[name]["description"]
+        for param, sub in declared[name]["parameters"]["properties"].items():
+            assert tool.input_schema["properties"][param]["description"] == sub["description"]
+        assert set(tool.input_schema.get("required", [])) == set(declared[name]["parameters"].get("required", []))
+    result = asyncio.run(mcp.call_tool("get_order", {"order_id": "O-0000"}))
+    expected = build_environment(row["environment"]).call("get_order", '{"order_id":"O-0000"}').output
+    assert result.content[0].text == expected
