@@ -40,7 +40,7 @@ from ..environments.episode import play
 from ..graders.base import Grader
 from ..graders.loading import load_grader
 from ..io.jsonl import iter_jsonl
-from ..records import Sample
+from ..records import GradeResult, Sample
 from .trl_env import _tool_method
 
 __all__ = [
@@ -130,11 +130,25 @@ class RftTask(vf.Task[RftTaskData, vf.State, vf.TaskConfig]):
             return []
         return [cls.TOOLSET(RftToolsetConfig(environment=cls.ENVIRONMENT))]
 
+    def _grade(self, trace: vf.Trace) -> GradeResult:
+        return self.grader().grade(Sample.from_obj(episode_of(trace.messages, self.data.item)), self.data.item)
+
     @vf.reward
     async def rft_grade(self, trace: vf.Trace) -> float:
         """The rft-kit grader's reward for this trace (0 when it fails to grade, as hosted)."""
-        result = self.grader().grade(Sample.from_obj(episode_of(trace.messages, self.data.item)), self.data.item)
-        return float(result.reward)
+        return float(self._grade(trace).reward)
+
+    @vf.metric
+    async def rft_detail(self, trace: vf.Trace) -> dict[str, float]:
+        """``grade_error`` (1 when the grader failed) and one ``sub/<key>`` per ``multi`` sub-grader (metrics, not
+        rewards: verifiers sums keyed rewards, and the grader's formula already combined them)."""
+        result = self._grade(trace)
+        subs = getattr(self.grader(), "graders", None)
+        keys = list(subs) if isinstance(subs, Mapping) else []
+        return {
+            "grade_error": 0.0 if result.ok else 1.0,
+            **{f"sub/{key}": float(result.sub_rewards.get(key, 0.0)) for key in keys},
+        }
 
 
 class _LocalPython:

@@ -96,6 +96,7 @@ def test_package_installs_loads_and_an_oracle_evaluation_scores_the_maximum(tmp_
         trace = episode["trace"]
         assert trace["errors"] == [], trace["errors"]
         assert trace["rewards"]["rft_grade"]["score"] == 1.0  # the rft-kit grader's maximum for the oracle
+        assert trace["metrics"] == {"grade_error": 0.0, "sub/state": 1.0, "sub/calls": 1.0, "sub/answer": 1.0}
         messages = [n["message"] for n in trace["nodes"]]
         # the tool server's outputs are the strings a local rollout gets for the same calls
         calls, answer = split_plan(row["oracle_plan"])
