@@ -13,7 +13,12 @@ would not): one with 50 ms injected latency per request, one with none.
   overhead (semaphore, request hashing, ledger, reply extraction). The typed ``chat.completions.create`` and the
   whole grader path (prompt rendering, the sync hop, verdict parsing, GradeResult) are reported beside it.
 
-Usage: ``python benchmarks/bench_judge.py [--n 2000] [--seq-n 100] [--concurrency 64]``
+* ranking: ``ranking_judge`` (one call per group of 8 samples of an item) against ``score_model`` (one call per
+  sample) over the same groups, against the zero-latency server: judge calls and tokens per item, and their ratio.
+  The SIMULATED judge counts tokens like a real one (words and punctuation of every message), so the token ratio
+  reflects the prompt shapes; a real judge's completion lengths differ.
+
+Usage: ``python benchmarks/bench_judge.py [--n 2000] [--seq-n 100] [--concurrency 64] [--part all|ranking|engine]``
 """
 
 from __future__ import annotations
@@ -162,6 +167,39 @@ def bench_overhead(base_url: str, calls: int, rounds: int) -> None:
     print(f"  score_model.grade():                 {grd:6.3f} ms -> grader overhead {grd - post:+.3f} ms/call")
 
 
+def bench_ranking(base_url: str, items: int, group: int) -> None:
+    rows = [{"id": f"q{i}", "prompt": f"Summarise item {i}", "reference": REFERENCE} for i in range(items)]
+    samples = [
+        f"answer {k} for item {i}: the quick brown fox {'jumps ' * k}" for i in range(items) for k in range(group)
+    ]
+    pairs = [rows[i] for i in range(items) for _ in range(group)]
+    ranking = load_grader(
+        {
+            "type": "ranking_judge",
+            "name": "bench_rank",
+            "model": "sim-judge",
+            "criteria": "closest to the reference",
+            "reference": "{{item.reference}}",
+            "rft_options": {"base_url": base_url, "cache": False},
+        }
+    )
+    scoring = load_grader({**grader_config(base_url, 64, cache=False), "name": "bench_score"})
+    measured = {}
+    for name, grader in (("ranking_judge", ranking), ("score_model", scoring)):
+        start = time.perf_counter()
+        results = grader.grade_batch(samples, pairs)
+        seconds = time.perf_counter() - start
+        ledger = grader.ledger.snapshot()  # type: ignore[attr-defined]
+        errors = sum(not r.ok for r in results)
+        calls = sum(slot["calls"] for slot in ledger["per_model"].values())
+        measured[name] = (calls / items, ledger["tokens"] / items, seconds, errors)
+    print(f"ranking vs per-sample scoring ({items} items x {group} samples, zero-latency server)")
+    for name, (calls, tokens, seconds, errors) in measured.items():
+        print(f"  {name:14s} {calls:6.2f} calls/item  {tokens:9.1f} tokens/item  ({seconds:.2f} s, {errors} errors)")
+    (rc, rt, _, _), (sc, st, _, _) = measured["ranking_judge"], measured["score_model"]
+    print(f"  ratio ranking / score_model: calls {rc / sc:.3f}x, tokens {rt / st:.3f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000)
@@ -169,13 +207,18 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--overhead-calls", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--part", choices=("all", "ranking", "engine"), default="all")
+    parser.add_argument("--ranking-items", type=int, default=50)
     args = parser.parse_args()
     os.environ["RFT_KIT_CACHE"] = tempfile.mkdtemp(prefix="rft-bench-judge-")  # fresh: the cache must not fake it
     slow, slow_url = start_server(0.05)
     fast, fast_url = start_server(0.0)
     try:
-        bench_throughput(slow_url, args.n, args.seq_n, args.concurrency)
-        bench_overhead(fast_url, args.overhead_calls, args.rounds)
+        if args.part in ("all", "engine"):
+            bench_throughput(slow_url, args.n, args.seq_n, args.concurrency)
+            bench_overhead(fast_url, args.overhead_calls, args.rounds)
+        if args.part in ("all", "ranking"):
+            bench_ranking(fast_url, args.ranking_items, 8)
     finally:
         for proc in (slow, fast):
             proc.terminate()

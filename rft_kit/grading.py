@@ -292,6 +292,22 @@ def _batches(tasks: Iterator[_Task], size: int) -> Iterator[list[_Task]]:
         yield batch
 
 
+def _group_batches(tasks: Iterator[_Task], size: int) -> Iterator[list[_Task]]:
+    """Batches of WHOLE groups (the samples of one item) for a group-aware grader (``ranking_judge``): a group
+    split over two batches would be ranked as two groups. The samples are read first to find every group."""
+    groups: dict[str, list[_Task]] = {}
+    for task in tasks:
+        groups.setdefault(task.item_id if task.item_id is not None else f"line:{task.line}", []).append(task)
+    batch: list[_Task] = []
+    for group in groups.values():
+        if batch and len(batch) + len(group) > size:
+            yield batch
+            batch = []
+        batch.extend(group)
+    if batch:
+        yield batch
+
+
 def grade(
     grader: Grader | str | Path | Mapping[str, Any],
     samples: str | Path | Iterable[Any],
@@ -389,7 +405,7 @@ def grade(
         if on_progress is not None:
             on_progress(len(records))
 
-    batches = _batches(fresh(), batch_size)
+    batches = (_group_batches if grader.group_aware else _batches)(fresh(), batch_size)
     try:
         first = next(batches, None)
         if first is not None:

@@ -116,4 +116,7 @@ def test_the_local_app_and_the_client_helpers_stay_low() -> None:
     assert graph["local_openai"] <= {"embeddings", "errors"}, _render(graph)
     # The judge engine reaches the local app only through the neutral client helpers.
     assert "local_openai" not in graph["judge"], _render(graph)
-    assert graph["openai_client"] <= {"local_openai"}, _render(graph)
+    # The client helpers build clients: in-process for `local`, reply-capped (rft_kit.http) for remote endpoints.
+    assert graph["openai_client"] <= {"local_openai", "http"}, _render(graph)
+    # The capped HTTP transport is a leaf: nothing of rft-kit below it.
+    assert not graph.get("http"), _render(graph)

@@ -9,7 +9,11 @@ Rows are ``{item, sample, label}``. The kind of ``label`` decides the comparison
   ``pass_threshold`` on both sides, as pass-fail.
 
 Rows the judge could not grade (``status: error``) are left out of the agreement statistics and counted.
-With ``repeats > 1`` every repeat bypasses the cache read (``cache_mode: refresh``), so each is a fresh call.
+With ``repeats > 1`` every repeat bypasses the cache read (``cache_mode: refresh``), so each is a fresh call, and a
+judge that shuffles what it shows (``ranking_judge``) gets a new shuffle seed per repeat: the flip rate then also
+measures how much its verdicts depend on the order. Pairwise judges add ``position_consistency`` (the share of graded
+rows whose verdict did not flip with the order). ``worst_disagreements`` lists the rows where judge and human
+differ most (score labels: by absolute difference; categories: every mismatch), at most 5.
 """
 
 from __future__ import annotations
@@ -99,7 +103,17 @@ def run_calibration(
             judge.cache_mode = "refresh"
     samples = [row.get("sample", "") for row in rows]
     items = [row.get("item") or {} for row in rows]
-    runs = [grader.grade_batch(samples, items) for _ in range(repeats)]
+    runs = []
+    seeded = [j for j in _judges(grader) if isinstance(getattr(j, "seed", None), int)]
+    base_seeds = [getattr(j, "seed") for j in seeded]  # noqa: B009 - only judges that shuffle have one
+    try:
+        for repeat in range(repeats):
+            for judge, seed in zip(seeded, base_seeds, strict=True):
+                judge.seed = seed + repeat  # type: ignore[attr-defined]
+            runs.append(grader.grade_batch(samples, items))
+    finally:
+        for judge, seed in zip(seeded, base_seeds, strict=True):
+            judge.seed = seed  # type: ignore[attr-defined]
     first = runs[0]
     ok = [n for n, result in enumerate(first) if result.ok]
     report: dict[str, Any] = {
@@ -121,6 +135,21 @@ def run_calibration(
             human = [float(labels[n]) for n in ok]
             report["mae"] = _clean(stats.mean_absolute_error(judged, human))
             report["spearman"] = _clean(stats.spearman(judged, human))
+            gaps = sorted(ok, key=lambda n: -abs(first[n].reward - float(labels[n])))
+            worst = [n for n in gaps if abs(first[n].reward - float(labels[n])) > 1e-9]
+        else:
+            worst = [n for n, j, h in zip(ok, judge_cat, human_cat, strict=True) if j != h]
+        report["worst_disagreements"] = [
+            {
+                "row": n,
+                "human": labels[n],
+                "judge": first[n].reward if kind != "label" else first[n].metadata.get("label"),
+            }
+            for n in worst[:5]
+        ]
+        flagged = [first[n].metadata.get("position_inconsistent") for n in ok]
+        if any(isinstance(f, bool) for f in flagged):
+            report["position_consistency"] = _clean(sum(f is False for f in flagged) / len(flagged))
     consistent = [n for n in range(len(rows)) if all(run[n].ok for run in runs)]
     if repeats > 1 and consistent:
         report["mean_variance"] = _clean(stats.mean_variance([[run[n].reward for run in runs] for n in consistent]))

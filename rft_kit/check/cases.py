@@ -1,5 +1,6 @@
 """Golden cases carried by grader files: ``cases: [{item, sample, expect}]``.
 
+Cases with ``label:`` (a human verdict) instead of ``expect`` are read by :mod:`rft_kit.check.agreement`.
 ``expect`` is a number (the reward must equal it, to 1e-9), a comparison string (``">= 0.9"``, ``"< 0.5"``,
 ``"== 1"``, ``"!= 0"``), or ``{error: KIND}`` (the grade must be an error of that kind, or with that hosted flag).
 These key names are shared with the grader-file format, so files stay portable; ``cases`` is stripped on export.
@@ -105,7 +106,9 @@ def parse_cases(raw: Any, *, source: str | None = None) -> list[Case]:
         where = f"cases[{i}]"
         if not isinstance(entry, Mapping):
             raise ConfigError("a case must be an object {item, sample, expect}", path=where, source=source)
-        unknown = set(entry) - {"item", "sample", "expect", "name"}
+        if "label" in entry and "expect" not in entry:
+            continue  # a human-labelled case (rft_kit.check.agreement)
+        unknown = set(entry) - {"item", "sample", "expect", "name", "label"}
         if unknown:
             raise ConfigError(
                 f"unknown key {sorted(unknown)[0]!r}; a case has item, sample, expect and optionally name",

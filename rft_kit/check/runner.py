@@ -34,6 +34,7 @@ from ..graders.loading import build_grader, read_grader_file
 from ..graders.validate import Placement
 from ..records import GradeResult, Sample
 from ..templating import resolve
+from .agreement import agreement_outcome, parse_agreement, parse_labelled
 from .cases import Case, parse_cases
 from .probes import (
     AGENTIC,
@@ -54,7 +55,7 @@ Status = Literal["pass", "fail", "skip"]
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_TIME_BUDGET_MS = 2000.0
 GRADER_SUFFIXES = (".yaml", ".yml", ".json")
-_CHECK_KEYS = {"threshold", "time_budget_ms", "probes", "agentic"}
+_CHECK_KEYS = {"threshold", "time_budget_ms", "probes", "agentic", "agreement"}
 DEFAULT_AGENTIC_ITEMS = 3
 
 
@@ -184,6 +185,12 @@ def check_file(path: str | Path, *, placement: Placement = "rft", probes: bool =
         report.add("build", "pass")
         settings = _settings(file.extras.get("check"), file.config)
         cases = parse_cases(file.extras.get("cases", []), source=str(path))
+        labelled = parse_labelled(file.extras.get("cases", []), source=str(path))
+        agreement = parse_agreement((file.extras.get("check") or {}).get("agreement"))
+        if agreement is not None and not labelled:
+            raise ConfigError(
+                "check.agreement needs cases with a human label (label: instead of expect:)", path="check"
+            )
     except ConfigError as exc:
         report.add("config", "fail", str(exc), "fix the grader file as the message says")
         report.duration_s = time.perf_counter() - start
@@ -195,7 +202,10 @@ def check_file(path: str | Path, *, placement: Placement = "rft", probes: bool =
 
     if settings.agentic is not None:
         _check_agentic(report, grader, settings, probes=probes)
-    if not cases and settings.agentic is None:
+    if labelled:
+        status, message, fix = agreement_outcome(grader, labelled, agreement, settings.threshold)
+        report.add("agreement", status, message, fix)
+    if not cases and not labelled and settings.agentic is None:
         report.add(
             "cases",
             "fail",

@@ -24,6 +24,7 @@ from . import (
     local_server_cmd,
     report_cmd,
     rollout_cmd,
+    rubric_cmd,
     run_cmd,
     sample_cmd,
     sandbox_cmd,
@@ -59,6 +60,7 @@ app.command("demo")(demo_cmd.demo)
 app.command("init")(init_cmd.init)
 app.add_typer(export_cmd.app, name="export")
 app.add_typer(job_cmd.app, name="job")
+app.add_typer(rubric_cmd.app, name="rubric")
 app.command("serve")(serve_cmd.serve)
 app.command("serve-tools")(serve_tools_cmd.serve_tools)
 app.command("calibrate")(calibrate_cmd.calibrate)

@@ -16,7 +16,7 @@ from ..io.jsonl import iter_jsonl
 from ..viewer.labels import latest_rows
 from ._common import PlacementChoice, err_console, fail, write_json_file
 
-_METRICS = ("accuracy", "kappa", "spearman", "mae", "mean_variance", "flip_rate")
+_METRICS = ("accuracy", "kappa", "spearman", "mae", "mean_variance", "flip_rate", "position_consistency")
 
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:
@@ -107,6 +107,8 @@ def calibrate(
     confusion = _confusion(report)
     if confusion is not None:
         console.print(confusion)
+    for worst in report.get("worst_disagreements") or []:
+        console.print(f"disagreement: row {worst['row'] + 1}: human {worst['human']!r}, judge {worst['judge']!r}")
     if json_out is not None:
         write_json_file(json_out, report, what="calibration report")
     for failure in failures:

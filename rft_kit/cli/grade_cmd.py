@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -18,9 +19,10 @@ from rich.table import Table
 
 from ..errors import RftKitError
 from ..graders.loading import build_grader, read_grader_file
-from ..grading import GradeSummary
+from ..grading import GradeSummary, load_items
 from ..grading import grade as run_grading
 from ..io.output import is_regular_file
+from ..judge.baseline import join_baseline
 from ._common import PlacementChoice, err_console, fail, write_json_file
 
 MAX_PRINTED_INPUT_ERRORS = 20
@@ -57,6 +59,9 @@ def grade(
     ),
     summary_json: Path | None = typer.Option(None, "--summary-json", help="Also write the summary as JSON here."),
     placement: PlacementChoice = typer.Option(PlacementChoice.any, "--placement", help="Placement rules to apply."),
+    baseline: Path | None = typer.Option(
+        None, "--baseline", help="A baseline run's samples: each item gets baseline_output (for pairwise_judge)."
+    ),
 ) -> None:
     """Grade SAMPLES against ITEMS with GRADER_FILE and write one grade per line to OUTPUT."""
     if join not in ("auto", "id", "line", "embedded"):
@@ -75,6 +80,14 @@ def grade(
     except RftKitError as exc:
         fail(exc)
 
+    item_source: Any = items
+    if baseline is not None:
+        if items is None:
+            fail("--baseline needs --items (the baseline outputs are joined onto the items by id)")
+        try:
+            item_source = join_baseline(load_items(items)[1], baseline)
+        except RftKitError as exc:
+            fail(exc)
     total = _count_records(samples)
     console = Console(stderr=True)
     progress = Progress(
@@ -93,7 +106,7 @@ def grade(
             summary = run_grading(
                 grader,
                 samples,
-                items,
+                item_source,
                 output=output,
                 workers=n_workers,  # type: ignore[arg-type]
                 batch_size=batch_size,

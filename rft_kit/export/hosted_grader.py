@@ -32,6 +32,9 @@ SEMANTIC_DEFAULTS: Final[dict[str, Any]] = {
     "like_wildcards": False,
     "sub_error": "error",
     "harden": False,
+    "ensemble": None,  # one hosted judge cannot be several
+    "context_budget": None,
+    "overflow": "truncate",
     **{name: spec["default"] for name, spec in OPTION_PROPERTIES.items() if "default" in spec},
 }
 

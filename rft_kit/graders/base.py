@@ -67,6 +67,9 @@ class Grader(ABC):
     # Graders that already spread a batch over their own workers (the code sandbox pool, the async judge engine):
     # a process pool on top would only multiply servers and connections.
     parallel_inside: bool = False
+    # Group-aware graders (ranking_judge) score the samples of one item relative to each other: grade_batch hands
+    # them whole groups (grouping.group_indices) through grade_group, and callers keep groups whole in a batch.
+    group_aware: ClassVar[bool] = False
 
     def __init__(self, config: Mapping[str, Any], *, path: str = "") -> None:
         self._config: dict[str, Any] = copy.deepcopy(dict(config))
@@ -150,11 +153,25 @@ class Grader(ABC):
     def grade_batch(
         self, samples: Sequence[SampleLike], items: Sequence[Mapping[str, Any] | None]
     ) -> list[GradeResult]:
-        """Grade many pairs; uses the grader's vectorised path when every pair can take it."""
+        """Grade many pairs; uses the grader's vectorised path when every pair can take it.
+
+        A group-aware grader gets the batch's groups (pairs with the same item) through :meth:`grade_group`.
+        """
+        if self.group_aware:
+            from .grouping import grade_by_group
+
+            return grade_by_group(self, samples, items)
         rewards = self.rewards(samples, items)
         if rewards is not None:
             return [GradeResult(reward=r, grader_name=self.name, grader_type=self.type) for r in rewards]
         return [self.grade(s, i) for s, i in zip(samples, items, strict=True)]
+
+    def grade_group(self, samples: Sequence[SampleLike], item: Mapping[str, Any] | None = None) -> list[GradeResult]:
+        """Grade the samples of ONE item together (one result per sample, in order). Never raises for bad input.
+
+        Graders that are not group-aware grade each sample on its own.
+        """
+        return [self.grade(s, item) for s in samples]
 
     def rewards(self, samples: Sequence[SampleLike], items: Sequence[Mapping[str, Any] | None]) -> list[float] | None:
         """Rewards for a batch through the vectorised path only; ``None`` if any pair needs the per-pair path."""

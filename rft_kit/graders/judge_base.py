@@ -20,6 +20,8 @@ failed ``model_grader_server_error``. Token usage is recorded on every result th
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import threading
 from abc import abstractmethod
@@ -27,8 +29,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from ..errors import ConfigError, GradeFailure, HostedFlag
+from ..judge import budget
 from ..judge.calls import ChatRequest, JudgeReply
 from ..judge.engine import CacheMode, EngineSettings, JudgeEngine
+from ..judge.ensemble import Reducer, parse_ensemble, reduce_rewards
 from ..judge.ledger import Ledger, price_for
 from ..judge.options import JudgeOptions, sampling_params
 from ..judge.parse import last_object
@@ -125,6 +129,9 @@ class JudgeGrader(Grader):
             max_tokens=self.options.budget_tokens, max_usd=self.options.budget_usd, prices=self.options.prices
         )
         self.cache_mode: CacheMode = "use" if self.options.cache else "off"
+        ensemble = parse_ensemble((self._config.get("rft_options") or {}).get("ensemble"), f"{at}.ensemble")
+        self.models: tuple[str, ...] = ensemble[0] if ensemble else (self.model,)
+        self.reducer: Reducer = ensemble[1] if ensemble else "mean"
         self._prefetched: dict[str, JudgeReply | GradeFailure] = {}
         self._prefetch_lock = threading.Lock()
 
@@ -157,7 +164,103 @@ class JudgeGrader(Grader):
 
     # -- running -------------------------------------------------------------------------------------------------
     def _score(self, sample: Sample, item: Mapping[str, Any]) -> GradeResult:
-        return self._conclude(sample, item, self._fetch(self._requests(sample, item)))
+        fitted, truncated = self._fit(sample, item)
+        requests = self._requests(fitted, item)
+        if len(self.models) == 1:
+            result = self._conclude(fitted, item, self._fetch(requests))
+        else:
+            result = self._ensemble(fitted, item, requests)
+        if truncated is not None:
+            result.metadata["truncated"] = truncated
+        return result
+
+    def _all_requests(self, sample: Sample, item: Mapping[str, Any]) -> list[ChatRequest]:
+        """Every call of a pair: its requests after the context budget, once per ensemble model."""
+        requests = self._requests(self._fit(sample, item)[0], item)
+        if len(self.models) == 1:
+            return requests
+        return [dataclasses.replace(r, model=m) for m in self.models for r in requests]
+
+    def _ensemble(self, sample: Sample, item: Mapping[str, Any], requests: list[ChatRequest]) -> GradeResult:
+        per_model = [[dataclasses.replace(r, model=m) for r in requests] for m in self.models]
+        outcomes = self._fetch([r for group in per_model for r in group])
+        results: list[GradeResult] = []
+        for n in range(len(self.models)):
+            own = outcomes[n * len(requests) : (n + 1) * len(requests)]
+            failure = next((o for o in own if isinstance(o, GradeFailure)), None)
+            results.append(
+                GradeResult.failed(GradeError(failure.kind, failure.flag, failure.message, self.name))
+                if failure is not None
+                else self._conclude(sample, item, own)
+            )
+        replies = [o for o in outcomes if isinstance(o, JudgeReply)]
+        members = [
+            {"model": m, "reward": r.reward, "status": r.status, "metadata": r.metadata}
+            | ({"error": r.error.message} if r.error else {})
+            for m, r in zip(self.models, results, strict=True)
+        ]
+        failed = next(((m, r) for m, r in zip(self.models, results, strict=True) if r.status == "error"), None)
+        if failed is not None:
+            model, bad = failed
+            assert bad.error is not None
+            return self._error(
+                bad.error.flag,
+                f"ensemble member {model!r} failed: {bad.error.message}",
+                replies,
+                {"ensemble": {"reducer": self.reducer, "members": members}},
+            )
+        reward, disagreement = reduce_rewards([r.reward for r in results], self.reducer)
+        metadata: dict[str, Any] = {
+            "ensemble": {"reducer": self.reducer, "members": members, "disagreement": disagreement},
+            "cached": all(r.cached for r in replies),
+        }
+        return GradeResult(reward=reward, metadata=metadata, token_usage=token_usage(replies))
+
+    def _fit(self, sample: Sample, item: Mapping[str, Any]) -> tuple[Sample, dict[str, Any] | None]:
+        """The sample cut to the context budget (:mod:`rft_kit.judge.budget`), and what was cut.
+
+        Raises:
+            GradeFailure: ``truncated_observation_error`` when the pair cannot fit (or ``overflow: error``).
+        """
+        limit = self.options.context_budget
+        if limit is None:
+            return sample, None
+        used = max((budget.messages_tokens(r.messages) for r in self._requests(sample, item)), default=0)
+        if used <= limit:
+            return sample, None
+        if self.options.overflow == "error":
+            raise budget.over_budget_failure(used, limit, "rft_options.overflow is 'error'")
+        original = used
+        current = sample
+        for _ in range(6):  # each round removes at least the measured excess; hardening escapes may add a little
+            excess = used - limit
+            shorter = None
+            if current.trajectory and len(current.trajectory) > 2:
+                turns = list(current.trajectory)
+                removed = 0
+                # middle turns go until about the excess is gone: the task (first) and the final answer (last) stay
+                while len(turns) > 2 and removed < excess:
+                    removed += budget.estimate_tokens(json.dumps(turns.pop(len(turns) // 2), default=str))
+                shorter = dataclasses.replace(current, trajectory=turns)
+                if max(budget.messages_tokens(r.messages) for r in self._requests(shorter, item)) >= used:
+                    shorter = None  # the prompt does not show the trajectory: cut the text instead
+            if shorter is not None:
+                current = shorter
+            else:
+                have = budget.estimate_tokens(current.output_text)
+                keep = have - excess - 8
+                if keep < 24:
+                    raise budget.over_budget_failure(
+                        used, limit, "even with the graded text cut to its final words the prompt does not fit"
+                    )
+                current = dataclasses.replace(current, output_text=budget.cut_middle(current.output_text, keep))
+            used = max((budget.messages_tokens(r.messages) for r in self._requests(current, item)), default=0)
+            if used <= limit:
+                info: dict[str, Any] = {"policy": "truncate", "prompt_tokens_before": original, "after": used}
+                if sample.trajectory is not None and current.trajectory is not None:
+                    info["turns_dropped"] = len(sample.trajectory) - len(current.trajectory)
+                return current, info
+        raise budget.over_budget_failure(used, limit, "truncating the graded text did not make it fit")
 
     def _fetch(self, requests: list[ChatRequest]) -> list[JudgeReply | GradeFailure]:
         with self._prefetch_lock:
@@ -176,7 +279,7 @@ class JudgeGrader(Grader):
                 smp = as_sample(sample)
                 if smp.error:
                     continue
-                for request in self._requests(smp, item if item is not None else {}):
+                for request in self._all_requests(smp, item if item is not None else {}):
                     requests.setdefault(request.fingerprint, request)
             except Exception:  # the per-pair path records this pair's error itself
                 continue

@@ -76,6 +76,12 @@ BUILTIN: dict[str, GraderSpec] = {
         GraderSpec("score_model", "score_model.json", "rft_kit.graders.score_model:ScoreModelGrader"),
         GraderSpec("label_model", "label_model.json", "rft_kit.graders.label_model:LabelModelGrader"),
         GraderSpec("rubric_judge", "rubric_judge.json", "rft_kit.graders.rubric_judge:RubricJudgeGrader", hosted=False),
+        GraderSpec(
+            "ranking_judge", "ranking_judge.json", "rft_kit.graders.ranking_judge:RankingJudgeGrader", hosted=False
+        ),
+        GraderSpec(
+            "pairwise_judge", "pairwise_judge.json", "rft_kit.graders.pairwise_judge:PairwiseJudgeGrader", hosted=False
+        ),
         GraderSpec("python", "python.json", "rft_kit.graders.python_grader:PythonGrader"),
         GraderSpec("code_tests", "code_tests.json", "rft_kit.graders.code_tests:CodeTestsGrader", hosted=False),
         # agentic episodes (DESIGN.md 10)

@@ -19,6 +19,11 @@ columns, e.g. ``{"ground_truth": "answer"}`` for TRL's documented column name), 
 completion failed to grade. Functions are callable objects (not closures) so that they pickle for multi-process
 training; the grader inside pickles by its config.
 
+Agentic tasks: :func:`environment_factory` (from :mod:`.trl_env`) gives the class for
+``GRPOTrainer(environment_factory=...)``; when TRL passes those environments, the reward functions grade the episode
+each one holds (the calls it executed, its final state, the completion's final answer) instead of the completion's
+text alone.
+
 Items are rebuilt from the ``item`` column (the exact task row as JSON, written by ``rft export trl``), else from
 the dataset columns themselves (with ``prompt`` as ``messages``).
 """
@@ -35,8 +40,9 @@ from ..graders.base import Grader
 from ..graders.loading import load_grader
 from ..records import GradeResult, Sample
 from ..templating import resolve
+from .trl_env import RftToolEnvironment, environment_factory
 
-__all__ = ["GraderReward", "RewardConfigError", "reward_funcs"]
+__all__ = ["GraderReward", "RewardConfigError", "environment_factory", "episode_samples", "reward_funcs"]
 
 # Keyword arguments TRL passes that are not dataset columns.
 _NOT_COLUMNS: Final = frozenset(
@@ -91,6 +97,18 @@ def completion_sample(completion: Any) -> Sample:
     return Sample.from_obj({"output_text": text, "output_tools": tools})
 
 
+def episode_samples(completions: Sequence[Any], environments: Any = None) -> list[Sample]:
+    """One sample per completion: the episode of its rft-kit environment when TRL passed one, else the completion."""
+    samples = []
+    for index, completion in enumerate(completions):
+        sample = completion_sample(completion)
+        env = environments[index] if isinstance(environments, Sequence) and index < len(environments) else None
+        if isinstance(env, RftToolEnvironment) and env.env is not None:
+            sample = Sample.from_obj(env._rft_episode(sample.output_text))
+        samples.append(sample)
+    return samples
+
+
 class GraderReward:
     """One TRL reward function backed by a grader (optionally one sub-grader of a ``multi``).
 
@@ -131,7 +149,7 @@ class GraderReward:
         """
         items = _items(len(completions), prompts, kwargs, self.column_map)
         self._check_items(items, kwargs)
-        samples = [completion_sample(c) for c in completions]
+        samples = episode_samples(completions, kwargs.get("environments"))
         results = self.grader.grade_batch(samples, items)
         if results and not any(r.ok for r in results):
             raise RewardConfigError(

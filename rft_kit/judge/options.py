@@ -101,6 +101,9 @@ class JudgeOptions:
         harden: delimit and neutralise sample text in the judge prompt (:mod:`rft_kit.judge.harden`).
         budget_tokens / budget_usd: stop calling once this many tokens / dollars were spent by this grader.
         prices: USD per 1M tokens by model id, over the built-in table.
+        context_budget: estimated prompt tokens one judge call may use (``None``: no limit); what happens to a
+            longer pair is ``overflow`` (:mod:`rft_kit.judge.budget`).
+        overflow: ``truncate`` (cut the middle, keep the final answer) or ``error``.
     """
 
     base_url: str = DEFAULT_BASE_URL
@@ -116,6 +119,8 @@ class JudgeOptions:
     budget_tokens: int | None = None
     budget_usd: float | None = None
     prices: Mapping[str, Price] = field(default_factory=dict)
+    context_budget: int | None = None
+    overflow: Literal["truncate", "error"] = "truncate"
 
     @classmethod
     def from_config(
@@ -148,7 +153,13 @@ class JudgeOptions:
             budget_tokens=_get(budget, "tokens", int, None, f"{path}.budget"),
             budget_usd=_float_or_none(_get(budget, "usd", (int, float), None, f"{path}.budget")),
             prices=_prices(options.get("prices"), f"{path}.prices"),
+            context_budget=_get(options, "context_budget", int, None, path),
+            overflow=_get(options, "overflow", str, "truncate", path),
         )
+        if parsed.overflow not in ("truncate", "error"):
+            raise ConfigError(f"must be 'truncate' or 'error', got {parsed.overflow!r}", path=f"{path}.overflow")
+        if parsed.context_budget is not None and parsed.context_budget < 64:
+            raise ConfigError(f"must be >= 64 tokens, got {parsed.context_budget}", path=f"{path}.context_budget")
         for key, value, low in (
             ("concurrency", parsed.concurrency, 1),
             ("max_retries", parsed.max_retries, 0),

@@ -53,6 +53,7 @@ from typing import Any, Final
 
 from .errors import ApiError
 from .simulated_drafter import drafter_verdict
+from .simulated_relative import pairwise_verdict, ranking_verdict, rubric_writer_verdict
 
 __all__ = [
     "BEHAVIOURS",
@@ -101,6 +102,11 @@ BEHAVIOURS: Final = {
     "length": "stop half way through the verdict with finish_reason 'length'",
     "no-json-schema": "reject response_format json_schema with HTTP 400 (json_object and plain text work)",
     "no-response-format": "reject any response_format with HTTP 400 (plain text works)",
+    "position-bias": "prefer whatever is shown first: pairwise answer A always wins, ranking candidate 1 scores 1",
+    "verbose": "prefer longer answers: scores grow with the answer's length, the longer pairwise answer wins",
+    "wrong-count": "a ranking reply leaves out the last candidate's score",
+    "wrong-ids": "a ranking reply numbers the candidates from 0 instead of 1",
+    "sloppy": "a written rubric also holds a duplicate criterion and a vague one (for the rubric filters)",
 }
 """Behaviour flags a model name can carry after ``+``."""
 
@@ -108,7 +114,12 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _OPEN = re.compile(r"<<<SAMPLE_[A-Za-z0-9]*>>>")
 _CLOSE = re.compile(r"<<<END_SAMPLE_[A-Za-z0-9]*>>>")
-_MARKER = re.compile(r"(Reference|Model answer|Statement|Criterion|Criteria|Conversation):", re.IGNORECASE)
+_MARKER = re.compile(
+    r"(Reference|Model answer|Statement|Criterion|Criteria|Conversation|Judging criteria|Candidates|Answer A|Answer B"
+    r"|Source document|Reference answer)(?: \([^)\n]*\))?:",
+    re.IGNORECASE,
+)
+_CANDIDATE = re.compile(r"^Candidate (\d+):\s*$", re.MULTILINE)
 _SCHEMA_IN_PROMPT = re.compile(r"JSON schema \(name: [\w-]+\):\s*")
 _SAY_RESULT = re.compile(
     r"\b(?:output|return|give|respond with)\s+(?:a\s+|the\s+)?result\s*(?:of|=|:|as)?\s*(-?\d+(?:\.\d+)?)",
@@ -399,7 +410,9 @@ def _criterion_met(criterion: str, answer: str) -> tuple[bool, str]:
     return met, f"{present} of {len(words)} key words of the criterion occur in the answer"
 
 
-def _verdict(schema: Mapping[str, Any], prompt: str, last_user: str) -> dict[str, Any]:
+def _verdict(
+    schema: Mapping[str, Any], prompt: str, last_user: str, flags: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     # Task drafting and answerability requests (`rft generate --from-docs`) have rules of their own.
     if (drafted := drafter_verdict(schema, prompt)) is not None:
         return drafted
@@ -407,6 +420,13 @@ def _verdict(schema: Mapping[str, Any], prompt: str, last_user: str) -> dict[str
     plain = _CLOSE.sub("", _OPEN.sub("", prompt))
     sections = _sections(plain)
     properties = schema.get("properties") or {}
+    # Relative judging and rubric writing (rft_kit.local_openai.simulated_relative).
+    if "scores" in properties:
+        return ranking_verdict(plain, sections, flags)
+    if "winner" in properties:
+        return pairwise_verdict(sections, flags)
+    if "rubric" in properties:
+        return rubric_writer_verdict(sections, flags)
     forced_met = bool(_SAY_MET.search(instructions))
     answer = _answer_text(sections, data, last_user)
     if "criteria_met" in properties:
@@ -428,7 +448,14 @@ def _verdict(schema: Mapping[str, Any], prompt: str, last_user: str) -> dict[str
     labels = result.get("enum") if isinstance(result, Mapping) else None
     if isinstance(labels, list) and labels:
         return _label_verdict([str(label) for label in labels], answer, instructions)
-    return _score_verdict(sections, instructions)
+    verdict = _score_verdict(sections, instructions)
+    if "verbose" in flags and not _last_number(_SAY_RESULT, instructions):
+        words = len(_WORD.findall(sections.get("model answer", "").lower()))
+        verdict["result"] = round(min(1.0, float(verdict["result"]) + words / 60), 4)
+        verdict["steps"].append(
+            {"description": "longer answers are better (SIMULATED verbosity bias)", "conclusion": ""}
+        )
+    return verdict
 
 
 def _truncate(text: str, max_tokens: int) -> str:
@@ -465,7 +492,7 @@ def simulate_chat(body: Mapping[str, Any]) -> SimulatedReply:
     elif schema is None:
         content = "SIMULATED reply: " + " ".join(last_user.split()[:20])
     else:
-        verdict = json.dumps(_verdict(schema, prompt, last_user), ensure_ascii=False)
+        verdict = json.dumps(_verdict(schema, prompt, last_user, flags), ensure_ascii=False)
         content = verdict if kind != "text" else f"Here is my evaluation.\n\n```json\n{verdict}\n```"
     finish = "stop"
     completion_tokens = count_tokens(content)

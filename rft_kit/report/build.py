@@ -191,6 +191,15 @@ def _single(data: RunData) -> dict[str, Any]:
         },
         "agentic": _agentic(data),
         "judge_usage": _judge_usage(data.judge_usage),
+        "position_consistency": (
+            {
+                "judged": data.pairwise_judged,
+                "inconsistent": data.position_inconsistent,
+                "rate": 1 - data.position_inconsistent / data.pairwise_judged,
+            }
+            if data.pairwise_judged
+            else None
+        ),
         "sampling_usage": {
             "prompt_tokens": data.sample_prompt_tokens,
             "completion_tokens": data.sample_completion_tokens,

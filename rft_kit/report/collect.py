@@ -69,6 +69,9 @@ class RunData:
     sampled_models: Counter[str] = field(default_factory=Counter)
     episodes: EpisodeStats = field(default_factory=EpisodeStats)
     bad_lines: int = 0
+    # pairwise judges: grades that carry metadata.position_inconsistent, and how many of them flipped with the order
+    pairwise_judged: int = 0
+    position_inconsistent: int = 0
 
     @property
     def name(self) -> str:
@@ -169,6 +172,10 @@ def _read_grades(data: RunData, grades: Path) -> None:
             data.grade_errors[kind] += 1
             data.error_examples.setdefault(kind, str(error.get("message") or "")[:300])
             continue
+        flipped = (record.get("metadata") or {}).get("position_inconsistent")
+        if isinstance(flipped, bool):
+            data.pairwise_judged += 1
+            data.position_inconsistent += flipped
         item.scored[index] = reward
         data.scored_rewards.append(reward)
         for name, value in (record.get("sub_rewards") or {}).items():

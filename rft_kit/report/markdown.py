@@ -116,6 +116,15 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     rows = [[f"grading: {k}", n] for k, n in errors["grading"].items()]
     rows += [[f"sampling: {k}", n] for k, n in errors["sampling"].items()]
     lines += ["## Errors by kind", "", *(_table(["kind", "count"], rows) if rows else ["No errors.", ""])]
+    consistency = report.get("position_consistency")
+    if consistency:
+        lines += [
+            "## Pairwise position consistency",
+            "",
+            f"{consistency['rate']:.1%} of {consistency['judged']} pairwise verdicts held in both orders "
+            f"({consistency['inconsistent']} flipped with the order and were scored as ties).",
+            "",
+        ]
     judge = report["judge_usage"]
     if judge["per_model"]:
         rows = [

@@ -35,6 +35,12 @@ def print_summary(report: Mapping[str, Any], console: Console | None = None) -> 
         table.add_row(f"  {kind}", str(count))
     signal = report["learning_signal"]
     table.add_row("no learning signal", f"{signal['no_signal']} items ({fmt_pct(signal['share_no_signal'])})")
+    consistency = report.get("position_consistency")
+    if consistency:
+        table.add_row(
+            "pairwise position consistency",
+            f"{fmt_pct(consistency['rate'])} ({consistency['inconsistent']} of {consistency['judged']} flipped)",
+        )
     cost = report["judge_usage"]["total_cost_usd"]
     if report["judge_usage"]["per_model"]:
         table.add_row("judge cost", "unknown" if cost is None else f"${cost:.4f}")

@@ -436,3 +436,218 @@ def test_grpo_trainer_with_environment_factory_grades_with_a_python_grader(tmp_p
     assert KwargsReward.seen and all("environments" in keys for keys in KwargsReward.seen)
     logged = [h["rewards/rft_py/mean"] for h in trainer.state.log_history if "rewards/rft_py/mean" in h]
     assert logged and all(0.5 <= value <= 1.0 for value in logged), logged  # graded, not NaN
+
+
+# ------------------------------------------------------------------------------------- environment_factory (issue 14)
+AGENTIC = {
+    "support_desk": "support_store",
+    "calendar_scheduling": "calendar",
+    "data_analysis": "sql_analysis",
+    "multi_hop_research": "research",
+}
+
+
+def _agentic_rows(template: str, n: int = 3) -> list[dict]:
+    from rft_kit.tasks import generate, get_template
+
+    return [dict(r) for r in generate(get_template(template), n, seed=11)]
+
+
+def _trl_tools(env) -> dict:
+    """The tool dict exactly as GRPOTrainer builds it (trl/trainer/grpo_trainer.py, _generate_and_score_completions)."""
+    import inspect
+
+    return {
+        getattr(env, name).__name__: getattr(env, name)
+        for name, _ in inspect.getmembers(type(env), predicate=inspect.isfunction)
+        if name not in ("reset", "get_reward") and not name.startswith("_")
+    }
+
+
+@pytest.mark.parametrize("template", sorted(AGENTIC))
+def test_environment_factory_tools_are_the_rows_tools_and_calls_are_the_rollouts(template):
+    """The schema TRL renders (transformers' get_json_schema on each method) is the rows' tool schema; calling the
+    methods as TRL calls them gives the outputs the oracle episode (Environment.call) records."""
+    from transformers.utils import get_json_schema
+
+    from rft_kit.environments.episode import play, split_plan
+    from rft_kit.integrations.trl import environment_factory
+
+    rows = _agentic_rows(template)
+    records = trl_records(rows)
+    cls = environment_factory(records)
+    assert cls.environment_name == AGENTIC[template]
+    env = cls()  # TRL constructs it with no arguments
+    tools = _trl_tools(env)
+    declared = {t["function"]["name"]: t["function"] for r in rows for t in r["tools"]}
+    assert set(tools) == set(declared)
+    for name, method in tools.items():
+        schema = get_json_schema(method)["function"]
+        want = declared[name]
+        assert schema["name"] == name and schema["description"] == want["description"]
+        got_params, want_params = schema["parameters"], want["parameters"]
+        assert set(got_params.get("required", [])) == set(want_params.get("required", []))
+        assert list(got_params["properties"]) == list(want_params["properties"])
+        for param, sub in want_params["properties"].items():
+            got = got_params["properties"][param]
+            assert got.get("description") == " ".join(sub["description"].split())
+            if "type" in sub and param in want_params.get("required", []):
+                assert got["type"] == sub["type"]
+    for row, record in zip(rows, records, strict=True):
+        assert env.reset(**record) is None  # None: TRL appends nothing to the prompt
+        calls, answer = split_plan(row["oracle_plan"])
+        outputs = [tools[c["name"]](**c["arguments"]) for c in calls]
+        episode = play(row["environment"], calls, answer)
+        assert outputs == [m["content"] for m in episode["trajectory"] if m["role"] == "tool"]
+        assert env.env.snapshot() == episode["final_state"]
+
+
+def test_environment_rewards_grade_the_episode_each_environment_holds():
+    from rft_kit.environments.episode import split_plan
+    from rft_kit.integrations.trl import environment_factory
+    from rft_kit.tasks import get_template
+
+    rows = _agentic_rows("support_desk", 4)
+    records = trl_records(rows)
+    cls = environment_factory(records)
+    grader = load_grader(REPO / "graders" / "tasks" / "support_desk.yaml", placement="any")
+    (fn,) = reward_funcs(grader)
+    envs, completions = [], []
+    for index, (row, record) in enumerate(zip(rows, records, strict=True)):
+        env = cls()
+        env.reset(**record)
+        calls, answer = split_plan(row["oracle_plan"])
+        tools = _trl_tools(env)
+        for call in calls[: len(calls) if index % 2 == 0 else 1]:  # odd rows: the agent stops after one call
+            tools[call["name"]](**call["arguments"])
+        envs.append(env)
+        completions.append([{"role": "assistant", "content": answer}])
+    rewards = fn(
+        prompts=[r["prompt"] for r in records],
+        completions=completions,
+        item=[r["item"] for r in records],
+        environments=envs,
+    )
+    gen = get_template("support_desk")
+    assert rewards[0] == rewards[2] == 1.0
+    assert rewards[0] == grader.grade(gen.reference_sample(rows[0]), rows[0]).reward
+    assert rewards[1] is not None and rewards[1] < 1.0 and rewards[3] is not None and rewards[3] < 1.0
+    # The same completions without the environments are graded on their text alone: no final state, an error each.
+    with pytest.raises(RewardConfigError, match="every completion"):
+        fn(prompts=[r["prompt"] for r in records], completions=completions, item=[r["item"] for r in records])
+
+
+def test_environment_factory_bad_calls_get_rft_kits_messages_and_mixed_rows_are_refused():
+    from rft_kit.errors import ConfigError
+    from rft_kit.integrations.trl import environment_factory
+
+    records = trl_records(_agentic_rows("support_desk", 1))
+    env = environment_factory("support_store")()
+    with pytest.raises(RuntimeError, match="reset"):
+        env.find_customer(email="a@b.c")
+    env.reset(**records[0])
+    assert "unexpected argument(s) 'mail'" in env.find_customer(mail="a@b.c")
+    assert env.calls[-1]["error"] == "bad_arguments"
+    mixed = records + trl_records(_agentic_rows("calendar_scheduling", 1))
+    with pytest.raises(ConfigError, match="2 environments"):
+        environment_factory(mixed)
+    with pytest.raises(ConfigError, match="without an environment"):
+        env.reset(prompt=[{"role": "user", "content": "hi"}])
+
+
+class EnvironmentReward(GraderReward):
+    """Checks, inside the real trainer's reward call, that each environment was reset with its own row."""
+
+    seen: ClassVar[list[tuple[bool, list]]] = []
+
+    def __call__(self, prompts, completions, completion_ids=None, **kwargs):
+        envs = kwargs["environments"]
+        items = [json.loads(i) for i in kwargs["item"]]
+        matched = all(
+            e.env is not None and dict(e.env.spec) == i["environment"] for e, i in zip(envs, items, strict=True)
+        )
+        rewards = super().__call__(prompts, completions, completion_ids, **kwargs)
+        EnvironmentReward.seen.append((matched, rewards))
+        return rewards
+
+
+@pytest.mark.slow
+def test_grpo_trainer_with_an_rft_kit_environment_factory(tmp_path, monkeypatch):
+    """A real GRPOTrainer with environment_factory(rows): TRL probes the class for tools, renders them with its
+    Qwen2.5 template, resets one instance per completion with that completion's row, and passes the environments to
+    the reward function, which grades their episodes with the template's grader."""
+    pytest.importorskip("trl")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRL_EXPERIMENTAL_SILENCE", "1")
+    datasets = pytest.importorskip("datasets")
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+    from trl import GRPOConfig, GRPOTrainer
+    from trl.chat_template_utils import qwen2_5_chat_template
+
+    from rft_kit.integrations.trl import RftToolEnvironment, environment_factory
+
+    special = ["<|im_start|>", "<|im_end|>", "<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>"]
+    words = ["<pad>", "<unk>", *special, "system", "user", "assistant", "O-1001", "refund", "order"]
+    tokenizer = Tokenizer(models.WordLevel(vocab={w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    hf_tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        pad_token="<pad>",
+        eos_token="<|im_end|>",
+        unk_token="<unk>",
+        additional_special_tokens=special,
+    )
+    hf_tokenizer.chat_template = qwen2_5_chat_template
+    torch.manual_seed(0)
+    eos = words.index("<|im_end|>")
+    config = Qwen2Config(
+        vocab_size=len(words),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=4096,
+        pad_token_id=0,
+        eos_token_id=eos,
+        bos_token_id=eos,
+        tie_word_embeddings=True,
+    )
+    records = trl_records(_agentic_rows("support_desk", 4))
+    dataset = datasets.Dataset.from_list([{"prompt": r["prompt"], "item": r["item"]} for r in records])
+    factory = environment_factory(records)
+    reward = EnvironmentReward(REPO / "graders" / "tasks" / "support_desk.yaml")
+    EnvironmentReward.seen.clear()
+    args = GRPOConfig(
+        output_dir=str(tmp_path / "grpo"),
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=8,
+        max_steps=1,
+        logging_steps=1,
+        report_to="none",
+        use_cpu=True,
+        bf16=False,
+        save_strategy="no",
+        seed=0,
+    )
+    trainer = GRPOTrainer(
+        model=Qwen2ForCausalLM(config),
+        reward_funcs=[reward],
+        args=args,
+        train_dataset=dataset,
+        processing_class=hf_tokenizer,
+        environment_factory=factory,
+    )
+    assert {t.__name__ for t in trainer.tools} == {
+        t["function"]["name"] for t in json.loads(records[0]["item"])["tools"]
+    }
+    trainer.train()
+    assert trainer.state.global_step == 1
+    assert EnvironmentReward.seen and all(matched for matched, _ in EnvironmentReward.seen)
+    rewards = [r for _, batch in EnvironmentReward.seen for r in batch]
+    # A random tiny model makes no valid call: every episode is graded (not None) and ends below the oracle's 1.0.
+    assert rewards and all(r is not None and 0.0 <= r < 1.0 for r in rewards)
+    assert all(isinstance(e, RftToolEnvironment) for e in trainer.environments)
