@@ -29,8 +29,9 @@ BASE = "https://tools.example.com"
 
 
 def test_every_exported_tool_url_and_header_works_and_grades_like_local(tmp_path: Path, monkeypatch) -> None:
-    from rft_kit.serving import ServeSettings
     from starlette.testclient import TestClient
+
+    from rft_kit.serving import ServeSettings
 
     monkeypatch.setenv("RFT_SERVE_TOKEN", "t0k3n")
     rows = [dict(r) for r in generate(get_template("support_desk"), 6, seed=21)]
