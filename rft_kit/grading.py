@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .distributed import ExecutionReport, Executor, check_executor
 from .errors import InputError
 from .graders.base import Grader
 from .graders.loading import build_grader, load_grader
@@ -56,6 +57,7 @@ class GradeSummary(InputErrorLog):
     workers: int = 1
     output: str | None = None
     records: list[dict[str, Any]] = field(default_factory=list)
+    execution: ExecutionReport = field(default_factory=ExecutionReport)
 
     @property
     def mean_reward(self) -> float:
@@ -106,6 +108,7 @@ class GradeSummary(InputErrorLog):
             "duration_s": round(self.duration_s, 3),
             "workers": self.workers,
             "output": self.output,
+            "execution": self.execution.to_dict(),
         }
 
 
@@ -285,6 +288,9 @@ def grade(
     join: Join = "auto",
     pass_threshold: float | None = None,
     on_progress: Callable[[int], None] | None = None,
+    executor: Executor = "local",
+    ray_address: str | None = None,
+    max_retries: int = 3,
 ) -> GradeSummary:
     """Grade samples against items; stream grades to ``output`` (resumable) or return them in ``summary.records``.
 
@@ -300,11 +306,18 @@ def grade(
         pass_threshold: reward at or above which a scored sample passes (default: the grader's
             ``pass_threshold``, else 1.0).
         on_progress: called with the number of samples handled after each batch.
+        executor: ``"local"`` (this machine) or ``"ray"``: batches are graded by actors on every node of a Ray
+            cluster and written here as they finish (README: "Running on a Ray cluster"); ``workers`` is then
+            ignored.
+        ray_address: the cluster for ``executor="ray"`` (``"auto"``, ``host:port``, ``ray://...``; default
+            ``RAY_ADDRESS``, else a local Ray instance started for this run).
+        max_retries: ``executor="ray"``: times a batch is sent again after its task or node failed.
 
     Raises:
         ConfigError: an invalid grader. InputError: an input file that cannot be opened.
     """
     start = time.perf_counter()
+    executor = check_executor(executor)
     if not isinstance(grader, Grader):
         grader = load_grader(grader, placement="any")
     config = grader.to_config()
@@ -354,8 +367,12 @@ def grade(
 
     batches = _batches(fresh(), batch_size)
     try:
-        first = next(batches, None)
-        if first is not None:
+        if executor == "ray":
+            from .distributed.ray_grading import grade_on_ray
+
+            grade_on_ray(grader, batches, emit, summary.execution, address=ray_address, max_retries=max_retries)
+            summary.workers = summary.execution.actors
+        elif (first := next(batches, None)) is not None:
             t0 = time.perf_counter()
             emit(_records(grader, first))
             per_sample_us = (time.perf_counter() - t0) / len(first) * 1e6
