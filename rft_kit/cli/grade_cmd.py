@@ -17,6 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from ..distributed import EXECUTORS
 from ..errors import RftKitError
 from ..graders.loading import build_grader, read_grader_file
 from ..grading import GradeSummary
@@ -55,10 +56,21 @@ def grade(
     ),
     summary_json: Path | None = typer.Option(None, "--summary-json", help="Also write the summary as JSON here."),
     placement: PlacementChoice = typer.Option(PlacementChoice.any, "--placement", help="Placement rules to apply."),
+    executor: str = typer.Option(
+        "local", "--executor", help="local (this machine) or ray (actors on every node of a Ray cluster)."
+    ),
+    ray_address: str | None = typer.Option(
+        None,
+        "--ray-address",
+        envvar="RAY_ADDRESS",
+        help="--executor ray: the cluster (auto, host:port, ray://host:10001); none starts a local Ray instance.",
+    ),
 ) -> None:
     """Grade SAMPLES against ITEMS with GRADER_FILE and write one grade per line to OUTPUT."""
     if join not in ("auto", "id", "line", "embedded"):
         fail(f"--join must be auto, id, line or embedded, got {join!r}")
+    if executor not in EXECUTORS:
+        fail(f"--executor must be local or ray, got {executor!r}")
     n_workers: int | str = workers
     if workers != "auto":
         try:
@@ -98,6 +110,8 @@ def grade(
                 join=join,  # type: ignore[arg-type]
                 pass_threshold=pass_threshold,
                 on_progress=lambda n: progress.advance(task, n),
+                executor=executor,  # type: ignore[arg-type]
+                ray_address=ray_address,
             )
     except RftKitError as exc:
         fail(exc)
@@ -127,6 +141,9 @@ def _report(summary: GradeSummary, name: str) -> None:
     for kind, count in sorted(summary.error_kinds.items()):
         table.add_row(f"  {kind}", str(count))
     table.add_row("input lines skipped", str(summary.input_error_count))
+    table.add_row("executor", summary.execution.describe())
+    for node, chunks in summary.execution.chunks_by_node.most_common():
+        table.add_row(f"  node {node[:12]}", f"{chunks} chunks")
     table.add_row("workers", str(summary.workers))
     rate = summary.graded / summary.duration_s if summary.duration_s > 0 else 0.0
     table.add_row("time", f"{summary.duration_s:.2f} s ({rate:,.0f} samples/s)")
