@@ -110,7 +110,7 @@ def grade(
                 join=join,  # type: ignore[arg-type]
                 pass_threshold=pass_threshold,
                 on_progress=lambda n: progress.advance(task, n),
-                executor=executor,  # type: ignore[arg-type]
+                executor=executor,
                 ray_address=ray_address,
             )
     except RftKitError as exc:
