@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import DependencyError
+from . import ClusterError
 
 __all__ = ["NodeSlot", "alive_nodes", "import_ray", "ray_session"]
 
@@ -48,10 +49,15 @@ def ray_session(address: str | None) -> Iterator[tuple[str | None, bool]]:
     address = address or os.environ.get("RAY_ADDRESS") or None
     # Ray's own logging of worker output is noise in a CLI run; errors still reach the driver as exceptions.
     kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
-    if address is None:
-        ray.init(include_dashboard=False, **kwargs)
-    else:
-        ray.init(address=address, **kwargs)
+    try:
+        if address is None:
+            ray.init(include_dashboard=False, **kwargs)
+        else:
+            ray.init(address=address, **kwargs)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = f"the Ray cluster at {address!r}" if address else "a local Ray instance"
+        hint = " (is a cluster running? `ray start --head`, or give its address)" if address == "auto" else ""
+        raise ClusterError(f"cannot start or join {where}: {exc}{hint}") from None
     try:
         yield address, address is None
     finally:
