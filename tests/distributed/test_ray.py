@@ -159,6 +159,59 @@ def test_humaneval_python_grader_on_ray_equals_local(cluster, tmp_path):
     assert on_ray.execution.actors == 2  # one sandbox actor per node
 
 
+def test_driver_reads_the_input_lazily_with_bounded_chunks_in_flight(cluster):
+    items = [{"id": f"m{i}", "answer": "a"} for i in range(2000)]
+    consumed = 0
+    gaps: list[int] = []
+    graded = 0
+
+    def samples():
+        nonlocal consumed
+        for i in range(2000):
+            consumed += 1
+            yield {"item_id": f"m{i}", "output_text": "a"}
+
+    def progress(n: int) -> None:
+        nonlocal graded
+        graded += n
+        gaps.append(consumed - graded)
+
+    summary = rft_kit.grade(TEXT_GRADER, samples(), items, executor="ray", batch_size=20, on_progress=progress)
+    assert summary.graded == 2000
+    actors = summary.execution.actors
+    assert actors == 2
+    # read but not yet written: at most 2 chunks per actor in flight, plus the chunk being assembled
+    assert max(gaps) <= (2 * actors + 1) * 20
+    assert len(gaps) == 100  # one progress step per chunk
+
+
+def test_judge_grader_on_ray_equals_local(cluster):
+    grader = rft_kit.load_grader("rft:rubric_judge")
+    config = grader.to_config()
+    config["rft_options"] = {**config.get("rft_options", {}), "concurrency": 4}
+    rubric = [
+        {"criterion": 'Says to keep the pen in use at "room temperature"', "points": 5},
+        {"criterion": 'Says to keep it away from "direct sunlight"', "points": 3},
+        {"criterion": 'Recommends "freezing" the pen', "points": -6},
+    ]
+    answers = [
+        "Keep the pen you are using at room temperature, away from direct sunlight.",
+        "Keep the pen you are using at room temperature.",
+        "Room temperature is fine, away from direct sunlight, but freezing the pen keeps it longest.",
+        "Put it anywhere.",
+    ]
+    items = [
+        {"id": f"r{i}", "question": "How should a patient store insulin pens?", "rubric": rubric} for i in range(40)
+    ]
+    samples = [{"item_id": f"r{i}", "output_text": answers[i % 4]} for i in range(40)]
+    local = rft_kit.grade(config, samples, items)
+    on_ray = rft_kit.grade(config, samples, items, executor="ray", batch_size=5)
+    assert _by_key(on_ray.records) == _by_key(local.records)
+    assert sorted({r["reward"] for r in on_ray.records}) == [0.0, 0.25, 0.625, 1.0]
+    assert set(on_ray.execution.chunks_by_node) == alive_node_ids()
+    assert on_ray.execution.actors == 2  # one judge actor per node, each with concurrency 4 // 2
+
+
 def _slow_inputs(tmp_path: Path, n: int) -> tuple[Path, Path, Path]:
     items = [{"id": f"s{i}", "answer": str(i)} for i in range(n)]
     samples = [{"item_id": f"s{i}", "output_text": str(i) if i % 4 else "wrong"} for i in range(n)]
@@ -259,11 +312,18 @@ def test_rollout_on_ray_equals_local_and_ran_on_both_nodes(cluster, tmp_path):
     assert keyed(tmp_path / "ray.jsonl") == keyed(tmp_path / "local.jsonl")
     assert set(on_ray.execution.chunks_by_node) == alive_node_ids()
     assert on_ray.execution.tasks == 8
-    # resumed: nothing left to do, nothing written twice
-    again = rollout(
-        items, tmp_path / "ray.jsonl", model="sim-agent-strong", n=2, base_url="local", max_turns=20, executor="ray"
-    )
-    assert (again.written, again.skipped) == (0, 16)
+    # `rft rollout --executor ray` resumes it: nothing left to do, nothing written twice
+    tasks = _write_jsonl(tmp_path / "tasks.jsonl", items)
+    summary_file = tmp_path / "summary.json"
+    command = [sys.executable, "-m", "rft_kit", "rollout", str(tasks), "-m", "sim-agent-strong", "-n", "2"]
+    command += ["--base-url", "local", "--max-turns", "20", "-o", str(tmp_path / "ray.jsonl")]
+    command += ["--executor", "ray", "--ray-address", cluster.address, "--summary-json", str(summary_file)]
+    env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    summary = json.loads(summary_file.read_text(encoding="utf-8"))
+    assert (summary["written"], summary["skipped_already_rolled_out"]) == (0, 16)
+    assert summary["execution"]["executor"] == "ray"
     assert len(_read(tmp_path / "ray.jsonl")) == 16
 
 
