@@ -253,6 +253,17 @@ def _records(grader: Grader, batch: Sequence[_Task]) -> list[dict[str, Any]]:
     return out
 
 
+def _row(task: _Task) -> tuple[Any, ...]:
+    # Plain tuples cross the network to Ray workers: pickling them costs a fraction of pickling slotted dataclasses,
+    # on the driver that every chunk passes through (benchmarks/bench_ray.py measures the driver's cost per record).
+    return (task.key, task.item_id, task.sample_index, task.line, task.sample, task.item)
+
+
+def _grade_rows(grader: Grader, rows: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Grade rows made by :func:`_row` (on a Ray worker: ``executor="ray"``)."""
+    return _records(grader, [_Task(*row) for row in rows])
+
+
 _WORKER_GRADER: Grader | None = None
 
 
@@ -290,7 +301,7 @@ def grade(
     on_progress: Callable[[int], None] | None = None,
     executor: Executor = "local",
     ray_address: str | None = None,
-    max_retries: int = 3,
+    chunk_retries: int = 3,
 ) -> GradeSummary:
     """Grade samples against items; stream grades to ``output`` (resumable) or return them in ``summary.records``.
 
@@ -311,7 +322,7 @@ def grade(
             ignored.
         ray_address: the cluster for ``executor="ray"`` (``"auto"``, ``host:port``, ``ray://...``; default
             ``RAY_ADDRESS``, else a local Ray instance started for this run).
-        max_retries: ``executor="ray"``: times a batch is sent again after its task or node failed.
+        chunk_retries: ``executor="ray"``: times a batch is sent again after its task or node failed.
 
     Raises:
         ConfigError: an invalid grader. InputError: an input file that cannot be opened.
@@ -370,7 +381,9 @@ def grade(
         if executor == "ray":
             from .distributed.ray_grading import grade_on_ray
 
-            grade_on_ray(grader, batches, emit, summary.execution, address=ray_address, max_retries=max_retries)
+            rows = ([_row(task) for task in batch] for batch in batches)
+            execution = summary.execution
+            grade_on_ray(grader, rows, _grade_rows, emit, execution, address=ray_address, max_retries=chunk_retries)
             summary.workers = summary.execution.actors
         elif (first := next(batches, None)) is not None:
             t0 = time.perf_counter()

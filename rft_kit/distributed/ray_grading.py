@@ -2,7 +2,9 @@
 
 The driver (:func:`rft_kit.grade`) reads the input, skips what the output already holds and writes every finished
 chunk through the same writer as a local run; only grading happens on the cluster (:mod:`.dispatch` streams the
-chunks). Per node:
+chunks). This module knows nothing of the grading engine's records: :mod:`rft_kit.grading` hands it the chunks as
+rows (tuples whose first four fields are ``key, item_id, sample_index, line``) and the function that grades a list of
+rows into records, which reaches the actors by reference (the layers stay acyclic). Per node:
 
 * sandboxed and model graders (``parallel_inside``): ONE actor per node. It sizes its sandbox pool to the node's CPUs
   (``RFT_KIT_SANDBOX_WORKERS``, unless set) and warms it before taking work, so ``python`` and ``code_tests`` keep
@@ -67,27 +69,25 @@ def split_judge_concurrency(config: Mapping[str, Any], judge_types: set[str], ac
     return out
 
 
-def grade_isolated(grader: Grader, batch: Sequence[Any]) -> list[dict[str, Any]]:
-    """Grade a chunk; if the batch call raises, grade each record alone so one bad record is one error record."""
-    from ..grading import _records
+GradeRows = Callable[[Grader, Sequence[tuple[Any, ...]]], list[dict[str, Any]]]
+"""Grades rows into records, in order (:func:`rft_kit.grading._grade_rows`)."""
 
+
+def grade_isolated(grader: Grader, rows: Sequence[tuple[Any, ...]], grade_rows: GradeRows) -> list[dict[str, Any]]:
+    """Grade a chunk; if the batch call raises, grade each record alone so one bad record is one error record."""
     try:
-        return _records(grader, batch)
+        return grade_rows(grader, rows)
     except Exception:
         out: list[dict[str, Any]] = []
-        for task in batch:
+        for row in rows:
             try:
-                out.extend(_records(grader, [task]))
+                out.extend(grade_rows(grader, [row]))
             except Exception as exc:
                 result = GradeResult.failed(
                     GradeError("internal", "other_error", f"grading raised {type(exc).__name__}: {exc}", grader.name)
                 )
-                record = {
-                    "key": task.key,
-                    "item_id": task.item_id,
-                    "sample_index": task.sample_index,
-                    "line": task.line,
-                }
+                key, item_id, sample_index, line = row[:4]
+                record = {"key": key, "item_id": item_id, "sample_index": sample_index, "line": line}
                 record.update(result.to_dict())
                 out.append(record)
         return out
@@ -96,9 +96,10 @@ def grade_isolated(grader: Grader, batch: Sequence[Any]) -> list[dict[str, Any]]
 class GradeActor:
     """A Ray actor holding one grader (and, for sandboxed graders, this node's warm sandbox pool)."""
 
-    def __init__(self, config: dict[str, Any], sandbox_workers: int | None) -> None:
+    def __init__(self, config: dict[str, Any], sandbox_workers: int | None, grade_rows: GradeRows) -> None:
         import ray
 
+        self.grade_rows = grade_rows
         if sandbox_workers is not None:
             os.environ.setdefault("RFT_KIT_SANDBOX_WORKERS", str(sandbox_workers))
         self.grader = build_grader(config)
@@ -115,21 +116,20 @@ class GradeActor:
         return {"node_id": self.node_id, "pid": os.getpid(), "sandbox_workers": self.sandbox_workers}
 
     def run(self, rows: Sequence[tuple[Any, ...]]) -> tuple[str, list[dict[str, Any]]]:
-        from ..grading import _Task
-
-        return self.node_id, grade_isolated(self.grader, [_Task(*row) for row in rows])
+        return self.node_id, grade_isolated(self.grader, rows, self.grade_rows)
 
 
 def grade_on_ray(
     grader: Grader,
-    batches: Iterator[Sequence[Any]],
+    rows: Iterator[list[tuple[Any, ...]]],
+    grade_rows: GradeRows,
     emit: Callable[[list[dict[str, Any]]], None],
     report: ExecutionReport,
     *,
     address: str | None,
     max_retries: int,
 ) -> None:
-    """Grade every batch on the cluster at ``address``, calling ``emit`` with each chunk's records as it finishes."""
+    """Grade every chunk of rows on the cluster at ``address``; ``emit`` gets each chunk's records as it finishes."""
     config = grader.to_config()
     judge_types = {g.type for g in _walk(grader) if isinstance(g, JudgeGrader)}
     sandboxed = uses_sandbox(grader)
@@ -138,11 +138,8 @@ def grade_on_ray(
         return 1 if grader.parallel_inside else node.cpus
 
     def args(node: NodeSlot, total: int) -> tuple[Any, ...]:
-        return split_judge_concurrency(config, judge_types, total), node.cpus if sandboxed else None
+        return split_judge_concurrency(config, judge_types, total), node.cpus if sandboxed else None, grade_rows
 
-    # Plain tuples cross the network: pickling them costs a fraction of pickling slotted dataclasses, on the driver
-    # that every chunk passes through (benchmarks/bench_ray.py measures the driver's cost per record).
-    rows = ([(t.key, t.item_id, t.sample_index, t.line, t.sample, t.item) for t in batch] for batch in batches)
     with ray_session(address) as (used, started):
         report.executor = "ray"
         report.address = used

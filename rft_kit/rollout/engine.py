@@ -155,7 +155,7 @@ def rollout(
     executor: Executor = "local",
     ray_address: str | None = None,
     chunk_size: int | None = None,
-    max_retries: int = 3,
+    chunk_retries: int = 3,
     **param_fields: Any,
 ) -> RolloutSummary:
     """Roll out ``n`` episodes per agentic item and append them to ``output`` (resumable).
@@ -181,7 +181,8 @@ def rollout(
         ray_address: the cluster (``"auto"``, ``host:port``, ``ray://...``; default ``RAY_ADDRESS``, else a local
             Ray instance for this run).
         chunk_size: ``executor="ray"``: episodes per chunk (default: ``concurrency``).
-        max_retries: ``executor="ray"``: times a chunk is sent again after its task or node failed.
+        chunk_retries: ``executor="ray"``: times a chunk is sent again after its task or node failed (not
+            ``max_retries``, which is the model calls' retries).
 
     Raises:
         InputError: the items file cannot be opened.
@@ -195,7 +196,7 @@ def rollout(
     elif model is not None or param_fields:
         raise ValueError("give either params or model and its keyword fields, not both")
     if check_executor(executor) == "ray":
-        from ..distributed.ray_rollout import rollout_on_ray
+        from .on_ray import rollout_on_ray
 
         return rollout_on_ray(
             items,
@@ -207,7 +208,7 @@ def rollout(
             on_progress=on_progress,
             address=ray_address,
             chunk_size=chunk_size,
-            max_retries=max_retries,
+            chunk_retries=chunk_retries,
         )
     coro = rollout_async(
         items, output, params, base_url=base_url, api_key=api_key, retry_errors=retry_errors, on_progress=on_progress

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from rft_kit.distributed import ExecutionReport, check_executor
 from rft_kit.distributed.ray_grading import grade_isolated, split_judge_concurrency
 from rft_kit.graders.loading import build_grader
-from rft_kit.grading import _records, _Task
+from rft_kit.grading import _grade_rows, _records, _row, _Task
 
 EQ = {
     "type": "string_check",
@@ -45,7 +45,7 @@ def test_one_record_that_raises_is_one_error_record_and_the_chunk_is_graded():
     tasks = _tasks(["yes", "no", "boom", "yes"])
     with pytest.raises(RuntimeError):
         _records(grader, tasks)  # what a chunk would do without isolation
-    records = grade_isolated(grader, tasks)
+    records = grade_isolated(grader, [_row(t) for t in tasks], _grade_rows)
     assert [r["key"] for r in records] == ["k0", "k1", "k2", "k3"]
     assert [r["reward"] for r in records] == [1.0, 0.0, 0.0, 1.0]
     assert [r["status"] for r in records] == ["scored", "scored", "error", "scored"]

@@ -1,9 +1,10 @@
 """``rft rollout --executor ray``: episodes run by one long-lived actor per node of a Ray cluster.
 
 The driver reads the items, skips the ``(item_id, sample_index)`` pairs already in the output (the resume logic of
-a local run) and streams chunks of pairs to the actors (:mod:`.dispatch`); each finished chunk of episodes is
-written by the driver's writer. Each actor runs its chunk's episodes concurrently against the endpoint, with its own
-client and tool runner, so the model calls and the environments' tool calls both happen on the nodes.
+a local run) and streams chunks of pairs to the actors (:mod:`rft_kit.distributed.dispatch`); each finished chunk
+of episodes is written by the driver's writer. Each actor runs its chunk's episodes concurrently against the
+endpoint, with its own client and tool runner, so the model calls and the environments' tool calls both happen on
+the nodes.
 
 ``concurrency`` is the limit for the whole CLUSTER: each of the N actors runs at most ``max(1, concurrency // N)``
 episodes at a time. The endpoint must be reachable from every node (``base_url="local"`` answers inside each actor).
@@ -20,17 +21,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..distributed.dispatch import run_chunks
+from ..distributed.ray_cluster import NodeSlot, ray_session
 from ..errors import InputError
 from ..io.jsonl import JsonlWriter
-from ..rollout.engine import RolloutSummary
-from ..rollout.episode import EpisodeContext, run_episode
-from ..rollout.params import RolloutParams
-from ..rollout.tools import ToolRunner
 from ..sampling.call import make_client
 from ..sampling.resume import SampleKey, done_keys
 from ..sampling.schedule import iter_items
-from .dispatch import run_chunks
-from .ray_cluster import NodeSlot, ray_session
+from .engine import RolloutSummary
+from .episode import EpisodeContext, run_episode
+from .params import RolloutParams
+from .tools import ToolRunner
 
 __all__ = ["RolloutActor", "rollout_on_ray"]
 
@@ -99,7 +100,7 @@ def rollout_on_ray(
     on_progress: Callable[[int], None] | None,
     address: str | None,
     chunk_size: int | None,
-    max_retries: int,
+    chunk_retries: int,
 ) -> RolloutSummary:
     """:func:`rft_kit.rollout.rollout` with ``executor="ray"`` (same arguments and guarantees)."""
     start = time.perf_counter()
@@ -146,7 +147,7 @@ def rollout_on_ray(
                 actor_args=args,
                 on_result=on_result,
                 report=execution,
-                max_retries=max_retries,
+                max_retries=chunk_retries,
             )
     finally:
         writer.close()
