@@ -212,6 +212,32 @@ def test_judge_grader_on_ray_equals_local(cluster):
     assert on_ray.execution.actors == 2  # one judge actor per node, each with concurrency 4 // 2
 
 
+def test_failed_tasks_and_lost_actors_are_retried_and_every_chunk_delivered_once(cluster, tmp_path):
+    from rft_kit.distributed import ExecutionReport
+    from rft_kit.distributed.dispatch import run_chunks
+
+    from .flaky import FlakyActor
+
+    actions = {3: "crash", 6: "crash", 8: "raise"}
+    chunks = [(i, actions.get(i, "ok")) for i in range(12)]
+    results: list[tuple[int, int]] = []
+    report = ExecutionReport(executor="ray")
+    run_chunks(
+        iter(chunks),
+        actor_cls=FlakyActor,
+        actors_per_node=lambda _node: 1,
+        actor_args=lambda _node, _total: (str(tmp_path),),
+        on_result=lambda chunk, result: results.append((chunk[0], result)),
+        report=report,
+    )
+    assert sorted(results) == [(i, i * 10) for i in range(12)]  # each chunk's result exactly once
+    assert report.tasks == 12
+    assert report.lost_actors == 2  # both crashes killed an actor; the second was the last one alive
+    assert report.actors == 4  # so two new ones were started on the live nodes
+    # a crash fails every chunk in flight on that actor (at most 2: one running, one queued); the raise fails one
+    assert 3 <= report.retried <= 2 + 2 + 1
+
+
 def _slow_inputs(tmp_path: Path, n: int) -> tuple[Path, Path, Path]:
     items = [{"id": f"s{i}", "answer": str(i)} for i in range(n)]
     samples = [{"item_id": f"s{i}", "output_text": str(i) if i % 4 else "wrong"} for i in range(n)]
