@@ -38,7 +38,7 @@ class ExecutionReport:
 
     Attributes:
         executor: ``local`` or ``ray``.
-        address: the Ray cluster address (``None`` for local, or a cluster this run started).
+        address: the Ray cluster's GCS address (``None`` for local, or when Ray does not say).
         started_cluster: this run started a Ray instance of its own (no address was given).
         actors: Ray actors that did the work (one per node, or per CPU for plain CPU graders).
         tasks: chunks completed as Ray tasks (retries not counted).
@@ -80,8 +80,9 @@ class ExecutionReport:
         """One line for a summary table."""
         if self.executor == "local":
             return "local"
+        where = f" ({self.address})" if self.address else ""
         return (
-            f"ray: {self.tasks} tasks on {self.nodes} node(s), {self.actors} actor(s)"
+            f"ray{where}: {self.tasks} tasks on {self.nodes} node(s), {self.actors} actor(s)"
             + (f", {self.retried} retried" if self.retried else "")
             + (f", {self.lost_actors} actor(s) lost" if self.lost_actors else "")
         )

@@ -41,10 +41,10 @@ class NodeSlot:
 
 @contextmanager
 def ray_session(address: str | None) -> Iterator[tuple[str | None, bool]]:
-    """Connect for the duration of a run; yields ``(address, started_here)``."""
+    """Connect for the duration of a run; yields ``(cluster address, started_here)``."""
     ray = import_ray()
     if ray.is_initialized():
-        yield None, False
+        yield _gcs_address(ray), False
         return
     address = address or os.environ.get("RAY_ADDRESS") or None
     # Ray's own logging of worker output is noise in a CLI run; errors still reach the driver as exceptions.
@@ -59,9 +59,17 @@ def ray_session(address: str | None) -> Iterator[tuple[str | None, bool]]:
         hint = " (is a cluster running? `ray start --head`, or give its address)" if address == "auto" else ""
         raise ClusterError(f"cannot start or join {where}: {exc}{hint}") from None
     try:
-        yield address, address is None
+        yield _gcs_address(ray), address is None
     finally:
         ray.shutdown()
+
+
+def _gcs_address(ray: Any) -> str | None:
+    """The address of the cluster this driver is connected to (what ``--ray-address`` would name)."""
+    try:
+        return str(ray.get_runtime_context().gcs_address)
+    except Exception:  # an attribute of Ray's runtime context, not a documented API: the summary can do without
+        return None
 
 
 def alive_nodes() -> list[NodeSlot]:

@@ -122,6 +122,8 @@ def test_text_grader_on_ray_equals_local_and_ran_on_both_nodes(cluster, tmp_path
     assert set(ex.chunks_by_node) == alive_node_ids()  # both nodes of the cluster did work
     assert len(ex.chunks_by_node) == 2
     assert on_ray.to_dict()["execution"]["nodes"] == 2
+    assert ex.address == cluster.address
+    assert ex.describe().startswith(f"ray ({cluster.address}): 24 tasks on 2 node(s)")
     assert local.to_dict()["execution"] == {"executor": "local"}
 
 
@@ -299,7 +301,7 @@ def test_driver_killed_with_sigkill_and_rerun_is_exactly_once(cluster, tmp_path)
     assert summary["graded"] + summary["skipped_already_graded"] == n
     assert summary["execution"]["executor"] == "ray"
     assert summary["execution"]["nodes"] == 2
-    assert "ray:" in rerun.stderr and "node(s)" in rerun.stderr  # the summary table says where it ran
+    assert "ray (" in rerun.stderr and "node(s)" in rerun.stderr  # the summary table says where it ran
 
 
 def _without_timings(value: Any) -> Any:
