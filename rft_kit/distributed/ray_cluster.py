@@ -51,7 +51,8 @@ def ray_session(address: str | None) -> Iterator[tuple[str | None, bool]]:
     kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
     try:
         if address is None:
-            ray.init(include_dashboard=False, **kwargs)
+            # "local", not None: with None Ray joins the last cluster started on this machine, if any
+            ray.init(address="local", include_dashboard=False, **kwargs)
         else:
             ray.init(address=address, **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as exc:
