@@ -54,10 +54,10 @@ class GradeSummary(InputErrorLog):
     pass_threshold: float = 1.0
     error_kinds: Counter[str] = field(default_factory=Counter)
     duration_s: float = 0.0
+    execution: ExecutionReport = field(default_factory=ExecutionReport)
     workers: int = 1
     output: str | None = None
     records: list[dict[str, Any]] = field(default_factory=list)
-    execution: ExecutionReport = field(default_factory=ExecutionReport)
 
     @property
     def mean_reward(self) -> float:
@@ -106,9 +106,9 @@ class GradeSummary(InputErrorLog):
             "errors_by_kind": dict(self.error_kinds),
             "input_errors": self.input_error_count,
             "duration_s": round(self.duration_s, 3),
+            "execution": self.execution.to_dict(),
             "workers": self.workers,
             "output": self.output,
-            "execution": self.execution.to_dict(),
         }
 
 

@@ -141,11 +141,11 @@ def _report(summary: GradeSummary, name: str) -> None:
     for kind, count in sorted(summary.error_kinds.items()):
         table.add_row(f"  {kind}", str(count))
     table.add_row("input lines skipped", str(summary.input_error_count))
+    table.add_row("workers", str(summary.workers))
+    rate = summary.graded / summary.duration_s if summary.duration_s > 0 else 0.0
     table.add_row("executor", summary.execution.describe())
     for node, chunks in summary.execution.chunks_by_node.most_common():
         table.add_row(f"  node {node[:12]}", f"{chunks} chunks")
-    table.add_row("workers", str(summary.workers))
-    rate = summary.graded / summary.duration_s if summary.duration_s > 0 else 0.0
     table.add_row("time", f"{summary.duration_s:.2f} s ({rate:,.0f} samples/s)")
     err_console.print(table)
     err_console.print(f"grades written to {summary.output}")
