@@ -111,11 +111,9 @@ def test_text_grader_on_ray_equals_local_and_ran_on_both_nodes(cluster, tmp_path
     )
     assert _by_key(_read(tmp_path / "ray.jsonl")) == _by_key(_read(tmp_path / "local.jsonl"))
     assert len(_read(tmp_path / "ray.jsonl")) == 600
-    assert (on_ray.graded, on_ray.input_error_count, on_ray.mean_reward) == (
-        local.graded,
-        local.input_error_count,
-        local.mean_reward,
-    )
+    assert (on_ray.graded, on_ray.input_error_count) == (local.graded, local.input_error_count)
+    # the same rewards, summed in the order chunks finished: equal up to floating-point reassociation
+    assert on_ray.mean_reward == pytest.approx(local.mean_reward, rel=1e-12)
     ex = on_ray.execution
     assert ex.executor == "ray"
     assert ex.tasks == 24  # 600 / 25 chunks, each a Ray actor task
