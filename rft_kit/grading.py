@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .distributed import ExecutionReport, Executor, check_executor
 from .errors import InputError
 from .graders.base import Grader
 from .graders.loading import build_grader, load_grader
@@ -59,6 +60,7 @@ class GradeSummary(InputErrorLog):
     pass_threshold: float = 1.0
     error_kinds: Counter[str] = field(default_factory=Counter)
     duration_s: float = 0.0
+    execution: ExecutionReport = field(default_factory=ExecutionReport)
     workers: int = 1
     output: str | None = None
     records: list[dict[str, Any]] = field(default_factory=list)
@@ -111,6 +113,7 @@ class GradeSummary(InputErrorLog):
             "errors_by_kind": dict(self.error_kinds),
             "input_errors": self.input_error_count,
             "duration_s": round(self.duration_s, 3),
+            "execution": self.execution.to_dict(),
             "workers": self.workers,
             "output": self.output,
             "escaped_records": self.escaped_records,
@@ -268,6 +271,17 @@ def _records(grader: Grader, batch: Sequence[_Task]) -> list[dict[str, Any]]:
     return out
 
 
+def _row(task: _Task) -> tuple[Any, ...]:
+    # Plain tuples cross the network to Ray workers: pickling them costs a fraction of pickling slotted dataclasses,
+    # on the driver that every chunk passes through (benchmarks/bench_ray.py measures the driver's cost per record).
+    return (task.key, task.item_id, task.sample_index, task.line, task.sample, task.item)
+
+
+def _grade_rows(grader: Grader, rows: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Grade rows made by :func:`_row` (on a Ray worker: ``executor="ray"``)."""
+    return _records(grader, [_Task(*row) for row in rows])
+
+
 _WORKER_GRADER: Grader | None = None
 
 
@@ -319,6 +333,9 @@ def grade(
     join: Join = "auto",
     pass_threshold: float | None = None,
     on_progress: Callable[[int], None] | None = None,
+    executor: Executor = "local",
+    ray_address: str | None = None,
+    chunk_retries: int = 3,
 ) -> GradeSummary:
     """Grade samples against items; stream grades to ``output`` (resumable) or return them in ``summary.records``.
 
@@ -334,11 +351,18 @@ def grade(
         pass_threshold: reward at or above which a scored sample passes (default: the grader's
             ``pass_threshold``, else 1.0).
         on_progress: called with the number of samples handled after each batch.
+        executor: ``"local"`` (this machine) or ``"ray"``: batches are graded by actors on every node of a Ray
+            cluster and written here as they finish (README: "Running on a Ray cluster"); ``workers`` is then
+            ignored.
+        ray_address: the cluster for ``executor="ray"`` (``"auto"``, ``host:port``, ``ray://...``; default
+            ``RAY_ADDRESS``, else a local Ray instance started for this run).
+        chunk_retries: ``executor="ray"``: times a batch is sent again after its task or node failed.
 
     Raises:
         ConfigError: an invalid grader. InputError: an input file that cannot be opened.
     """
     start = time.perf_counter()
+    executor = check_executor(executor)
     if not isinstance(grader, Grader):
         grader = load_grader(grader, placement="any")
     config = grader.to_config()
@@ -407,8 +431,14 @@ def grade(
 
     batches = (_group_batches if grader.group_aware else _batches)(fresh(), batch_size)
     try:
-        first = next(batches, None)
-        if first is not None:
+        if executor == "ray":
+            from .distributed.ray_grading import grade_on_ray
+
+            rows = ([_row(task) for task in batch] for batch in batches)
+            execution = summary.execution
+            grade_on_ray(grader, rows, _grade_rows, emit, execution, address=ray_address, max_retries=chunk_retries)
+            summary.workers = summary.execution.actors
+        elif (first := next(batches, None)) is not None:
             t0 = time.perf_counter()
             emit(_records(grader, first))
             per_sample_us = (time.perf_counter() - t0) / len(first) * 1e6

@@ -17,6 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from ..distributed import EXECUTORS
 from ..errors import RftKitError
 from ..graders.loading import build_grader, read_grader_file
 from ..grading import GradeSummary, load_items
@@ -62,10 +63,21 @@ def grade(
     baseline: Path | None = typer.Option(
         None, "--baseline", help="A baseline run's samples: each item gets baseline_output (for pairwise_judge)."
     ),
+    executor: str = typer.Option(
+        "local", "--executor", help="local (this machine) or ray (actors on every node of a Ray cluster)."
+    ),
+    ray_address: str | None = typer.Option(
+        None,
+        "--ray-address",
+        envvar="RAY_ADDRESS",
+        help="--executor ray: the cluster (auto, host:port, ray://host:10001); none starts a local Ray instance.",
+    ),
 ) -> None:
     """Grade SAMPLES against ITEMS with GRADER_FILE and write one grade per line to OUTPUT."""
     if join not in ("auto", "id", "line", "embedded"):
         fail(f"--join must be auto, id, line or embedded, got {join!r}")
+    if executor not in EXECUTORS:
+        fail(f"--executor must be local or ray, got {executor!r}")
     n_workers: int | str = workers
     if workers != "auto":
         try:
@@ -113,6 +125,8 @@ def grade(
                 join=join,  # type: ignore[arg-type]
                 pass_threshold=pass_threshold,
                 on_progress=lambda n: progress.advance(task, n),
+                executor=executor,
+                ray_address=ray_address,
             )
     except RftKitError as exc:
         fail(exc)
@@ -146,6 +160,9 @@ def _report(summary: GradeSummary, name: str) -> None:
         table.add_row("records with escaped text (see output_escapes)", str(summary.escaped_records))
     table.add_row("workers", str(summary.workers))
     rate = summary.graded / summary.duration_s if summary.duration_s > 0 else 0.0
+    table.add_row("executor", summary.execution.describe())
+    for node, chunks in summary.execution.chunks_by_node.most_common():
+        table.add_row(f"  node {node[:12]}", f"{chunks} chunks")
     table.add_row("time", f"{summary.duration_s:.2f} s ({rate:,.0f} samples/s)")
     err_console.print(table)
     err_console.print(f"grades written to {summary.output}")

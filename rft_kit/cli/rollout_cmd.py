@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..distributed import EXECUTORS
 from ..errors import RftKitError
 from ..rollout import RolloutParams, RolloutSummary
 from ..rollout import rollout as run_rollout
@@ -39,6 +40,7 @@ def _table(summary: RolloutSummary, model: str) -> Table:
     table.add_row("tokens (prompt / completion)", f"{summary.prompt_tokens:,} / {summary.completion_tokens:,}")
     table.add_row("environment time", f"{summary.environment_ms / 1000:.2f} s")
     table.add_row("items skipped as malformed", str(summary.input_error_count))
+    table.add_row("executor", summary.execution.describe())
     table.add_row("time", f"{summary.duration_s:.2f} s")
     return table
 
@@ -70,6 +72,15 @@ def rollout(
     timeout: float = typer.Option(120.0, "--timeout", help="Per-request timeout in seconds."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Roll out again the episodes that failed."),
     summary_json: Path | None = typer.Option(None, "--summary-json", help="Also write the summary as JSON here."),
+    executor: str = typer.Option(
+        "local", "--executor", help="local (this machine) or ray (one actor per node of a Ray cluster)."
+    ),
+    ray_address: str | None = typer.Option(
+        None,
+        "--ray-address",
+        envvar="RAY_ADDRESS",
+        help="--executor ray: the cluster (auto, host:port, ray://host:10001); none starts a local Ray instance.",
+    ),
 ) -> None:
     """Roll out N episodes per item of TASKS with MODEL, executing its tool calls, and append them to OUTPUT."""
     try:
@@ -89,6 +100,8 @@ def rollout(
         )
     except ValueError as exc:
         fail(str(exc))
+    if executor not in EXECUTORS:
+        fail(f"--executor must be local or ray, got {executor!r}")
     items = _count_lines(tasks)
     console = Console(stderr=True)
     progress = Progress(
@@ -104,6 +117,8 @@ def rollout(
                 base_url=base_url,
                 retry_errors=retry_errors,
                 on_progress=lambda done: progress.advance(bar, done),
+                executor=executor,
+                ray_address=ray_address,
             )
     except RftKitError as exc:
         fail(exc)

@@ -21,6 +21,7 @@ from typing import Any
 
 import openai
 
+from ..distributed import ExecutionReport, Executor, check_executor
 from ..errors import ConfigError, InputError
 from ..io.jsonl import InputErrorLog, JsonlWriter
 from ..sampling.call import make_client
@@ -52,6 +53,7 @@ class RolloutSummary(InputErrorLog):
     environment_offloaded: int = 0
     duration_s: float = 0.0
     output: str = ""
+    execution: ExecutionReport = field(default_factory=ExecutionReport)
 
     def add(self, record: Mapping[str, Any]) -> None:
         self.written += 1
@@ -86,6 +88,7 @@ class RolloutSummary(InputErrorLog):
             "input_errors": self.input_error_count,
             "duration_s": round(self.duration_s, 3),
             "output": self.output,
+            "execution": self.execution.to_dict(),
         }
 
 
@@ -160,6 +163,10 @@ def rollout(
     api_key: str | None = None,
     retry_errors: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    executor: Executor = "local",
+    ray_address: str | None = None,
+    chunk_size: int | None = None,
+    chunk_retries: int = 3,
     **param_fields: Any,
 ) -> RolloutSummary:
     """Roll out ``n`` episodes per agentic item and append them to ``output`` (resumable).
@@ -177,7 +184,16 @@ def rollout(
         base_url: the OpenAI-compatible endpoint (default: the SDK's, i.e. ``OPENAI_BASE_URL`` or OpenAI).
         api_key: default ``OPENAI_API_KEY`` (``"local"`` when only a ``base_url`` is given).
         retry_errors: roll out again the episodes that ended with an error (their records are removed first).
-        on_progress: called with 1 after each episode is written.
+        on_progress: called with 1 after each episode is written (with ``executor="ray"``: with the size of each
+            finished chunk).
+        executor: ``"local"`` or ``"ray"``: chunks of episodes run on one actor per node of a Ray cluster, the
+            driver writes them as they finish; ``concurrency`` is then the limit for the whole cluster (README:
+            "Running on a Ray cluster").
+        ray_address: the cluster (``"auto"``, ``host:port``, ``ray://...``; default ``RAY_ADDRESS``, else a local
+            Ray instance for this run).
+        chunk_size: ``executor="ray"``: episodes per chunk (default: ``concurrency``).
+        chunk_retries: ``executor="ray"``: times a chunk is sent again after its task or node failed (not
+            ``max_retries``, which is the model calls' retries).
 
     Raises:
         InputError: the items file cannot be opened.
@@ -190,6 +206,21 @@ def rollout(
         params = RolloutParams.of(model, **param_fields)
     elif model is not None or param_fields:
         raise ValueError("give either params or model and its keyword fields, not both")
+    if check_executor(executor) == "ray":
+        from .on_ray import rollout_on_ray
+
+        return rollout_on_ray(
+            items,
+            output,
+            params,
+            base_url=base_url,
+            api_key=api_key,
+            retry_errors=retry_errors,
+            on_progress=on_progress,
+            address=ray_address,
+            chunk_size=chunk_size,
+            chunk_retries=chunk_retries,
+        )
     coro = rollout_async(
         items, output, params, base_url=base_url, api_key=api_key, retry_errors=retry_errors, on_progress=on_progress
     )
