@@ -42,7 +42,7 @@ from ..sampling import SamplingParams
 __all__ = ["ModelSpec", "PipelineConfig", "RolloutSettings", "TaskSource", "load_pipeline", "parse_pipeline"]
 
 _MODEL_CLIENT_KEYS = ("name", "base_url", "api_key_env")
-_TOP_LEVEL_KEYS = ("name", "tasks", "model", "grader", "baseline")
+_TOP_LEVEL_KEYS = ("name", "tasks", "model", "grader", "baseline", "rollout")
 
 
 @dataclass(frozen=True)
