@@ -101,6 +101,30 @@ def test_serve_tools_runs_an_episode_and_grades_it(served: tuple[int, subprocess
     assert f"127.0.0.1:{port}" in err and "bearer token" in err and "support_desk" in err
 
 
+def _read_response(sock: socket.socket) -> bytes:
+    """One whole HTTP/1.1 response: the head, then exactly Content-Length bytes of body (or up to the close).
+
+    Reading to the close instead would also wait for the server to drop an idle keep-alive connection, which is
+    not what this test is about (and on a loaded machine can take longer than the socket timeout)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")),
+        None,
+    )
+    while length is None or len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
 def test_sigterm_under_load_loses_no_in_flight_request(served: tuple[int, subprocess.Popen[str]]) -> None:
     port, proc = served
     row = _row()
@@ -150,11 +174,8 @@ def test_sigterm_under_load_loses_no_in_flight_request(served: tuple[int, subpro
     replies = []
     for sock, rest in inflight:
         sock.sendall(rest)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
+        replies.append(_read_response(sock))
         sock.close()
-        replies.append(b"".join(chunks))
     stop.set()
     for thread in threads:
         thread.join(timeout=60)
