@@ -12,10 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..errors import RftKitError
-from ..io.output import is_regular_file
 from ..sampling import SamplingParams
 from ..sampling import sample as run_sampling
-from ._common import fail, write_json_file
+from ._common import count_lines, fail, write_json_file
 
 
 class DeveloperRoleChoice(StrEnum):
@@ -23,16 +22,6 @@ class DeveloperRoleChoice(StrEnum):
 
     keep = "keep"
     system = "system"
-
-
-def _count_lines(path: Path) -> int | None:
-    if not is_regular_file(path):
-        return None  # a pipe or device: reading it to count would consume it (or never end: /dev/zero)
-    try:
-        with open(path, "rb") as handle:
-            return sum(1 for line in handle if line.strip())
-    except OSError:
-        return None
 
 
 def _response_format(path: Path | None) -> dict[str, object] | None:
@@ -96,7 +85,7 @@ def sample(
         )
     except ValueError as exc:
         fail(str(exc))
-    items = _count_lines(tasks)
+    items = count_lines(tasks)
     console = Console(stderr=True)
     progress = Progress(
         TextColumn("[bold]sampling[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
