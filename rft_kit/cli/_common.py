@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, NoReturn
@@ -23,6 +25,7 @@ __all__ = [
     "executor_option",
     "fail",
     "print_json",
+    "progress_bar",
     "ray_address_option",
     "write_json_file",
 ]
@@ -89,3 +92,16 @@ def executor_choice(executor: str) -> Executor:
         return check_executor(executor)
     except ValueError:
         fail(f"--executor must be local or ray, got {executor!r}")
+
+
+@contextmanager
+def progress_bar(label: str, total: int | None, console: Console) -> Iterator[Callable[[int], None]]:
+    """A bar of ``total`` steps (``None``: unknown) on ``console``; yields the ``on_progress`` callback advancing it."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn(f"[bold]{label}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+    with progress:
+        bar = progress.add_task(label, total=total)
+        yield lambda done: progress.advance(bar, done)

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..errors import RftKitError
 from ..rollout import RolloutParams, RolloutSummary
 from ..rollout import rollout as run_rollout
 from ..sampling import SamplingParams
-from ._common import count_lines, executor_choice, executor_option, fail, ray_address_option
+from ._common import count_lines, executor_choice, executor_option, fail, progress_bar, ray_address_option
 
 
 def _table(summary: RolloutSummary, model: str) -> Table:
@@ -87,19 +86,15 @@ def rollout(
     executor = executor_choice(executor)
     items = count_lines(tasks)
     console = Console(stderr=True)
-    progress = Progress(
-        TextColumn("[bold]rolling out[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    )
     try:
-        with progress:
-            bar = progress.add_task("episodes", total=None if items is None else items * n)
+        with progress_bar("rolling out", None if items is None else items * n, console) as on_progress:
             summary = run_rollout(
                 tasks,
                 output,
                 params,
                 base_url=base_url,
                 retry_errors=retry_errors,
-                on_progress=lambda done: progress.advance(bar, done),
+                on_progress=on_progress,
                 executor=executor,
                 ray_address=ray_address,
             )

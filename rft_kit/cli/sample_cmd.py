@@ -8,13 +8,12 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..errors import RftKitError
 from ..sampling import SamplingParams
 from ..sampling import sample as run_sampling
-from ._common import count_lines, fail, write_json_file
+from ._common import count_lines, fail, progress_bar, write_json_file
 
 
 class DeveloperRoleChoice(StrEnum):
@@ -87,19 +86,15 @@ def sample(
         fail(str(exc))
     items = count_lines(tasks)
     console = Console(stderr=True)
-    progress = Progress(
-        TextColumn("[bold]sampling[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    )
     try:
-        with progress:
-            bar = progress.add_task("sampling", total=None if items is None else items * n)
+        with progress_bar("sampling", None if items is None else items * n, console) as on_progress:
             summary = run_sampling(
                 tasks,
                 output,
                 params,
                 base_url=base_url,
                 retry_errors=retry_errors,
-                on_progress=lambda done: progress.advance(bar, done),
+                on_progress=on_progress,
             )
     except RftKitError as exc:
         fail(exc)
