@@ -21,10 +21,10 @@ from ..errors import RftKitError
 from ..graders.loading import build_grader, read_grader_file
 from ..grading import GradeSummary, load_items
 from ..grading import grade as run_grading
-from ..io.output import is_regular_file
 from ..judge.baseline import join_baseline
 from ._common import (
     PlacementChoice,
+    count_lines,
     err_console,
     executor_choice,
     executor_option,
@@ -34,16 +34,6 @@ from ._common import (
 )
 
 MAX_PRINTED_INPUT_ERRORS = 20
-
-
-def _count_records(path: Path) -> int | None:
-    if not is_regular_file(path):
-        return None  # a pipe or device: reading it to count would consume it (or never end: /dev/zero)
-    try:
-        with open(path, "rb") as handle:
-            return sum(1 for line in handle if line.strip())
-    except OSError:
-        return None
 
 
 def grade(
@@ -99,7 +89,7 @@ def grade(
             item_source = join_baseline(load_items(items)[1], baseline)
         except RftKitError as exc:
             fail(exc)
-    total = _count_records(samples)
+    total = count_lines(samples)
     console = Console(stderr=True)
     progress = Progress(
         TextColumn("[bold]grading[/]"),
