@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import typer
 
 from ..errors import RftKitError
 from ._common import err_console, fail, print_json
+
+_R = TypeVar("_R")
 
 app = typer.Typer(
     help="Package tasks and a grader for OpenAI/Azure (agentic) RFT, TRL, verl, verifiers, Bedrock or HF datasets.",
@@ -57,7 +61,6 @@ def openai_job(
 ) -> None:
     """Write train.jsonl, valid.jsonl, grader.json and job.json after checking all the hosted service would reject."""
     from ..export.hyper import parse_hyper
-    from ..export.issues import ExportError
     from ..export.openai_job import OpenAIExportOptions, export_openai
 
     try:
@@ -78,16 +81,8 @@ def openai_job(
         endpoint_token=endpoint_token,
         sample_size=sample_size,
     )
-    try:
-        result = export_openai(tasks, grader, output, options)
-    except ExportError as exc:
-        for warning in exc.issues.warnings[:20]:
-            err_console.print(f"[yellow]warning:[/] {warning}", markup=True, soft_wrap=True)
-        fail(exc, code=1)
-    except RftKitError as exc:
-        fail(exc)
-    for warning in result.issues.warnings[:20]:
-        err_console.print(f"[yellow]warning:[/] {warning}", markup=True, soft_wrap=True)
+    result = _export_or_fail(lambda: export_openai(tasks, grader, output, options))
+    _report_issues(result.issues)
     err_console.print(
         f"wrote {output}/ (train {result.train_rows} rows, valid {result.valid_rows} rows, "
         f"graded {result.graded_rows} rows locally)"
@@ -113,6 +108,19 @@ def _submit(output: Path, base_url: str | None) -> None:
 def _report_issues(issues: object) -> None:
     for warning in getattr(issues, "warnings", [])[:20]:
         err_console.print(f"[yellow]warning:[/] {warning}", markup=True, soft_wrap=True)
+
+
+def _export_or_fail(export: Callable[[], _R]) -> _R:
+    """Run one export: failed checks print their warnings and exit 1, an unreadable input exits 2."""
+    from ..export.issues import ExportError
+
+    try:
+        return export()
+    except ExportError as exc:
+        _report_issues(exc.issues)
+        fail(exc, code=1)
+    except RftKitError as exc:
+        fail(exc)
 
 
 @app.command("azure")
@@ -150,7 +158,6 @@ def azure_job(
     """Write an Azure agentic RFT job folder (rows with tools, job.json with tools and max_episode_steps, grader)."""
     from ..export.azure_agentic import AzureAgenticOptions, export_azure
     from ..export.hyper import parse_hyper
-    from ..export.issues import ExportError
 
     if grader_mode not in ("auto", "python", "endpoint"):
         fail(f"--grader-mode must be auto, python or endpoint, got {grader_mode!r}")
@@ -176,13 +183,7 @@ def azure_job(
         metadata=_pairs(metadata, "--metadata"),
         sample_size=sample_size,
     )
-    try:
-        result = export_azure(tasks, grader, output, options)
-    except ExportError as exc:
-        _report_issues(exc.issues)
-        fail(exc, code=1)
-    except RftKitError as exc:
-        fail(exc)
+    result = _export_or_fail(lambda: export_azure(tasks, grader, output, options))
     _report_issues(result.issues)
     err_console.print(
         f"wrote {output}/ (train {result.train_rows} rows, valid {result.valid_rows} rows, "

@@ -17,26 +17,23 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ..distributed import EXECUTORS
 from ..errors import RftKitError
 from ..graders.loading import build_grader, read_grader_file
 from ..grading import GradeSummary, load_items
 from ..grading import grade as run_grading
-from ..io.output import is_regular_file
 from ..judge.baseline import join_baseline
-from ._common import PlacementChoice, err_console, fail, write_json_file
+from ._common import (
+    PlacementChoice,
+    count_lines,
+    err_console,
+    executor_choice,
+    executor_option,
+    fail,
+    ray_address_option,
+    write_json_file,
+)
 
 MAX_PRINTED_INPUT_ERRORS = 20
-
-
-def _count_records(path: Path) -> int | None:
-    if not is_regular_file(path):
-        return None  # a pipe or device: reading it to count would consume it (or never end: /dev/zero)
-    try:
-        with open(path, "rb") as handle:
-            return sum(1 for line in handle if line.strip())
-    except OSError:
-        return None
 
 
 def grade(
@@ -63,21 +60,13 @@ def grade(
     baseline: Path | None = typer.Option(
         None, "--baseline", help="A baseline run's samples: each item gets baseline_output (for pairwise_judge)."
     ),
-    executor: str = typer.Option(
-        "local", "--executor", help="local (this machine) or ray (actors on every node of a Ray cluster)."
-    ),
-    ray_address: str | None = typer.Option(
-        None,
-        "--ray-address",
-        envvar="RAY_ADDRESS",
-        help="--executor ray: the cluster (auto, host:port, ray://host:10001); none starts a local Ray instance.",
-    ),
+    executor: str = executor_option("actors on every node of a Ray cluster"),
+    ray_address: str | None = ray_address_option(),
 ) -> None:
     """Grade SAMPLES against ITEMS with GRADER_FILE and write one grade per line to OUTPUT."""
     if join not in ("auto", "id", "line", "embedded"):
         fail(f"--join must be auto, id, line or embedded, got {join!r}")
-    if executor not in EXECUTORS:
-        fail(f"--executor must be local or ray, got {executor!r}")
+    executor = executor_choice(executor)
     n_workers: int | str = workers
     if workers != "auto":
         try:
@@ -100,7 +89,7 @@ def grade(
             item_source = join_baseline(load_items(items)[1], baseline)
         except RftKitError as exc:
             fail(exc)
-    total = _count_records(samples)
+    total = count_lines(samples)
     console = Console(stderr=True)
     progress = Progress(
         TextColumn("[bold]grading[/]"),

@@ -7,23 +7,13 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..distributed import EXECUTORS
 from ..errors import RftKitError
 from ..rollout import RolloutParams, RolloutSummary
 from ..rollout import rollout as run_rollout
 from ..sampling import SamplingParams
-from ._common import fail
-
-
-def _count_lines(path: Path) -> int | None:
-    try:
-        with open(path, "rb") as handle:
-            return sum(1 for line in handle if line.strip())
-    except OSError:
-        return None
+from ._common import count_lines, executor_choice, executor_option, fail, progress_bar, ray_address_option
 
 
 def _table(summary: RolloutSummary, model: str) -> Table:
@@ -72,15 +62,8 @@ def rollout(
     timeout: float = typer.Option(120.0, "--timeout", help="Per-request timeout in seconds."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Roll out again the episodes that failed."),
     summary_json: Path | None = typer.Option(None, "--summary-json", help="Also write the summary as JSON here."),
-    executor: str = typer.Option(
-        "local", "--executor", help="local (this machine) or ray (one actor per node of a Ray cluster)."
-    ),
-    ray_address: str | None = typer.Option(
-        None,
-        "--ray-address",
-        envvar="RAY_ADDRESS",
-        help="--executor ray: the cluster (auto, host:port, ray://host:10001); none starts a local Ray instance.",
-    ),
+    executor: str = executor_option("one actor per node of a Ray cluster"),
+    ray_address: str | None = ray_address_option(),
 ) -> None:
     """Roll out N episodes per item of TASKS with MODEL, executing its tool calls, and append them to OUTPUT."""
     try:
@@ -100,23 +83,18 @@ def rollout(
         )
     except ValueError as exc:
         fail(str(exc))
-    if executor not in EXECUTORS:
-        fail(f"--executor must be local or ray, got {executor!r}")
-    items = _count_lines(tasks)
+    executor = executor_choice(executor)
+    items = count_lines(tasks)
     console = Console(stderr=True)
-    progress = Progress(
-        TextColumn("[bold]rolling out[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    )
     try:
-        with progress:
-            bar = progress.add_task("episodes", total=None if items is None else items * n)
+        with progress_bar("rolling out", None if items is None else items * n, console) as on_progress:
             summary = run_rollout(
                 tasks,
                 output,
                 params,
                 base_url=base_url,
                 retry_errors=retry_errors,
-                on_progress=lambda done: progress.advance(bar, done),
+                on_progress=on_progress,
                 executor=executor,
                 ray_address=ray_address,
             )

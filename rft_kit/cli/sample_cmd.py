@@ -8,14 +8,12 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..errors import RftKitError
-from ..io.output import is_regular_file
 from ..sampling import SamplingParams
 from ..sampling import sample as run_sampling
-from ._common import fail, write_json_file
+from ._common import count_lines, fail, progress_bar, write_json_file
 
 
 class DeveloperRoleChoice(StrEnum):
@@ -23,16 +21,6 @@ class DeveloperRoleChoice(StrEnum):
 
     keep = "keep"
     system = "system"
-
-
-def _count_lines(path: Path) -> int | None:
-    if not is_regular_file(path):
-        return None  # a pipe or device: reading it to count would consume it (or never end: /dev/zero)
-    try:
-        with open(path, "rb") as handle:
-            return sum(1 for line in handle if line.strip())
-    except OSError:
-        return None
 
 
 def _response_format(path: Path | None) -> dict[str, object] | None:
@@ -96,21 +84,17 @@ def sample(
         )
     except ValueError as exc:
         fail(str(exc))
-    items = _count_lines(tasks)
+    items = count_lines(tasks)
     console = Console(stderr=True)
-    progress = Progress(
-        TextColumn("[bold]sampling[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    )
     try:
-        with progress:
-            bar = progress.add_task("sampling", total=None if items is None else items * n)
+        with progress_bar("sampling", None if items is None else items * n, console) as on_progress:
             summary = run_sampling(
                 tasks,
                 output,
                 params,
                 base_url=base_url,
                 retry_errors=retry_errors,
-                on_progress=lambda done: progress.advance(bar, done),
+                on_progress=on_progress,
             )
     except RftKitError as exc:
         fail(exc)

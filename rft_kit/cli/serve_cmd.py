@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
 
 from ..errors import RftKitError
+from . import _serve_options as _opts
 from ._common import fail
 
 
@@ -17,18 +17,14 @@ def serve(
     ),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (127.0.0.1 keeps it local)."),
     port: int = typer.Option(8080, "--port", help="TCP port."),
-    workers: int = typer.Option(
-        min(4, os.cpu_count() or 1), "--workers", min=0, help="Grading processes (0: grade in the server process)."
-    ),
-    token: str | None = typer.Option(
-        None, "--token", envvar="RFT_SERVE_TOKEN", help="Require 'Authorization: Bearer TOKEN' (env RFT_SERVE_TOKEN)."
-    ),
-    max_body_mb: float = typer.Option(8.0, "--max-body-mb", min=0.001, help="Refuse larger request bodies (413)."),
-    read_timeout_s: float = typer.Option(10.0, "--read-timeout", min=0.1, help="Drop clients silent this long."),
+    workers: int = _opts.WORKERS,
+    token: str | None = _opts.TOKEN,
+    max_body_mb: float = _opts.MAX_BODY_MB,
+    read_timeout_s: float = _opts.READ_TIMEOUT,
     request_timeout_s: float = typer.Option(
         30.0, "--request-timeout", min=0.1, help="Drop clients whose whole request takes longer (slow trickles)."
     ),
-    quiet: bool = typer.Option(False, "--quiet", help="Do not log each request."),
+    quiet: bool = _opts.QUIET,
 ) -> None:
     """Serve GRADER_FILE (a file or rft:NAME): POST /score {item, sample} -> {score} (Azure endpoint-grader body),
     /score_batch, /health, /metrics."""

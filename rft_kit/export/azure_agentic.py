@@ -38,7 +38,6 @@ from typing import Any, Final, Literal, Required
 
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
-from .._version import __version__
 from ..graders.base import Grader
 from ..graders.loading import build_grader, read_grader_file
 from ..records import Sample
@@ -46,7 +45,7 @@ from .agentic_rows import check_agentic_row, oracle_episodes, tool_names_in_orde
 from .hosted_grader import hosted_grader
 from .hyper import check_hyperparameters
 from .issues import Issues
-from .openai_job import DEFAULT_MODEL, OpenAIExportOptions, _check_job_fields, upload_placeholder
+from .openai_job import DEFAULT_MODEL, OpenAIExportOptions, _check_job_fields, job_document
 from .preflight import MODEL_GRADER_TYPES, check_templates
 from .rows import MAX_TRAIN_ROWS, MAX_VALID_ROWS, check_row, check_sizes
 from .sdk_check import _validate, check_grader_with_sdk, check_job_with_sdk
@@ -330,16 +329,7 @@ def export_azure(tasks: Path, grader_file: Path, out_dir: Path, options: AzureAg
         "max_episode_steps": options.max_episode_steps,
         "hyperparameters": dict(options.hyperparameters),
     }
-    job: dict[str, Any] = {
-        "model": options.model,
-        "training_file": upload_placeholder("train.jsonl"),
-        "validation_file": upload_placeholder("valid.jsonl"),
-        "method": {"type": "reinforcement", "reinforcement": reinforcement},
-        "seed": options.seed,
-        "metadata": {"rft_kit_version": __version__, "grader": str(local.name)[:512], **options.metadata},
-    }
-    if options.suffix is not None:
-        job["suffix"] = options.suffix
+    job = job_document(options, reinforcement, str(local.name))
     if grader is not None:
         if grader.get("type") != "endpoint":
             check_grader_with_sdk(grader, issues)

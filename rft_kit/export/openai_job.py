@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from .._version import __version__
 from ..errors import ConfigError
@@ -36,6 +36,30 @@ KNOWN_RFT_MODELS: Final = ("o4-mini-2025-04-16", "gpt-5-2025-08-07")
 def upload_placeholder(filename: str) -> str:
     """The stand-in for a file id in ``job.json`` before upload."""
     return f"upload:{filename}"
+
+
+class JobFields(Protocol):
+    """The export options that become top-level fields of ``job.json``."""
+
+    model: str
+    suffix: str | None
+    seed: int
+    metadata: dict[str, str]
+
+
+def job_document(options: JobFields, reinforcement: dict[str, Any], grader_name: str) -> dict[str, Any]:
+    """``job.json``: a reinforcement fine-tuning job on the (yet to be uploaded) train.jsonl and valid.jsonl."""
+    job: dict[str, Any] = {
+        "model": options.model,
+        "training_file": upload_placeholder("train.jsonl"),
+        "validation_file": upload_placeholder("valid.jsonl"),
+        "method": {"type": "reinforcement", "reinforcement": reinforcement},
+        "seed": options.seed,
+        "metadata": {"rft_kit_version": __version__, "grader": grader_name[:512], **options.metadata},
+    }
+    if options.suffix is not None:
+        job["suffix"] = options.suffix
+    return job
 
 
 @dataclass
@@ -170,16 +194,7 @@ def export_openai(tasks: Path, grader_file: Path, out_dir: Path, options: OpenAI
     reinforcement: dict[str, Any] = {"grader": grader, "hyperparameters": dict(options.hyperparameters)}
     if response_format is not None:
         reinforcement["response_format"] = response_format
-    job: dict[str, Any] = {
-        "model": options.model,
-        "training_file": upload_placeholder("train.jsonl"),
-        "validation_file": upload_placeholder("valid.jsonl"),
-        "method": {"type": "reinforcement", "reinforcement": reinforcement},
-        "seed": options.seed,
-        "metadata": {"rft_kit_version": __version__, "grader": str(local.name)[:512], **options.metadata},
-    }
-    if options.suffix is not None:
-        job["suffix"] = options.suffix
+    job = job_document(options, reinforcement, str(local.name))
     if grader is not None:
         check_job_with_sdk(job, issues)
     issues.raise_if_errors()

@@ -19,6 +19,8 @@ from typing import Any, Final
 
 import httpx2 as httpx
 
+from .causes import find_cause
+
 __all__ = ["DEFAULT_MAX_REPLY_BYTES", "CappedTransport", "ReplyTooLarge", "capped_http_client", "too_large_cause"]
 
 DEFAULT_MAX_REPLY_BYTES: Final = 16 * 1024 * 1024
@@ -33,14 +35,7 @@ class ReplyTooLarge(Exception):
 
 def too_large_cause(exc: BaseException) -> ReplyTooLarge | None:
     """The :class:`ReplyTooLarge` behind an SDK error, if that is what it was."""
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        if isinstance(cause, ReplyTooLarge):
-            return cause
-        seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
-    return None
+    return find_cause(exc, ReplyTooLarge)
 
 
 class _Decoder:

@@ -25,14 +25,15 @@ class RewardSettings:
         log_requests: log each request to stderr.
     """
 
-    token: str | None = None
-    max_body_bytes: int = 8 * 1024 * 1024
+    # The HTTP limits default to the serving stack's, defined once there.
+    token: str | None = ServeSettings.token
+    max_body_bytes: int = ServeSettings.max_body_bytes
     max_batch_pairs: int = 4096
-    read_timeout_s: float = 10.0
-    request_timeout_s: float = 30.0
-    grade_timeout_s: float = 300.0
-    max_json_depth: int = 64
-    log_requests: bool = False
+    read_timeout_s: float = ServeSettings.read_timeout_s
+    request_timeout_s: float = ServeSettings.request_timeout_s
+    grade_timeout_s: float = ServeSettings.handle_timeout_s
+    max_json_depth: int = ServeSettings.max_json_depth
+    log_requests: bool = ServeSettings.log_requests
 
     def serving(self) -> ServeSettings:
         """The HTTP stack's settings."""

@@ -23,9 +23,9 @@ import openai
 
 from ..distributed import ExecutionReport, Executor, check_executor
 from ..errors import ConfigError, InputError
-from ..io.jsonl import InputErrorLog, JsonlWriter
+from ..io.jsonl import InputErrorLog
 from ..sampling.call import make_client
-from ..sampling.resume import SampleKey, done_keys
+from ..sampling.resume import open_resumable
 from ..sampling.schedule import iter_items, run_pairs
 from .episode import EpisodeContext, run_episode
 from .params import RolloutParams
@@ -109,12 +109,8 @@ async def rollout_async(
     summary = RolloutSummary(output=str(out))
     if isinstance(items, str | Path) and not Path(items).is_file():
         raise InputError("cannot open: no such file", source=str(items))
-    # Locked before reading what is done: a second process on the same output stops here (as in sampling).
-    writer = JsonlWriter(out, inputs=[("items", items if isinstance(items, str | Path) else None)])
+    writer, done = open_resumable(out, items, retry_errors=retry_errors)
     try:
-        done: set[SampleKey] = done_keys(out, retry_errors=retry_errors) if writer.regular else set()
-        if retry_errors and writer.regular:
-            writer.reopen()  # done_keys replaced the file; append to (and lock) the new one
         owned = client is None
         try:
             api = client or make_client(

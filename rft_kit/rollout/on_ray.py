@@ -25,9 +25,8 @@ from ..distributed.dispatch import run_chunks
 from ..distributed.ray_cluster import NodeSlot, ray_session
 from ..errors import InputError
 from ..io.escape import escape_surrogates
-from ..io.jsonl import JsonlWriter
 from ..sampling.call import make_client
-from ..sampling.resume import SampleKey, done_keys
+from ..sampling.resume import open_resumable
 from ..sampling.schedule import iter_items
 from .engine import RolloutSummary
 from .episode import EpisodeContext, run_episode
@@ -111,15 +110,7 @@ def rollout_on_ray(
     summary = RolloutSummary(output=str(out))
     if isinstance(items, str | Path) and not Path(items).is_file():
         raise InputError("cannot open: no such file", source=str(items))
-    # Locked before reading what is done: a second process on the same output stops here (as in local rollouts).
-    writer = JsonlWriter(out, inputs=[("items", items if isinstance(items, str | Path) else None)])
-    try:
-        done: set[SampleKey] = done_keys(out, retry_errors=retry_errors) if writer.regular else set()
-        if retry_errors and writer.regular:
-            writer.reopen()  # done_keys replaced the file; append to (and lock) the new one
-    except BaseException:
-        writer.close()
-        raise
+    writer, done = open_resumable(out, items, retry_errors=retry_errors)
 
     def pairs() -> Iterator[Pair]:
         for item in iter_items(items, summary):

@@ -20,6 +20,7 @@ from typing import Any
 import openai
 
 from ..http import DEFAULT_MAX_REPLY_BYTES, ReplyTooLarge, too_large_cause
+from ..http.causes import find_cause
 from ..openai_client import api_message, async_client, backoff_s, is_retryable_status, retry_after_s
 
 __all__ = ["CallOutcome", "aiohttp_available", "create_with_retries", "make_client"]
@@ -59,14 +60,7 @@ def _message(exc: openai.APIStatusError) -> str:
 
 def _connection_cause(exc: BaseException) -> ConnectionError | None:
     """The ``ConnectionError`` (refused, reset) behind an SDK exception, if there is one."""
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        if isinstance(cause, ConnectionError):
-            return cause
-        seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
-    return None
+    return find_cause(exc, ConnectionError)
 
 
 async def _create(client: openai.AsyncOpenAI, request: Mapping[str, Any], raw: bool) -> dict[str, Any]:

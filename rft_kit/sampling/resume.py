@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from ..io.escape import dumps_line
-from ..io.jsonl import iter_jsonl, repair_tail
+from ..io.jsonl import JsonlWriter, iter_jsonl, repair_tail
 from ..io.output import is_regular_file
 
-__all__ = ["SampleKey", "done_keys"]
+__all__ = ["SampleKey", "done_keys", "open_resumable"]
 
 SampleKey = tuple[str, int]
 """``(item_id, sample_index)``: what makes a sample record unique in a samples file."""
@@ -55,3 +57,23 @@ def done_keys(path: str | Path, *, retry_errors: bool = False) -> set[SampleKey]
         os.fsync(out.fileno())
     os.replace(temp, file)
     return done
+
+
+def open_resumable(
+    output: Path, items: str | Path | Iterable[Any], *, retry_errors: bool
+) -> tuple[JsonlWriter, set[SampleKey]]:
+    """The locked writer for ``output`` and the samples already in it, for a run that resumes.
+
+    The writer is opened (and locked) before reading what is done, so a second process on the same output stops
+    here; it refuses ``items`` as the output when ``items`` is a path. A device or pipe is written, never read back.
+    On failure the writer is closed before the error propagates.
+    """
+    writer = JsonlWriter(output, inputs=[("items", items if isinstance(items, str | Path) else None)])
+    try:
+        done: set[SampleKey] = done_keys(output, retry_errors=retry_errors) if writer.regular else set()
+        if retry_errors and writer.regular:
+            writer.reopen()  # done_keys replaced the file; append to (and lock) the new one
+    except BaseException:
+        writer.close()
+        raise
+    return writer, done

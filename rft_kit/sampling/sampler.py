@@ -22,11 +22,11 @@ from typing import Any
 import openai
 
 from ..io.escape import escape_value, has_surrogates
-from ..io.jsonl import InputErrorLog, JsonlWriter
+from ..io.jsonl import InputErrorLog
 from .call import create_with_retries, make_client
 from .params import SamplingParams
 from .request import build_request, error_record, sample_record
-from .resume import SampleKey, done_keys
+from .resume import open_resumable
 from .schedule import iter_items, run_pairs
 
 __all__ = ["SampleSummary", "sample", "sample_async"]
@@ -131,15 +131,7 @@ async def sample_async(
     start = time.perf_counter()
     out = Path(output)
     summary = SampleSummary(output=str(out))
-    # Locked before reading what is done: a second process on the same output stops here.
-    writer = JsonlWriter(out, inputs=[("items", items if isinstance(items, str | Path) else None)])
-    try:
-        done: set[SampleKey] = done_keys(out, retry_errors=retry_errors) if writer.regular else set()
-        if retry_errors and writer.regular:
-            writer.reopen()  # done_keys replaced the file; append to (and lock) the new one
-    except BaseException:
-        writer.close()
-        raise
+    writer, done = open_resumable(out, items, retry_errors=retry_errors)
     owned = client is None
     api = client or make_client(base_url, api_key, params.timeout_s, params.max_reply_bytes)
     caller = _Caller(api, params, random.Random(0))
