@@ -133,7 +133,11 @@ async def sample_async(
     summary = SampleSummary(output=str(out))
     writer, done = open_resumable(out, items, retry_errors=retry_errors)
     owned = client is None
-    api = client or make_client(base_url, api_key, params.timeout_s, params.max_reply_bytes)
+    try:
+        api = client or make_client(base_url, api_key, params.timeout_s, params.max_reply_bytes)
+    except BaseException:  # e.g. no API key: the output's lock must not outlive the failed call
+        writer.close()
+        raise
     caller = _Caller(api, params, random.Random(0))
 
     async def one(item: Mapping[str, Any], index: int) -> None:

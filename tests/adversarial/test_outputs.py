@@ -42,15 +42,27 @@ def test_two_grade_processes_on_one_output_never_write_a_key_twice(tmp_path: Pat
     n = 100_000
     items = write_jsonl(tmp_path / "items.jsonl", [{"id": f"q{i}", "answer": str(i)} for i in range(n)])
     samples = write_jsonl(tmp_path / "samples.jsonl", [str(i) for i in range(n)])
+    # The first process reads its samples from a pipe this test feeds, so it is certainly still running (and holding
+    # the output) when the second starts, however fast the machine grades.
+    fifo = tmp_path / "samples.fifo"
+    os.mkfifo(fifo)
     out = tmp_path / "grades.jsonl"
     env = {**os.environ, "PYTHONPATH": str(REPO), "RFT_KIT_CACHE": str(tmp_path / ".cache")}
-    command = [sys.executable, "-m", "rft_kit", "grade", str(EXACT), "-s", str(samples), "-i", str(items)]
-    command += ["-o", str(out), "-w", "1", "--batch-size", "8"]
-    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while (not out.exists() or out.stat().st_size == 0) and time.monotonic() < deadline:
-        time.sleep(0.05)  # the first is writing: the second starts while it holds the file
-    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    base = [sys.executable, "-m", "rft_kit", "grade", str(EXACT), "-i", str(items), "-o", str(out), "-w", "1"]
+    base += ["--batch-size", "8"]
+    first = subprocess.Popen(
+        [*base, "-s", str(fifo)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    lines = samples.read_text(encoding="utf-8").splitlines(keepends=True)
+    with fifo.open("w", encoding="utf-8") as feed:
+        feed.writelines(lines[: n // 2])
+        feed.flush()
+        deadline = time.monotonic() + 120
+        while (not out.exists() or out.stat().st_size == 0) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the first is writing: the second starts while it holds the file
+        second = subprocess.run([*base, "-s", str(samples)], env=env, capture_output=True, text=True, timeout=300)
+        assert first.poll() is None, "the first process must still be waiting for its input"
+        feed.writelines(lines[n // 2 :])
     first_code = first.wait(timeout=300)
     assert first.stderr is not None
     first_err = first.stderr.read()
