@@ -114,20 +114,26 @@ def _judge_usage(usage: Mapping[str, Mapping[str, int]]) -> dict[str, Any]:
     return {"per_model": models, "total_cost_usd": total_cost if models else 0.0}
 
 
+def _section(meta: dict[str, Any], key: str) -> dict[str, Any]:
+    """``meta[key]`` when it is an object; run.json is a file people edit, and a bare string there is not one."""
+    value = meta.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _run_section(data: RunData) -> dict[str, Any]:
     meta = data.meta
-    model = meta.get("model") or {}
+    model = _section(meta, "model")
     return {
         "name": data.name,
         "path": str(data.path),
         "model": model.get("name") or ", ".join(data.sampled_models) or None,
         "simulated": bool(model.get("simulated")),
         "sampling": model.get("params"),
-        "tasks": (meta.get("tasks") or {}).get("source"),
+        "tasks": _section(meta, "tasks").get("source"),
         "grader": {
             "name": data.grader_name,
             "type": data.grader_type,
-            "sha256": (meta.get("grader") or {}).get("sha256"),
+            "sha256": _section(meta, "grader").get("sha256"),
         },
         "rft_kit_version": meta.get("rft_kit_version"),
     }

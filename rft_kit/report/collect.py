@@ -93,7 +93,9 @@ def _read_meta(path: Path) -> dict[str, Any]:
 
 
 def _threshold(meta: dict[str, Any]) -> float:
-    config = (meta.get("grader") or {}).get("config") or {}
+    # run.json is a file people edit: `grader` may be a bare path string instead of {path, sha256, config}
+    grader = meta.get("grader")
+    config = (grader.get("config") if isinstance(grader, dict) else None) or {}
     value = config.get("pass_threshold", 1.0) if isinstance(config, dict) else 1.0
     return float(value) if isinstance(value, int | float) else 1.0
 

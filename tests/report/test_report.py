@@ -154,3 +154,11 @@ def test_report_cli(tmp_path: Path) -> None:
 def test_missing_grades_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"no grades\.jsonl"):
         make_report(tmp_path)
+
+
+def test_a_hand_edited_run_json_with_a_grader_path_still_reports(tmp_path: Path) -> None:
+    folder = _write_run(tmp_path / "A", RUN_A)
+    meta = json.loads((folder / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps({**meta, "grader": "graders/exact_answer.yaml"}))
+    report = make_report(folder)  # used to raise AttributeError ('str' object has no attribute 'get')
+    assert report["summary"]["pass_rate"] == pytest.approx(7 / 15)  # the default threshold, 1.0

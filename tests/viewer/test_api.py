@@ -479,7 +479,7 @@ def test_a_hand_edited_run_json_does_not_break_the_pages(client: TestClient, run
     runs = {r["name"]: r for r in client.get("/api/runs").json()["runs"]}
     assert runs["agent-run"]["grader"] is None
     assert runs["agent-run"]["baseline"] is None
-    assert runs["agent-run"]["report_error"]  # said on the page, not a 500
+    assert runs["agent-run"]["report_error"] is None  # the report reads past the hand edits (it used to fail)
     detail = client.get("/api/runs/agent-run").json()
     assert detail["pass_threshold"] == 1.0
     assert client.get("/api/runs/hostile-run/samples").json()["total"] == 2
