@@ -239,7 +239,8 @@ def test_multi_reward_is_the_formula_value(cfg, sample, item):
     except ReferenceError_:
         assert result.status == "error", f"reference evaluator fails but rft scored {result.reward}"
         assert result.reward == 0.0
-        assert (result.errors[-1].kind, result.errors[-1].flag) == ("formula", "other_error"), result.errors
+        # the formula failure leads (multi.py: what made the result an error is errors[0]); zeroed sub-errors follow
+        assert (result.errors[0].kind, result.errors[0].flag) == ("formula", "other_error"), result.errors
     else:
         assert (result.status, result.reward) == ("scored", expected), result.errors
     assert result.sub_rewards == {k: s.reward for k, s in subs.items()}
