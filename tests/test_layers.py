@@ -112,8 +112,10 @@ def test_no_import_cycle_among_first_level_parts() -> None:
 
 def test_the_local_app_and_the_client_helpers_stay_low() -> None:
     graph = import_graph()
-    # The local app serves simulated models and embeddings; it must not know graders, exports or the judge.
-    assert graph["local_openai"] <= {"embeddings", "errors"}, _render(graph)
+    # The local app serves simulated models and embeddings; it must not know graders, exports or the judge
+    # (io, for its request log, is a leaf over errors).
+    assert graph["local_openai"] <= {"embeddings", "errors", "io"}, _render(graph)
+    assert graph["io"] <= {"errors"}, _render(graph)
     # The judge engine reaches the local app only through the neutral client helpers.
     assert "local_openai" not in graph["judge"], _render(graph)
     # The client helpers build clients: in-process for `local`, reply-capped (rft_kit.http) for remote endpoints.

@@ -7,10 +7,10 @@ a socket and :meth:`LocalApp.handle <rft_kit.local_openai.app.LocalApp.handle>`.
 from __future__ import annotations
 
 import json
-import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ..io.request_log import RequestLog
 from .app import LocalApp, RawResponse
 from .errors import ApiError
 
@@ -26,7 +26,14 @@ class ApiHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], app: LocalApp) -> None:
         self.app = app
+        # from a thread of its own: with stderr on a pipe nobody reads, every handler thread would block in write
+        self.request_log = RequestLog() if app.state.config.log_requests else None
         super().__init__(address, _Handler)
+
+    def server_close(self) -> None:
+        super().server_close()
+        if self.request_log is not None:
+            self.request_log.close()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -46,8 +53,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("DELETE")
 
     def log_message(self, format: str, *args: Any) -> None:
-        if self.server.app.state.config.log_requests:
-            sys.stderr.write(f"{self.address_string()} - {format % args}\n")
+        log = self.server.request_log
+        if log is not None:
+            log.write(f"{self.address_string()} - {format % args}")
 
     def _dispatch(self, method: str) -> None:
         app = self.server.app

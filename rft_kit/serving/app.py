@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import sys
 import time
 from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -24,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..io.request_log import RequestLog
 from .body import DEADLINE_KEY, check_framing
 from .errors import HTTPError, error_payload, json_bytes
 from .metrics import ServerMetrics
@@ -92,6 +92,8 @@ class Guard:
         self.route_label = route_label
         self.open_paths = frozenset(open_paths)
         self._expected = None if settings.token is None else f"Bearer {settings.token}".encode()
+        # written from a thread of its own: a stderr nobody reads must not stall the event loop
+        self.request_log = RequestLog() if settings.log_requests else None
 
     def _authorised(self, scope: Scope) -> bool:
         if self._expected is None or scope["path"] in self.open_paths:
@@ -144,9 +146,14 @@ class Guard:
                 await json_response(payload, 500)(scope, receive, send_recorded)
         elapsed = time.perf_counter() - started
         self.metrics.record(self.route_label(scope["path"]), status or 499, elapsed, error=scope.get(ERROR_KEY))
-        if self.settings.log_requests:
+        if self.request_log is not None:
             client = (scope.get("client") or ("-",))[0]
-            sys.stderr.write(f"{client} {scope['method']} {scope['path']} {status} {elapsed * 1000:.1f} ms\n")
+            self.request_log.write(f"{client} {scope['method']} {scope['path']} {status} {elapsed * 1000:.1f} ms")
+
+    def close(self) -> None:
+        """Write out the queued request log lines (a stream that is behind gets a short wait, not forever)."""
+        if self.request_log is not None:
+            self.request_log.close()
 
 
 def make_app(

@@ -65,6 +65,12 @@ def uvicorn_config(app: ASGIApp, settings: ServeSettings) -> uvicorn.Config:
     )
 
 
+def _close_app(app: ASGIApp) -> None:
+    close = getattr(app, "close", None)  # the guard's request log (make_app's application has one)
+    if callable(close):
+        close()
+
+
 def _url(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
@@ -114,6 +120,8 @@ class BackgroundServer:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+        if self._server is not None:
+            _close_app(self.app)
         self._server = None
 
     def __enter__(self) -> BackgroundServer:
@@ -139,3 +147,4 @@ def run_foreground(app: ASGIApp, settings: ServeSettings, sock: socket.socket) -
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, previous_int)
         sock.close()
+        _close_app(app)
