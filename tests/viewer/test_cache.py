@@ -24,9 +24,10 @@ def _same(a: RunIndex, b: RunIndex) -> None:
     for name in sa.subs:
         assert np.array_equal(sa.subs[name], sb.subs[name], equal_nan=True)
     assert a.item_ids == b.item_ids
-    assert a.text == b.text
+    for column in ("outputs", "errors", "ids", "prompts"):
+        assert getattr(a, column).strings == getattr(b, column).strings, column
+        assert getattr(a, column).joined == getattr(b, column).joined, column
     assert a.snippet == b.snippet
-    assert a.item_prompt == b.item_prompt
     assert a.templates.names == b.templates.names
     assert a.bad_lines == b.bad_lines
     assert a.read_sample(3) == b.read_sample(3)
