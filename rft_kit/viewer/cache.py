@@ -22,7 +22,7 @@ from .index import RunIndex
 
 __all__ = ["CACHE_FORMAT", "SAVE_AFTER_BYTES", "default_cache_dir", "load_index", "save_index"]
 
-CACHE_FORMAT: Final = 1
+CACHE_FORMAT: Final = 2
 SAVE_AFTER_BYTES: Final = 16 << 20
 """Records read since the last save (in file bytes) that make saving worth it; small runs index faster than this."""
 

@@ -10,6 +10,9 @@ the block decoder learns the run's sub-grader names from the block's first line 
 struct made for them: a struct's fields are matched once per type where a dict's keys are new strings per record,
 which halves the cost of decoding a grades file. A block with another name (or anything else the struct refuses)
 is decoded with plain dicts, and the names are learnt again from it.
+
+The structs are not tracked by the garbage collector (``gc=False``): they hold only strings, numbers and JSON
+values, which cannot refer back to them, and a large run decodes hundreds of thousands of them.
 """
 
 from __future__ import annotations
@@ -27,13 +30,13 @@ __all__ = ["FORMATS", "Format", "GradeLine", "SampleLine", "TaskLine", "sub_name
 _NULL: Final = msgspec.Raw(b"null")
 
 
-class TaskLine(msgspec.Struct):
+class TaskLine(msgspec.Struct, gc=False):
     id: Any = None
     metadata: Any = None
     messages: Any = None
 
 
-class SampleLine(msgspec.Struct, kw_only=True):
+class SampleLine(msgspec.Struct, kw_only=True, gc=False):
     item_id: str | int
     sample_index: int | None = 0
     output_text: str | None = None
@@ -43,7 +46,7 @@ class SampleLine(msgspec.Struct, kw_only=True):
     turns: int | None = None
 
 
-class GradeLine(msgspec.Struct, kw_only=True):
+class GradeLine(msgspec.Struct, kw_only=True, gc=False):
     """A grade as a line decoder gives it. The block decoder gives structs with the same fields whose
     ``sub_rewards`` is a struct of the run's sub-grader names (:func:`sub_names` reads either)."""
 
@@ -105,7 +108,9 @@ class _GradeBlocks:
         if not names or any(not name.isidentifier() or name.startswith("__") for name in names):
             self._fast = None  # a struct needs identifier field names; such a run decodes with dicts
             return
-        subs = msgspec.defstruct("SubRewards", [(name, float, math.nan) for name in names], forbid_unknown_fields=True)
+        subs = msgspec.defstruct(
+            "SubRewards", [(name, float, math.nan) for name in names], forbid_unknown_fields=True, gc=False
+        )
         line = msgspec.defstruct(
             "GradeLineSubs",
             [
@@ -117,6 +122,7 @@ class _GradeBlocks:
                 ("sub_rewards", subs | None, None),
             ],
             kw_only=True,
+            gc=False,
         )
         self._fast = msgspec.json.Decoder(line).decode_lines
 
