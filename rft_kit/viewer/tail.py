@@ -3,6 +3,9 @@
 Each :meth:`JsonlTail.read_new` returns the complete lines written since the previous call. A last line without its
 newline is a record still being written (or torn by a killed writer): it is left for a later call, never parsed half.
 A file that was replaced or truncated (a stage redone from scratch) is reported as a reset so the caller starts over.
+A file rewritten in place to at least the same length is caught by what was read before no longer being there: its
+first bytes, the bytes just before the offset, and the checksums of pages spread over what was read (checked
+whenever the file's size or modification time moved, so an idle file costs one ``stat``).
 
 Given a ``decode_lines`` (msgspec's ``Decoder.decode_lines``), a block of clean lines is decoded in one call, which
 saves a Python call per line when a large run is opened. A block is clean when every line starts with ``{`` and ends
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +33,9 @@ _CHUNK: Final = 8 << 20
 """Bytes read per step, so opening a large file never holds it whole in memory."""
 _HEAD: Final = 64
 """Bytes of the file's start remembered to notice a file deleted and re-created under the same inode."""
+_PROBES: Final = 16
+_PAGE: Final = 4096
+"""Pages (of this many bytes) whose checksums are kept to notice a file rewritten in place."""
 
 
 _NL: Final = ord("\n")
@@ -68,28 +75,57 @@ class JsonlTail:
         self._ident: tuple[int, int] | None = None
         self._head = b""
         self._mark = b""  # the bytes just before ``offset``: what was read must still be there
+        self._probes: list[tuple[int, int]] = []  # (position, crc32 of the page there) within what was read
+        self._seen: tuple[int, int] | None = None  # (size, mtime) at the last look
 
     def state(self) -> dict[str, Any]:
         """What :meth:`restore` needs to go on from here in another process (the index cache)."""
-        return {"offset": self.offset, "ident": list(self._ident or ()), "head": self._head, "mark": self._mark}
+        return {
+            "offset": self.offset,
+            "ident": list(self._ident or ()),
+            "head": self._head,
+            "mark": self._mark,
+            "probes": [list(probe) for probe in self._probes],
+        }
 
     def restore(self, state: dict[str, Any]) -> None:
         ident: list[Any] = list(state.get("ident") or [])
         self.offset = int(state.get("offset") or 0)
         self._ident = (int(ident[0]), int(ident[1])) if len(ident) == 2 else None
         self._head, self._mark = bytes(state.get("head") or b""), bytes(state.get("mark") or b"")
+        self._probes = [(int(position), int(crc)) for position, crc in state.get("probes") or []]
+        self._seen = None  # check everything on the first read
+
+    def _take_probes(self, handle: Any) -> None:
+        span = self.offset - _PAGE
+        positions = sorted({max(0, span * k // (_PROBES - 1)) for k in range(_PROBES)}) if self.offset else []
+        probes = []
+        for position in positions:
+            handle.seek(position)
+            probes.append((position, zlib.crc32(handle.read(self._page(position)))))
+        self._probes = probes
+
+    def _page(self, position: int) -> int:
+        return min(_PAGE, self.offset - position)  # never past the offset: later bytes may still change
 
     def _changed_under_us(self, st: os.stat_result) -> bool:
         if self._ident is None:
             return False
         if (st.st_dev, st.st_ino) != self._ident or st.st_size < self.offset:
             return True
+        if self._seen == (st.st_size, st.st_mtime_ns):
+            return False
         with open(self.path, "rb") as handle:
             if self._head and handle.read(len(self._head)) != self._head:
                 return True
             if self._mark:
                 handle.seek(self.offset - len(self._mark))
-                return handle.read(len(self._mark)) != self._mark
+                if handle.read(len(self._mark)) != self._mark:
+                    return True
+            for position, crc in self._probes:
+                handle.seek(position)
+                if zlib.crc32(handle.read(self._page(position))) != crc:
+                    return True
         return False
 
     def read_new(
@@ -104,12 +140,13 @@ class JsonlTail:
         except FileNotFoundError:
             if self._ident is not None:
                 batch.reset = True
-                self.offset, self._ident, self._head, self._mark = 0, None, b"", b""
+                self.offset, self._ident, self._head, self._mark, self._probes = 0, None, b"", b"", []
             return batch
         if self._changed_under_us(st):
             batch.reset = True
-            self.offset, self._head, self._mark = 0, b"", b""
+            self.offset, self._head, self._mark, self._probes = 0, b"", b"", []
         self._ident = (st.st_dev, st.st_ino)
+        self._seen = (st.st_size, st.st_mtime_ns)
         if st.st_size <= self.offset:
             return batch
         with open(self.path, "rb") as handle:
@@ -132,7 +169,9 @@ class JsonlTail:
                 carry = data[end + 1 :]
                 position = self._parse(memoryview(data)[: end + 1], position, batch, decode, decode_lines)
                 self._mark = data[max(0, end + 1 - _HEAD) : end + 1]
-        self.offset = position
+            if position != self.offset:
+                self.offset = position
+                self._take_probes(handle)
         return batch
 
     @staticmethod
