@@ -25,6 +25,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final
@@ -173,6 +174,7 @@ _ROW_COLUMNS: Final = (
     ("stop_reason", np.int16, -1),
     ("turns", np.int32, -1),
 )
+_REWARD: Final = attrgetter("reward")
 _SEARCH: Final = ("outputs", "errors", "ids", "prompts")
 """The search columns: outputs and errors per row, ids and prompts per item."""
 
@@ -419,10 +421,13 @@ class RunIndex:
         rows = self._rows_for(_keys(records))
         picks = last_wins(rows)
         if picks is not None:  # re-graded within one batch: the later record is the grade
+            for record in records:  # a sub-grader met only in a superseded grade still has a column (of NaN)
+                for name in sub_names(record.sub_rewards):
+                    self._sub_column(name)
             rows, offsets, records = rows[picks], offsets[picks], [records[n] for n in picks.tolist()]
         errored = [n for n, r in enumerate(records) if r.status == "error"]
         self.grade_offset.values[rows] = offsets
-        self.reward.values[rows] = [r.reward for r in records]
+        self.reward.values[rows] = np.fromiter(map(_REWARD, records), dtype=np.float64, count=len(records))
         status = np.ones(rows.size, dtype=np.int8)
         status[errored] = 2
         self.status.values[rows] = status
@@ -436,6 +441,13 @@ class RunIndex:
         self.err_kind.values[rows] = kinds
         self.errors.put(rows, texts)
         self._put_subs(rows, [r.sub_rewards for r in records])
+
+    def _sub_column(self, name: str) -> Column:
+        column = self.subs.get(name)
+        if column is None:
+            column = self.subs[name] = Column(np.float64, math.nan)
+            column.grow(self.rows)
+        return column
 
     def _put_subs(self, rows: npt.NDArray[np.int64], subs: list[Any]) -> None:
         """Write the sub-rewards of a batch of grades. Every sub-grader column is written for every row of the
@@ -453,14 +465,19 @@ class RunIndex:
                 if found:
                     names.update(dict.fromkeys(found))
         for name in names:
-            if name not in self.subs:
-                column = self.subs[name] = Column(np.float64, math.nan)
-                column.grow(self.rows)
+            self._sub_column(name)
+        table: dict[str, npt.NDArray[np.float64]] = {}
+        if structs and names:
+            # all sub-rewards of the batch in one C pass: a (rows, names) table of floats
+            getter = attrgetter(*names)
+            flat = map(getter, subs) if len(names) == 1 else chain.from_iterable(map(getter, subs))
+            values = np.fromiter(flat, dtype=np.float64, count=len(subs) * len(names)).reshape(len(subs), -1)
+            table = {name: values[:, n] for n, name in enumerate(names)}
         for name, column in self.subs.items():
             if name not in names:
                 column.values[rows] = math.nan
             elif structs:
-                column.values[rows] = list(map(attrgetter(name), subs))
+                column.values[rows] = table[name]
             else:
                 column.values[rows] = [found.get(name, math.nan) for found in subs]
 

@@ -8,7 +8,9 @@ import subprocess
 import sys
 import textwrap
 import time
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -237,3 +239,49 @@ def test_block_decoding_reads_what_line_by_line_reads(lines: list[bytes], torn: 
     assert one.offsets.tolist() == many.offsets.tolist()
     assert [plain(v) for v in one.values] == [plain(v) for v in many.values]
     assert one.bad_lines == many.bad_lines
+
+
+_SUB_NAMES = st.sampled_from(["x", "y", "class", "not an id", "z"])
+_GRADES = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c"]),
+        st.integers(min_value=0, max_value=1),
+        st.dictionaries(_SUB_NAMES, st.sampled_from([0.0, 0.5, 1.0]), max_size=3),
+        st.booleans(),  # errored
+    ),
+    max_size=16,
+)
+
+
+@given(_GRADES, st.lists(st.integers(min_value=0, max_value=16), max_size=3))
+def test_grade_columns_equal_the_last_grade_of_each_sample(grades: list[Any], cuts: list[int]) -> None:
+    """Grades appended in batches (the block decoder learns sub-grader names, meets new ones, falls back to dicts
+    for names that cannot be struct fields): each row holds its last grade's reward, status and sub-rewards, NaN
+    for a sub-grader that grade did not report."""
+    import math
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "grades.jsonl"
+        path.touch()
+        index = RunIndex(folder)
+        bounds = sorted({0, len(grades), *(min(cut, len(grades)) for cut in cuts)})
+        for start, end in pairwise(bounds):
+            with open(path, "a") as handle:
+                for item, i, subs, errored in grades[start:end]:
+                    error = {"kind": "parse", "message": "m"} if errored else None
+                    status = "error" if errored else "scored"
+                    record = grade(item, i, 0.0 if errored else 1.0, sub_rewards=subs, status=status, error=error)
+                    handle.write(json.dumps(record) + "\n")
+            index.refresh()
+        last = {(item, i): (subs, errored) for item, i, subs, errored in grades}
+        snap = index.snapshot()
+        assert set(snap.subs) == {name for _, _, subs, _ in grades for name in subs}
+        assert snap.size == len(last)
+        for row in range(snap.size):
+            key = (index.item_ids[int(snap.item[row])], int(snap.sample_index[row]))
+            subs, errored = last[key]
+            assert int(snap.status[row]) == (2 if errored else 1)
+            assert float(snap.reward[row]) == (0.0 if errored else 1.0)
+            got = {name: float(values[row]) for name, values in snap.subs.items() if not math.isnan(values[row])}
+            assert got == subs
