@@ -9,7 +9,7 @@ which is what keeps a filter over 100,000 samples fast (``benchmarks/bench_viewe
 rows keep byte offsets and the sample page reads its lines back.
 
 Text search has its own columns (:mod:`~rft_kit.viewer.search`): outputs and grading errors per row, item ids and
-prompts per item, lower-cased and joined as records arrive, so no search ever builds them.
+prompts per item, lower-cased as records arrive, so no search ever builds them.
 
 Lines are decoded with msgspec into structs of only the fields the index keeps (several times faster than
 ``json.loads``, which dominates opening a large run), a clean block of lines in one call; a line msgspec refuses (a
@@ -38,7 +38,7 @@ from ..report.collect import PASS_EPSILON
 from .columns import Column, last_wins, put_list
 from .formats import FORMATS, GradeLine, SampleLine, TaskLine, sub_names
 from .labels import LABELS_FILE, LabelRecord, label_from_record
-from .search import SearchColumn, clean, compile_needle
+from .search import SearchColumn, clean
 from .tail import JsonlTail, TailBatch, read_line_at
 
 __all__ = ["NONE", "RunIndex", "Snapshot"]
@@ -292,9 +292,9 @@ class RunIndex:
 
     def search(self, needle: str) -> npt.NDArray[np.bool_]:
         """Per row, whether ``needle`` (any case) is in its output, its grading error, its item id or its prompt."""
-        pattern = compile_needle(needle)
-        rows = self.outputs.search(pattern) | self.errors.search(pattern)
-        items = self.ids.search(pattern) | self.prompts.search(pattern)
+        needle = clean(needle)
+        rows = self.outputs.search(needle) | self.errors.search(needle)
+        items = self.ids.search(needle) | self.prompts.search(needle)
         found: npt.NDArray[np.bool_] = rows | items[self.row_item.values]
         return found
 
@@ -379,9 +379,6 @@ class RunIndex:
                 handler(batch.offsets, batch.values)
             if batch.values or batch.bad_lines:
                 self.version += 1
-        if self.version != before:
-            for name in _SEARCH:  # joined now, so that no search request pays for it
-                getattr(self, name).sync()
         return self.version != before
 
     def _add_items(self, offsets: npt.NDArray[np.int64], records: list[TaskLine]) -> None:
