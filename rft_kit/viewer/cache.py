@@ -5,8 +5,8 @@ After a refresh that read a lot (:data:`SAVE_AFTER_BYTES`), the index's state is
 the state is loaded and the files are followed from the byte offsets it holds; the tails check that the bytes read
 before are still there (the file's inode, its first bytes, the last ones before the offset and the checksums of 16
 pages spread over what was read: :mod:`~rft_kit.viewer.tail`), so a file that was replaced, truncated or rewritten
-in place since starts the index over, and one that only grew is read from where the save left off. The default cache dir is ``$XDG_CACHE_HOME/rft-kit/view`` (else
-``~/.cache/rft-kit/view``); ``RFT_VIEW_CACHE=off`` disables it.
+in place since starts the index over, and one that only grew is read from where the save left off. The default
+cache dir is ``$XDG_CACHE_HOME/rft-kit/view`` (else ``~/.cache/rft-kit/view``); ``RFT_VIEW_CACHE=off`` disables it.
 """
 
 from __future__ import annotations

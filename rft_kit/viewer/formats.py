@@ -5,7 +5,9 @@ Lines are decoded with msgspec into structs of only the fields the index keeps (
 parsed again with ``json`` and held to the same types, so the index's handlers can trust every field's type; a line
 that is not such a record decodes to ``None`` (an unreadable line).
 
-A clean block of lines is decoded in one ``decode_lines`` call (:class:`~rft_kit.viewer.tail.JsonlTail`). For grades
+A clean block of lines is decoded in one ``decode_lines`` call (:class:`~rft_kit.viewer.tail.JsonlTail`), task
+messages into :class:`Message` structs (a block with a message that is not an object decodes them as JSON gives
+them). For grades
 the block decoder learns the run's sub-grader names from the block's first line and decodes ``sub_rewards`` into a
 struct made for them: a struct's fields are matched once per type where a dict's keys are new strings per record,
 which halves the cost of decoding a grades file. A block with another name (or anything else the struct refuses)
@@ -25,7 +27,7 @@ from typing import Any, Final
 
 import msgspec
 
-__all__ = ["FORMATS", "Format", "GradeLine", "SampleLine", "TaskLine", "sub_names"]
+__all__ = ["FORMATS", "Format", "GradeLine", "Message", "SampleLine", "TaskLine", "sub_names"]
 
 _NULL: Final = msgspec.Raw(b"null")
 
@@ -34,6 +36,33 @@ class TaskLine(msgspec.Struct, gc=False):
     id: Any = None
     metadata: Any = None
     messages: Any = None
+    """as JSON gives it; from the block decoder, usually a list of :class:`Message`"""
+
+
+class Message(msgspec.Struct, gc=False):
+    """A prompt message as the index reads it: its content only (a struct: no dict and no role string per message)."""
+
+    content: Any = None
+
+
+class _TaskMessages(msgspec.Struct, gc=False):
+    id: Any = None
+    metadata: Any = None
+    messages: list[Message] | None = None
+
+
+def _fallback(fast: type[msgspec.Struct], loose: type[msgspec.Struct]) -> Callable[[memoryview], list[Any]]:
+    """``decode_lines`` into ``fast``, or into ``loose`` for a block ``fast`` refuses."""
+    fast_lines = msgspec.json.Decoder(fast).decode_lines
+    loose_lines = msgspec.json.Decoder(loose).decode_lines
+
+    def decode(block: memoryview) -> list[Any]:
+        try:
+            return fast_lines(block)
+        except msgspec.MsgspecError:
+            return loose_lines(block)
+
+    return decode
 
 
 class SampleLine(msgspec.Struct, kw_only=True, gc=False):
@@ -149,7 +178,7 @@ class _GradeBlocks:
 
 def _formats() -> dict[str, Format]:
     return {
-        "tasks": Format(_line_decoder(TaskLine), msgspec.json.Decoder(TaskLine).decode_lines),
+        "tasks": Format(_line_decoder(TaskLine), _fallback(_TaskMessages, TaskLine)),
         "samples": Format(_line_decoder(SampleLine), msgspec.json.Decoder(SampleLine).decode_lines),
         "grades": Format(_line_decoder(GradeLine), _GradeBlocks()),
         "labels": Format(json.loads, None),

@@ -36,7 +36,7 @@ import numpy.typing as npt
 
 from ..report.collect import PASS_EPSILON
 from .columns import Column, last_wins, put_list
-from .formats import FORMATS, GradeLine, SampleLine, TaskLine, sub_names
+from .formats import FORMATS, GradeLine, Message, SampleLine, TaskLine, sub_names
 from .labels import LABELS_FILE, LabelRecord, label_from_record
 from .search import SearchColumn, clean
 from .tail import JsonlTail, TailBatch, read_line_at
@@ -71,8 +71,8 @@ def _output_text(record: SampleLine) -> str:
 def _prompt_text(messages: Any) -> str:
     parts = []
     for message in messages if isinstance(messages, list) else []:
-        if isinstance(message, Mapping):
-            content = message.get("content")
+        if isinstance(message, Message | Mapping):
+            content = message.content if isinstance(message, Message) else message.get("content")
             if isinstance(content, str):
                 parts.append(content)
             elif content is not None:

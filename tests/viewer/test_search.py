@@ -134,3 +134,24 @@ def test_index_search_equals_a_scan_of_the_records(
     other = data.draw(needles)  # a second search of the same session
     wanted = other.lower().replace("\0", "")
     assert index.search(other).tolist() == scan()
+
+
+def test_prompts_of_any_message_shape_are_searched(tmp_path: Path) -> None:
+    """Messages decode into structs for speed; a file with a message that is not an object (or a content that is a
+    list of parts) is still read, and each prompt's text is searched."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    tasks = [
+        {"id": "plain", "messages": [{"role": "user", "content": "Name a Zebra"}]},
+        {"id": "parts", "messages": [{"role": "user", "content": [{"type": "input_text", "text": "an Okapi"}]}]},
+        {"id": "odd", "messages": ["not a message", {"content": "a Quokka"}]},
+        {"id": "none", "messages": None},
+    ]
+    _write(folder / "tasks.jsonl", tasks)
+    _write(folder / "samples.jsonl", [{"item_id": t["id"], "sample_index": 0, "output_text": ""} for t in tasks])
+    index = RunIndex(folder)
+    index.refresh()
+    assert index.bad_lines["tasks"] == 0
+    ids = [index.item_ids[int(item)] for item in index.snapshot().item]
+    for needle, item in (("zebra", "plain"), ("okapi", "parts"), ("quokka", "odd")):
+        assert index.search(needle).tolist() == [i == item for i in ids], needle
