@@ -57,8 +57,8 @@ class Column:
 def last_wins(rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64] | None:
     """When ``rows`` names a row more than once, the positions to keep (the last of each row, in order); else
     ``None``. numpy does not promise which of repeated indices an assignment keeps, and the later record must win."""
-    if rows.size < 2 or np.unique(rows).size == rows.size:
-        return None
+    if rows.size < 2 or bool((np.diff(rows) > 0).all()) or np.unique(rows).size == rows.size:
+        return None  # (rows in increasing order, as when a run is opened, are distinct without hashing them)
     reversed_first = np.unique(rows[::-1], return_index=True)[1]
     return np.sort(rows.size - 1 - reversed_first)
 

@@ -105,7 +105,7 @@ def _as_dict(sub_rewards: Any) -> dict[str, float]:
 def _keys(records: list[SampleLine] | list[GradeLine]) -> list[tuple[str, int]]:
     """Each record's row key (one comprehension: this runs once per record of a large run)."""
     keys = [(r.item_id, r.sample_index or 0) for r in records]
-    if any(type(r.item_id) is not str for r in records):  # an integer id, which the key holds as text
+    if set(map(type, map(_ITEM_ID, records))) - {str}:  # an integer id, which the key holds as text
         keys = [(str(item_id), index) for item_id, index in keys]
     return keys  # type: ignore[return-value]
 
@@ -175,6 +175,7 @@ _ROW_COLUMNS: Final = (
     ("turns", np.int32, -1),
 )
 _REWARD: Final = attrgetter("reward")
+_ITEM_ID: Final = attrgetter("item_id")
 _SEARCH: Final = ("outputs", "errors", "ids", "prompts")
 """The search columns: outputs and errors per row, ids and prompts per item."""
 
