@@ -3,9 +3,10 @@
 After a refresh that read a lot (:data:`SAVE_AFTER_BYTES`), the index's state is written as msgpack to
 ``<cache dir>/<hash of the folder's path>.msgpack`` (no pickle: loading a cache runs no code). On the next start
 the state is loaded and the files are followed from the byte offsets it holds; the tails check that the bytes read
-before are still there (the file's first bytes, and the last ones before the offset), so a file that was replaced
-or rewritten since starts the index over. The default cache dir is ``$XDG_CACHE_HOME/rft-kit/view`` (else
-``~/.cache/rft-kit/view``); ``RFT_VIEW_CACHE=off`` disables it.
+before are still there (the file's inode, its first bytes, the last ones before the offset and the checksums of 16
+pages spread over what was read: :mod:`~rft_kit.viewer.tail`), so a file that was replaced, truncated or rewritten
+in place since starts the index over, and one that only grew is read from where the save left off. The default
+cache dir is ``$XDG_CACHE_HOME/rft-kit/view`` (else ``~/.cache/rft-kit/view``); ``RFT_VIEW_CACHE=off`` disables it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .index import RunIndex
 
 __all__ = ["CACHE_FORMAT", "SAVE_AFTER_BYTES", "default_cache_dir", "load_index", "save_index"]
 
-CACHE_FORMAT: Final = 1
+CACHE_FORMAT: Final = 2
 SAVE_AFTER_BYTES: Final = 16 << 20
 """Records read since the last save (in file bytes) that make saving worth it; small runs index faster than this."""
 

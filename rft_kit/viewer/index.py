@@ -1,26 +1,32 @@
-"""One run folder as in-memory columns: what the sample table filters, sorts and pages over.
+"""One run folder as in-memory columns: what the sample table filters, sorts, pages and searches over.
 
 The index reads ``tasks.jsonl``, ``samples.jsonl``, ``grades.jsonl`` and ``labels.jsonl`` once and then only what
 was appended since (:class:`~rft_kit.viewer.tail.JsonlTail`), so a run being written by ``rft grade`` or ``rft
 rollout`` shows new records on the next request and never a torn last line. Rows are samples keyed by ``(item_id,
-sample_index)``; a record seen again (a re-graded sample) replaces the earlier one. Columns are ``array`` buffers
-grown in place and copied into numpy arrays once per change (:meth:`RunIndex.snapshot`), which is what keeps a filter
-over 100,000 samples fast (``benchmarks/bench_viewer.py``). Record bodies stay on disk: rows keep byte offsets and
-the sample page reads its lines back.
+sample_index)``; a record seen again (a re-sampled or re-graded sample) replaces the earlier one. Columns are numpy
+buffers grown in place (:mod:`~rft_kit.viewer.columns`) and copied once per change (:meth:`RunIndex.snapshot`),
+which is what keeps a filter over 100,000 samples fast (``benchmarks/bench_viewer.py``). Record bodies stay on disk:
+rows keep byte offsets and the sample page reads its lines back.
+
+Text search has its own columns (:mod:`~rft_kit.viewer.search`): outputs and grading errors per row, item ids and
+prompts per item, lower-cased as records arrive, so no search ever builds them.
 
 Lines are decoded with msgspec into structs of only the fields the index keeps (several times faster than
-``json.loads``, which dominates opening a large run); a line msgspec refuses (a ``NaN``, a field of an odd type) is
-parsed again with ``json`` and kept if it is an object.
+``json.loads``, which dominates opening a large run), a clean block of lines in one call; a line msgspec refuses (a
+``NaN``, a field of an odd type) is parsed again with ``json`` and kept if it is an object. A batch of records is
+written into the columns with a few vectorised assignments, not a Python statement per field per record.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import math
-import re
-from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final
 
@@ -29,8 +35,11 @@ import numpy as np
 import numpy.typing as npt
 
 from ..report.collect import PASS_EPSILON
+from .columns import Column, last_wins, put_list
+from .formats import FORMATS, GradeLine, Message, SampleLine, TaskLine, sub_names
 from .labels import LABELS_FILE, LabelRecord, label_from_record
-from .tail import JsonlTail, read_line_at
+from .search import SearchColumn, clean
+from .tail import JsonlTail, TailBatch, read_line_at
 
 __all__ = ["NONE", "RunIndex", "Snapshot"]
 
@@ -38,77 +47,20 @@ NONE: Final = "(none)"
 """The template or difficulty of an item without that metadata (the report's word for it)."""
 SNIPPET_CHARS: Final = 200
 SEARCH_CHARS: Final = 65536
-"""Characters of an output kept for text search; a longer output is searched in its first part only."""
+"""Characters of an output (or prompt, or error) kept for text search; a longer one is searched in its first part."""
 
 STATUS_NAMES: Final = ("ungraded", "scored", "error")
 LABEL_NAMES: Final = ("", "pass", "fail", "score")
 
 
-_NULL: Final = msgspec.Raw(b"null")
-
-
-class _Task(msgspec.Struct):
-    id: Any = None
-    metadata: Any = None
-    # kept as raw JSON and decoded on the first text search: prompts are most of a task file's bytes
-    messages: msgspec.Raw = _NULL
-
-
-class _SampleLine(msgspec.Struct, kw_only=True):
-    item_id: str | int
-    sample_index: int | None = 0
-    output_text: str | None = None
-    choices: msgspec.Raw = _NULL  # decoded only for a record without output_text
-    error: Any = None
-    stop_reason: str | None = None
-    turns: int | None = None
-
-
-class _GradeLine(msgspec.Struct, kw_only=True):
-    item_id: str | int
-    sample_index: int | None = 0
-    reward: float
-    status: str | None = None
-    error: dict[str, Any] | None = None
-    sub_rewards: dict[str, float] | None = None
-
-
-def _decoder(kind: type[msgspec.Struct]) -> Callable[[bytes], Any]:
-    """Typed decoding; a line msgspec refuses is parsed by ``json`` (which takes ``NaN``) and then held to the same
-    types, so the index's handlers can trust every field's type. ``None`` marks a line that is not a record."""
-    typed = msgspec.json.Decoder(kind)
-
-    def decode(raw: bytes) -> Any:
-        try:
-            return typed.decode(raw)
-        except msgspec.MsgspecError:
-            value = json.loads(raw)  # a ValueError here: not JSON at all, counted as an unreadable line
-            try:
-                return msgspec.convert(value, kind)
-            except msgspec.MsgspecError:
-                return None
-
-    return decode
-
-
-_DECODERS: Final[dict[str, Callable[[bytes], Any]]] = {
-    "tasks": _decoder(_Task),
-    "samples": _decoder(_SampleLine),
-    "grades": _decoder(_GradeLine),
-    "labels": json.loads,
-}
-
-
-def _output_text(record: _SampleLine) -> str:
+def _output_text(record: SampleLine) -> str:
     text = record.output_text
     if isinstance(text, str):
         return text
-    choices: Any = record.choices
-    if isinstance(choices, msgspec.Raw | bytes):
-        try:
-            choices = msgspec.json.decode(choices)
-        except msgspec.MsgspecError:
-            return ""
+    try:
+        choices = msgspec.json.decode(record.choices)
+    except msgspec.MsgspecError:
+        return ""
     if isinstance(choices, list) and choices and isinstance(choices[0], Mapping):
         message = choices[0].get("message")
         if isinstance(message, Mapping) and isinstance(message.get("content"), str):
@@ -119,13 +71,43 @@ def _output_text(record: _SampleLine) -> str:
 def _prompt_text(messages: Any) -> str:
     parts = []
     for message in messages if isinstance(messages, list) else []:
-        if isinstance(message, Mapping):
-            content = message.get("content")
+        if isinstance(message, Message | Mapping):
+            content = message.content if isinstance(message, Message) else message.get("content")
             if isinstance(content, str):
                 parts.append(content)
             elif content is not None:
                 parts.append(json.dumps(content, ensure_ascii=False))
-    return "\n".join(parts)[:SEARCH_CHARS].lower()
+    return clean("\n".join(parts)[:SEARCH_CHARS])
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a refresh runs. Everything a refresh allocates is kept (it becomes the
+    index), so collections during it free nothing; they only walk the growing heap, which cost a quarter of the
+    time to open a 100,000-sample run in a fresh process (``benchmarks/bench_viewer.py``). Reference counting
+    still frees what is dropped, and the collector runs again as soon as the refresh ends."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _as_dict(sub_rewards: Any) -> dict[str, float]:
+    if isinstance(sub_rewards, msgspec.Struct):
+        return {name: getattr(sub_rewards, name) for name in sub_rewards.__struct_fields__}
+    return {}
+
+
+def _keys(records: list[SampleLine] | list[GradeLine]) -> list[tuple[str, int]]:
+    """Each record's row key (one comprehension: this runs once per record of a large run)."""
+    keys = [(r.item_id, r.sample_index or 0) for r in records]
+    if set(map(type, map(_ITEM_ID, records))) - {str}:  # an integer id, which the key holds as text
+        keys = [(str(item_id), index) for item_id, index in keys]
+    return keys  # type: ignore[return-value]
 
 
 class _Codes:
@@ -144,29 +126,6 @@ class _Codes:
 
     def get(self, name: str) -> int | None:
         return self._codes.get(name)
-
-
-@dataclass(frozen=True)
-class _Joined:
-    """Strings joined with NUL, and where each one starts."""
-
-    text: str
-    starts: npt.NDArray[np.int64]
-
-    @classmethod
-    def of(cls, strings: list[str]) -> _Joined:
-        lengths = np.fromiter((len(s) + 1 for s in strings), dtype=np.int64, count=len(strings))
-        starts = np.zeros(len(strings), dtype=np.int64)
-        if len(strings) > 1:
-            np.cumsum(lengths[:-1], out=starts[1:])
-        return cls("\0".join(strings), starts)
-
-    def hits(self, pattern: re.Pattern[str]) -> npt.NDArray[np.bool_]:
-        found = np.zeros(self.starts.size, dtype=np.bool_)
-        positions = np.fromiter((m.start() for m in pattern.finditer(self.text)), dtype=np.int64)
-        if positions.size:
-            found[np.searchsorted(self.starts, positions, side="right") - 1] = True
-        return found
 
 
 @dataclass(frozen=True)
@@ -197,6 +156,30 @@ class Snapshot:
         return int(self.item.size)
 
 
+# per item and per row: attribute name, dtype, the value of a new row
+_ITEM_COLUMNS: Final = (
+    ("item_template", np.int32, 0),
+    ("item_difficulty", np.int32, 0),
+    ("item_offset", np.int64, -1),
+)
+_ROW_COLUMNS: Final = (
+    ("row_item", np.int32, 0),
+    ("row_index", np.int64, 0),
+    ("sample_offset", np.int64, -1),
+    ("grade_offset", np.int64, -1),
+    ("reward", np.float64, math.nan),
+    ("status", np.int8, 0),
+    ("err_kind", np.int16, -1),
+    ("sample_error", np.int8, 0),
+    ("stop_reason", np.int16, -1),
+    ("turns", np.int32, -1),
+)
+_REWARD: Final = attrgetter("reward")
+_ITEM_ID: Final = attrgetter("item_id")
+_SEARCH: Final = ("outputs", "errors", "ids", "prompts")
+"""The search columns: outputs and errors per row, ids and prompts per item."""
+
+
 class RunIndex:
     """The columns of one run folder; call :meth:`refresh` before reading (it costs a ``stat`` when nothing changed).
 
@@ -204,11 +187,30 @@ class RunIndex:
         folder: the run folder.
     """
 
+    # the columns, for mypy (made in _clear)
+    item_template: Column
+    item_difficulty: Column
+    item_offset: Column
+    row_item: Column
+    row_index: Column
+    sample_offset: Column
+    grade_offset: Column
+    reward: Column
+    status: Column
+    err_kind: Column
+    sample_error: Column
+    stop_reason: Column
+    turns: Column
+    outputs: SearchColumn
+    errors: SearchColumn
+    ids: SearchColumn
+    prompts: SearchColumn
+
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         self.version = 0
         self._snapshot: Snapshot | None = None
-        self._joined: dict[str, tuple[tuple[int, int], _Joined]] = {}
+        self._rank: npt.NDArray[np.int64] | None = None
         self._codes_in: tuple[tuple[int, int, int], npt.NDArray[np.int64]] | None = None
         self.cached_bytes = 0
         """:attr:`read_bytes` when the on-disk cache was last written (or loaded)."""
@@ -222,130 +224,80 @@ class RunIndex:
             name: JsonlTail(self.folder / f"{name}.jsonl") for name in ("tasks", "samples", "grades", "labels")
         }
         self.bad_lines = dict.fromkeys(self._tails, 0)
-        self._changes = dict.fromkeys(self._tails, 0)  # reads that brought records, per file
-        self._joined = {}
+        self._formats = FORMATS()
+        self._rank = None
         self.templates, self.difficulties = _Codes(), _Codes()
         self.error_kinds, self.stop_reasons = _Codes(), _Codes()
         self.none_template = self.templates.code(NONE)
         self.none_difficulty = self.difficulties.code(NONE)
+        for name, dtype, fill in _ITEM_COLUMNS + _ROW_COLUMNS:
+            setattr(self, name, Column(dtype, fill))
+        for name in _SEARCH:
+            setattr(self, name, SearchColumn())
         # per item
         self.item_ids: list[str] = []
         self._item_codes: dict[str, int] = {}
-        self.item_template = array("i")
-        self.item_difficulty = array("i")
-        self.item_offset = array("q")
-        self._item_messages: list[msgspec.Raw] = []
-        self._item_prompt: list[str] | None = None
         # per row (sample)
         self._rows: dict[tuple[str, int], int] = {}
-        self.row_item = array("i")
-        self.row_index = array("q")
-        self.sample_offset = array("q")
-        self.grade_offset = array("q")
-        self.reward = array("d")
-        self.status = array("b")
-        self.err_kind = array("h")
-        self.sample_error = array("b")
-        self.stop_reason = array("h")
-        self.turns = array("i")
-        self.subs: dict[str, array[float]] = {}
+        self.subs: dict[str, Column] = {}
         self.snippet: list[str] = []
-        self.text: list[str] = []
-        self.err_text: list[str] = []
         # labels: latest record per (row key, labeller), and the latest of any labeller per row key
         self.labels: dict[tuple[str, int], dict[str, LabelRecord]] = {}
         self.latest_label: dict[tuple[str, int], LabelRecord] = {}
         self.label_count = 0
 
-    def _item(self, item_id: str) -> int:
-        code = self._item_codes.get(item_id)
-        if code is None:
-            code = self._item_codes[item_id] = len(self.item_ids)
-            self.item_ids.append(item_id)
-            self.item_template.append(self.none_template)
-            self.item_difficulty.append(self.none_difficulty)
-            self.item_offset.append(-1)
-            self._item_messages.append(_NULL)
-            self._item_prompt = None
-        return code
+    def _items_for(self, item_ids: list[str]) -> npt.NDArray[np.int64]:
+        """The code of each item id, new items added."""
+        codes, get = self._item_codes, self._item_codes.get
+        found = [get(item_id, -1) for item_id in item_ids]
+        if -1 in found:
+            new = [item_id for item_id, code in zip(item_ids, found, strict=True) if code < 0]
+            new = list(dict.fromkeys(new))  # an item met twice in the batch gets one code
+            first = len(self.item_ids)
+            codes.update(zip(new, range(first, first + len(new)), strict=True))
+            self.item_ids.extend(new)
+            self.item_template.grow(len(new))
+            self.item_template.values[first:] = self.none_template
+            self.item_difficulty.grow(len(new))
+            self.item_difficulty.values[first:] = self.none_difficulty
+            self.item_offset.grow(len(new))
+            self.ids.extend(len(new))
+            self.ids.put(np.arange(first, first + len(new), dtype=np.int64), [clean(i) for i in new])
+            self.prompts.extend(len(new))
+            self._rank = None
+            found = [get(item_id, -1) for item_id in item_ids]
+        return np.asarray(found, dtype=np.int64)
 
-    def _rows_for(self, keys: list[tuple[str, int]]) -> list[int]:
+    def _rows_for(self, keys: list[tuple[str, int]]) -> npt.NDArray[np.int64]:
         """The row of each key, new rows added (all columns grown once per batch, not once per row)."""
-        rows, out = self._rows, []
-        start = count = len(self.row_item)
-        new_items, new_indexes = [], []
-        for key in keys:
-            row = rows.get(key)
-            if row is None:
-                row = rows[key] = count
-                count += 1
-                new_items.append(self._item(key[0]))
-                new_indexes.append(key[1])
-            out.append(row)
-        added = count - start
-        if added:
-            self.row_item.extend(array("i", new_items))
-            self.row_index.extend(array("q", new_indexes))
-            for column, blank in (
-                (self.sample_offset, -1),
-                (self.grade_offset, -1),
-                (self.err_kind, -1),
-                (self.stop_reason, -1),
-                (self.turns, -1),
-                (self.status, 0),
-                (self.sample_error, 0),
-            ):
-                column.extend(array(column.typecode, [blank]) * added)
-            nans = array("d", [math.nan]) * added
-            self.reward.extend(nans)
-            for sub in self.subs.values():
-                sub.extend(nans)
-            for strings in (self.snippet, self.text, self.err_text):
-                strings.extend([""] * added)
-        return out
-
-    @property
-    def item_prompt(self) -> list[str]:
-        """Per item code, its prompt's text in lower case (for search; decoded on first use)."""
-        if self._item_prompt is None:
-            prompts = []
-            for raw in self._item_messages:
-                try:
-                    prompts.append(_prompt_text(msgspec.json.decode(raw)))
-                except msgspec.MsgspecError:
-                    prompts.append("")
-            self._item_prompt = prompts
-        return self._item_prompt
+        rows, get = self._rows, self._rows.get
+        found = [get(key, -1) for key in keys]
+        if -1 not in found:
+            return np.asarray(found, dtype=np.int64)
+        new = list(dict.fromkeys(key for key, row in zip(keys, found, strict=True) if row < 0))
+        first = len(self.snippet)
+        rows.update(zip(new, range(first, first + len(new)), strict=True))
+        items = self._items_for([key[0] for key in new])
+        for name, _, _ in _ROW_COLUMNS:
+            getattr(self, name).grow(len(new))
+        for column in self.subs.values():
+            column.grow(len(new))
+        self.row_item.values[first:] = items
+        self.row_index.values[first:] = [key[1] for key in new]
+        self.snippet.extend([""] * len(new))
+        self.outputs.extend(len(new))
+        self.errors.extend(len(new))
+        if len(new) == len(keys):  # all new and distinct (opening a run): the rows are the next ones
+            return np.arange(first, first + len(new), dtype=np.int64)
+        return np.asarray([get(key, -1) for key in keys], dtype=np.int64)
 
     def search(self, needle: str) -> npt.NDArray[np.bool_]:
-        """Per row, whether ``needle`` (lower case) is in its output, its grading error, its item id or its prompt.
-
-        Each column's strings are joined once per version into one text with NUL separators, and ``re.finditer``
-        walks the matches in C; a match's position gives its row through the offsets (``np.searchsorted``).
-        """
-        needle = needle.replace("\0", "")
-        # each column is joined again only when its file grew: a run being graded leaves outputs and prompts alone
-        stamps = {
-            "outputs": (self._changes["samples"], self.rows),
-            "errors": (self._changes["grades"], self.rows),
-            "ids": (self._changes["tasks"], len(self.item_ids)),
-            "prompts": (self._changes["tasks"], len(self.item_ids)),
-        }
-        sources = {
-            "outputs": lambda: self.text,
-            "errors": lambda: self.err_text,
-            "ids": lambda: [iid.lower() for iid in self.item_ids],
-            "prompts": lambda: self.item_prompt,
-        }
-        for name, stamp in stamps.items():
-            cached = self._joined.get(name)
-            if cached is None or cached[0] != stamp:
-                self._joined[name] = (stamp, _Joined.of(sources[name]()))
-        outputs, errors, ids, prompts = (self._joined[name][1] for name in ("outputs", "errors", "ids", "prompts"))
-        pattern = re.compile(re.escape(needle))
-        rows = outputs.hits(pattern) | errors.hits(pattern)
-        items = ids.hits(pattern) | prompts.hits(pattern)
-        return rows | items[np.array(self.row_item, dtype=np.int64)]
+        """Per row, whether ``needle`` (any case) is in its output, its grading error, its item id or its prompt."""
+        needle = clean(needle)
+        rows = self.outputs.search(needle) | self.errors.search(needle)
+        items = self.ids.search(needle) | self.prompts.search(needle)
+        found: npt.NDArray[np.bool_] = rows | items[self.row_item.values]
+        return found
 
     def codes_in(self, other: RunIndex) -> npt.NDArray[np.int64]:
         """Per item code of this run, the same item's code in ``other`` (-1 where it has none); cached until either
@@ -370,7 +322,7 @@ class RunIndex:
 
     @property
     def rows(self) -> int:
-        return len(self.row_item)
+        return len(self.snippet)
 
     # -- reading -------------------------------------------------------------------------------------------------
     def _read_meta(self) -> None:
@@ -398,151 +350,178 @@ class RunIndex:
         value = config.get("pass_threshold", 1.0) if isinstance(config, dict) else 1.0
         return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 1.0
 
+    def _read(self, name: str) -> TailBatch:
+        decode = self._formats[name]
+        return self._tails[name].read_new(decode.line, decode.lines)
+
     def refresh(self) -> bool:
         """Read what was appended since the last call; start over when a file was replaced. Returns whether
         anything changed."""
+        with _collector_paused():
+            return self._refresh()
+
+    def _refresh(self) -> bool:
         before = self.version
         self._read_meta()
-        batches = {name: tail.read_new(_DECODERS[name]) for name, tail in self._tails.items()}
+        batches = {name: self._read(name) for name in self._tails}
         if any(batch.reset for batch in batches.values()):
             self._clear()
-            batches = {name: tail.read_new(_DECODERS[name]) for name, tail in self._tails.items()}
-        handlers: tuple[tuple[str, Callable[[int, Any], bool]], ...] = (
-            ("tasks", self._add_item),
-            ("labels", self._add_label),
+            batches = {name: self._read(name) for name in self._tails}
+        handlers: tuple[tuple[str, Callable[[npt.NDArray[np.int64], list[Any]], None]], ...] = (
+            ("tasks", self._add_items),
+            ("samples", self._add_samples),
+            ("grades", self._add_grades),
+            ("labels", self._add_labels),
         )
         for name, handler in handlers:
             batch = batches[name]
             self.bad_lines[name] += batch.bad_lines
-            for offset, record in batch.records:
-                if not handler(offset, record):
-                    self.bad_lines[name] += 1
-            if batch.records or batch.bad_lines:
+            if batch.values:
+                handler(batch.offsets, batch.values)
+            if batch.values or batch.bad_lines:
                 self.version += 1
-                self._changes[name] += 1
-        for name, many in (("samples", self._add_samples), ("grades", self._add_grades)):
-            batch = batches[name]
-            self.bad_lines[name] += batch.bad_lines
-            if batch.records:
-                many(batch.records)
-            if batch.records or batch.bad_lines:
-                self.version += 1
-                self._changes[name] += 1
         return self.version != before
 
-    def _add_item(self, offset: int, record: _Task) -> bool:
-        if record.id is None:
-            return False
-        code = self._item(str(record.id))
-        meta = record.metadata if isinstance(record.metadata, dict) else {}
-        self.item_template[code] = self.templates.code(str(meta.get("template", NONE)))
-        self.item_difficulty[code] = self.difficulties.code(str(meta.get("difficulty", NONE)))
-        self.item_offset[code] = offset
-        messages = record.messages
-        if not isinstance(messages, msgspec.Raw):  # a line that only json could parse: no Raw there
-            messages = msgspec.Raw(json.dumps(messages).encode())
-        self._item_messages[code] = messages
-        self._item_prompt = None
-        return True
+    def _add_items(self, offsets: npt.NDArray[np.int64], records: list[TaskLine]) -> None:
+        keep = [n for n, record in enumerate(records) if record.id is not None]
+        self.bad_lines["tasks"] += len(records) - len(keep)
+        if len(keep) < len(records):
+            offsets, records = offsets[keep], [records[n] for n in keep]
+        codes = self._items_for([str(record.id) for record in records])
+        picks = last_wins(codes)
+        if picks is not None:
+            codes, offsets, records = codes[picks], offsets[picks], [records[n] for n in picks.tolist()]
+        templates, difficulties = [], []
+        for record in records:
+            meta = record.metadata if isinstance(record.metadata, dict) else {}
+            templates.append(self.templates.code(str(meta.get("template", NONE))))
+            difficulties.append(self.difficulties.code(str(meta.get("difficulty", NONE))))
+        self.item_template.values[codes] = templates
+        self.item_difficulty.values[codes] = difficulties
+        self.item_offset.values[codes] = offsets
+        self.prompts.put(codes, [_prompt_text(record.messages) for record in records])
 
-    def _add_samples(self, records: list[tuple[int, _SampleLine]]) -> None:
-        rows = self._rows_for([(str(r.item_id), r.sample_index or 0) for _, r in records])
-        offsets, errors, snippets, texts = self.sample_offset, self.sample_error, self.snippet, self.text
-        stops, turns, reasons = self.stop_reason, self.turns, self.stop_reasons
-        for (offset, record), row in zip(records, rows, strict=True):
-            offsets[row] = offset
-            errors[row] = 1 if record.error else 0
-            text = record.output_text if record.output_text is not None else _output_text(record)
-            snippets[row] = text[:SNIPPET_CHARS]
-            texts[row] = text[:SEARCH_CHARS].lower()
-            if record.stop_reason is not None:
-                stops[row] = reasons.code(record.stop_reason)
-            if record.turns is not None:
-                turns[row] = record.turns
+    def _add_samples(self, offsets: npt.NDArray[np.int64], records: list[SampleLine]) -> None:
+        rows = self._rows_for(_keys(records))
+        picks = last_wins(rows)
+        if picks is not None:  # sampled twice in one batch (a retry): the later record is the sample
+            rows, offsets, records = rows[picks], offsets[picks], [records[n] for n in picks.tolist()]
+        texts = [r.output_text if r.output_text is not None else _output_text(r) for r in records]
+        self.sample_offset.values[rows] = offsets
+        self.sample_error.values[rows] = [1 if r.error else 0 for r in records]
+        code = self.stop_reasons.code
+        self.stop_reason.values[rows] = [-1 if r.stop_reason is None else code(r.stop_reason) for r in records]
+        self.turns.values[rows] = [-1 if r.turns is None else r.turns for r in records]
+        put_list(self.snippet, rows, [text[:SNIPPET_CHARS] for text in texts])
+        self.outputs.put(rows, [clean(text[:SEARCH_CHARS]) for text in texts])
 
-    def _add_grades(self, records: list[tuple[int, _GradeLine]]) -> None:
-        rows = self._rows_for([(str(r.item_id), r.sample_index or 0) for _, r in records])
-        offsets, rewards, status, kinds, err_text = (
-            self.grade_offset,
-            self.reward,
-            self.status,
-            self.err_kind,
-            self.err_text,
-        )
-        subs, codes = self.subs, self.error_kinds
-        for (offset, record), row in zip(records, rows, strict=True):
-            if offsets[row] >= 0:  # re-graded: forget what the earlier grade said
-                kinds[row] = -1
-                err_text[row] = ""
-                for column in subs.values():
-                    column[row] = math.nan
-            offsets[row] = offset
-            rewards[row] = record.reward
-            if record.status == "error":
-                error = record.error or {}
-                status[row] = 2
-                kinds[row] = codes.code(str(error.get("kind") or "internal"))
-                err_text[row] = str(error.get("message") or "")[:SEARCH_CHARS].lower()
+    def _add_grades(self, offsets: npt.NDArray[np.int64], records: list[GradeLine]) -> None:
+        rows = self._rows_for(_keys(records))
+        picks = last_wins(rows)
+        if picks is not None:  # re-graded within one batch: the later record is the grade
+            for record in records:  # a sub-grader met only in a superseded grade still has a column (of NaN)
+                for name in sub_names(record.sub_rewards):
+                    self._sub_column(name)
+            rows, offsets, records = rows[picks], offsets[picks], [records[n] for n in picks.tolist()]
+        errored = [n for n, r in enumerate(records) if r.status == "error"]
+        self.grade_offset.values[rows] = offsets
+        self.reward.values[rows] = np.fromiter(map(_REWARD, records), dtype=np.float64, count=len(records))
+        status = np.ones(rows.size, dtype=np.int8)
+        status[errored] = 2
+        self.status.values[rows] = status
+        kinds = np.full(rows.size, -1, dtype=np.int16)
+        texts = [""] * rows.size
+        code = self.error_kinds.code
+        for n in errored:
+            error = records[n].error or {}
+            kinds[n] = code(str(error.get("kind") or "internal"))
+            texts[n] = clean(str(error.get("message") or "")[:SEARCH_CHARS])
+        self.err_kind.values[rows] = kinds
+        self.errors.put(rows, texts)
+        self._put_subs(rows, [r.sub_rewards for r in records])
+
+    def _sub_column(self, name: str) -> Column:
+        column = self.subs.get(name)
+        if column is None:
+            column = self.subs[name] = Column(np.float64, math.nan)
+            column.grow(self.rows)
+        return column
+
+    def _put_subs(self, rows: npt.NDArray[np.int64], subs: list[Any]) -> None:
+        """Write the sub-rewards of a batch of grades. Every sub-grader column is written for every row of the
+        batch: a re-grade forgets the earlier sub-rewards."""
+        names: dict[str, None] = {}
+        kinds = {type(found) for found in subs if found is not None}
+        structs = len(kinds) == 1 and issubclass(next(iter(kinds)), msgspec.Struct)
+        if structs:  # one learnt struct type (formats.py): every record has all its names, NaN where missing
+            names = dict.fromkeys(sub_names(next(found for found in subs if found is not None)))
+            blank = next(iter(kinds))()
+            subs = [blank if found is None else found for found in subs]
+        else:
+            subs = [found if isinstance(found, dict) else _as_dict(found) for found in subs]
+            for found in subs:
+                if found:
+                    names.update(dict.fromkeys(found))
+        for name in names:
+            self._sub_column(name)
+        table: dict[str, npt.NDArray[np.float64]] = {}
+        if structs and names:
+            # all sub-rewards of the batch in one C pass: a (rows, names) table of floats
+            getter = attrgetter(*names)
+            flat = map(getter, subs) if len(names) == 1 else chain.from_iterable(map(getter, subs))
+            values = np.fromiter(flat, dtype=np.float64, count=len(subs) * len(names)).reshape(len(subs), -1)
+            table = {name: values[:, n] for n, name in enumerate(names)}
+        for name, column in self.subs.items():
+            if name not in names:
+                column.values[rows] = math.nan
+            elif structs:
+                column.values[rows] = table[name]
             else:
-                status[row] = 1
-            if record.sub_rewards:
-                for name, value in record.sub_rewards.items():
-                    found = subs.get(name)
-                    if found is None:
-                        found = subs[name] = array("d", [math.nan]) * len(self.row_item)
-                    found[row] = value
+                column.values[rows] = [found.get(name, math.nan) for found in subs]
 
-    def _add_label(self, offset: int, record: Any) -> bool:
-        label = label_from_record(record)
-        if label is None:
-            return False
-        key = (label.item_id, label.sample_index)
-        self.labels.setdefault(key, {})[label.labeller] = label
-        self.latest_label[key] = label
-        self.label_count += 1
-        return True
+    def _add_labels(self, offsets: npt.NDArray[np.int64], records: list[Any]) -> None:
+        for record in records:
+            label = label_from_record(record)
+            if label is None:
+                self.bad_lines["labels"] += 1
+                continue
+            key = (label.item_id, label.sample_index)
+            self.labels.setdefault(key, {})[label.labeller] = label
+            self.latest_label[key] = label
+            self.label_count += 1
 
     # -- the state, for the on-disk cache (:mod:`rft_kit.viewer.cache`) ----------------------------------------
-    _ARRAYS: Final = (
-        "item_template",
-        "item_difficulty",
-        "item_offset",
-        "row_item",
-        "row_index",
-        "sample_offset",
-        "grade_offset",
-        "reward",
-        "status",
-        "err_kind",
-        "sample_error",
-        "stop_reason",
-        "turns",
-    )
-    _STRINGS: Final = ("item_ids", "snippet", "text", "err_text")
+    _STRINGS: Final = ("item_ids", "snippet")
     _CODES: Final = ("templates", "difficulties", "error_kinds", "stop_reasons")
 
     def state(self) -> dict[str, Any]:
-        """Everything read from the record files so far (labels are re-read: they are small and edited here)."""
+        """Everything read from the record files so far (labels are re-read: they are small and edited here).
+
+        Search columns are stored joined, one string each: that is what they search, and one large string is far
+        quicker to write and read than many small ones."""
         return {
             "tails": {name: self._tails[name].state() for name in ("tasks", "samples", "grades")},
             "bad_lines": {k: v for k, v in self.bad_lines.items() if k != "labels"},
-            "arrays": {name: getattr(self, name).tobytes() for name in self._ARRAYS},
+            "arrays": {name: getattr(self, name).tobytes() for name, _, _ in _ITEM_COLUMNS + _ROW_COLUMNS},
             # copies: the state may be written by another thread while this index goes on growing
             "strings": {name: list(getattr(self, name)) for name in self._STRINGS},
+            "search": {name: getattr(self, name).joined for name in _SEARCH},
             "codes": {name: list(getattr(self, name).names) for name in self._CODES},
             "subs": {name: column.tobytes() for name, column in self.subs.items()},
-            "messages": [bytes(raw) for raw in self._item_messages],
         }
 
     def restore(self, state: dict[str, Any]) -> None:
-        """Take up a :meth:`state` (then :meth:`refresh` reads what was appended since, or starts over)."""
+        """Take up a :meth:`state` (then :meth:`refresh` reads what was appended since, or starts over).
+
+        Raises:
+            ValueError, KeyError, TypeError: a state that is not one this index wrote.
+        """
         self._clear()
         for name, tail in state["tails"].items():
             self._tails[name].restore(tail)
         self.bad_lines.update(state["bad_lines"])
-        for name in self._ARRAYS:
-            column = getattr(self, name)
-            column.frombytes(state["arrays"][name])
+        for name, _, _ in _ITEM_COLUMNS + _ROW_COLUMNS:
+            getattr(self, name).load(state["arrays"][name])
         for name in self._STRINGS:
             getattr(self, name).extend(state["strings"][name])
         for name in self._CODES:
@@ -553,67 +532,78 @@ class RunIndex:
                 codes.code(entry)
         self.none_template = self.templates.code(NONE)
         self.none_difficulty = self.difficulties.code(NONE)
-        self.subs = {name: array("d", data) for name, data in state["subs"].items()}
-        self._item_messages = [msgspec.Raw(raw) for raw in state["messages"]]
+        for name, data in state["subs"].items():
+            column = self.subs[name] = Column(np.float64, math.nan)
+            column.load(data)
+        items, rows = len(self.item_ids), len(self.snippet)
+        for name in _SEARCH:
+            size = rows if name in ("outputs", "errors") else items
+            setattr(self, name, SearchColumn.from_joined(state["search"][name], size))
         self._item_codes = {item_id: code for code, item_id in enumerate(self.item_ids)}
-        ids, pairs = self.item_ids, zip(self.row_item, self.row_index, strict=True)  # ValueError when cut short
+        ids = self.item_ids
+        pairs = zip(self.row_item.values.tolist(), self.row_index.values.tolist(), strict=True)  # ValueError if short
         self._rows = {(ids[item], index): row for row, (item, index) in enumerate(pairs)}
-        sizes = {len(self.item_ids), len(self.item_template), len(self.item_offset), len(self._item_messages)}
-        rows = {len(getattr(self, name)) for name in self._ARRAYS[3:]} | {len(s) for s in self.subs.values()}
-        rows |= {len(self.snippet), len(self.text), len(self.err_text)}
-        if len(sizes) != 1 or len(rows) != 1:
+        sizes = {items} | {len(getattr(self, name)) for name, _, _ in _ITEM_COLUMNS}
+        lengths = {rows} | {len(getattr(self, name)) for name, _, _ in _ROW_COLUMNS}
+        lengths |= {len(column) for column in self.subs.values()}
+        if len(sizes) != 1 or len(lengths) != 1 or len(self._rows) != rows or len(self._item_codes) != items:
             raise ValueError("the cached index is inconsistent")
         self.version += 1
 
     # -- reading back ------------------------------------------------------------------------------------------
+    def _item_rank(self) -> npt.NDArray[np.int64]:
+        """Per item code, its position in item-id order (kept until an item is added)."""
+        if self._rank is None or self._rank.size != len(self.item_ids):
+            order = sorted(range(len(self.item_ids)), key=self.item_ids.__getitem__)
+            rank = np.empty(len(order), dtype=np.int64)
+            rank[np.asarray(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int64)
+            self._rank = rank
+        return self._rank
+
     def snapshot(self) -> Snapshot:
         """The columns as numpy arrays (cached until the next change)."""
         if self._snapshot is not None and self._snapshot.version == self.version:
             return self._snapshot
-        n = self.rows
-        label = np.zeros(n, dtype=np.int8)
+        label = np.zeros(self.rows, dtype=np.int8)
         for key, record in self.latest_label.items():
             row = self._rows.get(key)
             if row is not None:
                 label[row] = LABEL_NAMES.index(record.kind)
-        order = sorted(range(len(self.item_ids)), key=self.item_ids.__getitem__)
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[np.asarray(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int64)
-        reward = np.array(self.reward, dtype=np.float64)
-        status = np.array(self.status, dtype=np.int8)
+        reward = self.reward.values.copy()
+        status = self.status.values.copy()
         threshold = self.pass_threshold
         with np.errstate(invalid="ignore"):
             passed = (status == 1) & (reward >= threshold - PASS_EPSILON)
         self._snapshot = Snapshot(
             version=self.version,
-            item=np.array(self.row_item, dtype=np.int32),
-            sample_index=np.array(self.row_index, dtype=np.int64),
+            item=self.row_item.values.copy(),
+            sample_index=self.row_index.values.copy(),
             reward=reward,
             status=status,
-            err_kind=np.array(self.err_kind, dtype=np.int16),
-            sample_error=np.array(self.sample_error, dtype=np.int8),
-            stop_reason=np.array(self.stop_reason, dtype=np.int16),
-            turns=np.array(self.turns, dtype=np.int32),
-            subs={name: np.array(column, dtype=np.float64) for name, column in self.subs.items()},
+            err_kind=self.err_kind.values.copy(),
+            sample_error=self.sample_error.values.copy(),
+            stop_reason=self.stop_reason.values.copy(),
+            turns=self.turns.values.copy(),
+            subs={name: column.values.copy() for name, column in self.subs.items()},
             label=label,
-            item_template=np.array(self.item_template, dtype=np.int32),
-            item_difficulty=np.array(self.item_difficulty, dtype=np.int32),
-            item_rank=rank,
+            item_template=self.item_template.values.copy(),
+            item_difficulty=self.item_difficulty.values.copy(),
+            item_rank=self._item_rank(),
             passed=passed,
             threshold=threshold,
         )
         return self._snapshot
 
     def read_item(self, code: int) -> dict[str, Any] | None:
-        offset = self.item_offset[code]
+        offset = int(self.item_offset.values[code])
         return None if offset < 0 else _read(self.folder / "tasks.jsonl", offset)
 
     def read_sample(self, row: int) -> dict[str, Any] | None:
-        offset = self.sample_offset[row]
+        offset = int(self.sample_offset.values[row])
         return None if offset < 0 else _read(self.folder / "samples.jsonl", offset)
 
     def read_grade(self, row: int) -> dict[str, Any] | None:
-        offset = self.grade_offset[row]
+        offset = int(self.grade_offset.values[row])
         return None if offset < 0 else _read(self.folder / "grades.jsonl", offset)
 
     def labels_of(self, item_id: str, index: int) -> dict[str, LabelRecord]:

@@ -8,8 +8,12 @@ import subprocess
 import sys
 import textwrap
 import time
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from rft_kit.viewer.app import create_app
@@ -192,3 +196,92 @@ def test_the_api_follows_a_real_rft_grade(runs_dir: Path) -> None:
     assert detail["indexed"]["unreadable_lines"]["grades"] == 0
     statuses = detail["facets"]["status"]
     assert statuses["passed"] + statuses["failed"] + statuses["errored"] == len(rows)
+
+
+_LINES = [
+    b'{"item_id": "a", "sample_index": 0, "reward": 1.0, "status": "scored", "sub_rewards": {"x": 1.0}}',
+    b'{"item_id": "b", "sample_index": 1, "reward": 0.5, "sub_rewards": {"x": 0.5, "y": 0.0}}',
+    b'{"item_id": 7, "reward": 0}',
+    b'{"item_id": "c", "reward": NaN}',  # only json reads it
+    b'{"item_id": "d", "reward": 1.0, "sub_rewards": {"x": null}}',  # not a grade: unreadable
+    b'{"item_id": "e", "reward": 1.0} {"item_id": "f", "reward": 1.0}',  # two values on one line: unreadable
+    b'{"item_id": "g", "reward": 1.0}\r',
+    b"",
+    b"   ",
+    b"{not json}",
+    b'{"item_id": "h", "reward": 1.0, "sub_rewards": {"not an identifier": 1.0, "class": 2.0}}',
+    b'{"item_id": "i", "reward": 1.0, "status": "error", "error": {"kind": "parse", "message": "m"}}',
+]
+
+
+@given(st.lists(st.sampled_from(_LINES), max_size=30), st.integers(min_value=0, max_value=30))
+def test_block_decoding_reads_what_line_by_line_reads(lines: list[bytes], torn: int) -> None:
+    """A block decoded at once (formats.py, tail.py) gives the records, offsets and unreadable-line count that
+    decoding each line gives, whatever mix of clean and odd lines the file holds."""
+    import tempfile
+
+    from rft_kit.viewer.formats import FORMATS, sub_names
+
+    data = b"".join(line + b"\n" for line in lines) + b'{"item_id": "torn"'[:torn]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "grades.jsonl"
+        path.write_bytes(data)
+        grades = FORMATS()["grades"]
+        one, many = JsonlTail(path).read_new(grades.line), JsonlTail(path).read_new(grades.line, grades.lines)
+
+    def plain(value: object) -> str:
+        subs = getattr(value, "sub_rewards", None)
+        subs = {name: getattr(subs, name) if not isinstance(subs, dict) else subs[name] for name in sub_names(subs)}
+        subs = {k: v for k, v in subs.items() if v == v}  # a learnt struct holds NaN for a missing name
+        fields = ("item_id", "sample_index", "reward", "status", "error")
+        return repr((*(getattr(value, name) for name in fields), subs or None))  # repr: NaN equals NaN
+
+    assert one.offsets.tolist() == many.offsets.tolist()
+    assert [plain(v) for v in one.values] == [plain(v) for v in many.values]
+    assert one.bad_lines == many.bad_lines
+
+
+_SUB_NAMES = st.sampled_from(["x", "y", "class", "not an id", "z"])
+_GRADES = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c"]),
+        st.integers(min_value=0, max_value=1),
+        st.dictionaries(_SUB_NAMES, st.sampled_from([0.0, 0.5, 1.0]), max_size=3),
+        st.booleans(),  # errored
+    ),
+    max_size=16,
+)
+
+
+@given(_GRADES, st.lists(st.integers(min_value=0, max_value=16), max_size=3))
+def test_grade_columns_equal_the_last_grade_of_each_sample(grades: list[Any], cuts: list[int]) -> None:
+    """Grades appended in batches (the block decoder learns sub-grader names, meets new ones, falls back to dicts
+    for names that cannot be struct fields): each row holds its last grade's reward, status and sub-rewards, NaN
+    for a sub-grader that grade did not report."""
+    import math
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "grades.jsonl"
+        path.touch()
+        index = RunIndex(folder)
+        bounds = sorted({0, len(grades), *(min(cut, len(grades)) for cut in cuts)})
+        for start, end in pairwise(bounds):
+            with open(path, "a") as handle:
+                for item, i, subs, errored in grades[start:end]:
+                    error = {"kind": "parse", "message": "m"} if errored else None
+                    status = "error" if errored else "scored"
+                    record = grade(item, i, 0.0 if errored else 1.0, sub_rewards=subs, status=status, error=error)
+                    handle.write(json.dumps(record) + "\n")
+            index.refresh()
+        last = {(item, i): (subs, errored) for item, i, subs, errored in grades}
+        snap = index.snapshot()
+        assert set(snap.subs) == {name for _, _, subs, _ in grades for name in subs}
+        assert snap.size == len(last)
+        for row in range(snap.size):
+            key = (index.item_ids[int(snap.item[row])], int(snap.sample_index[row]))
+            subs, errored = last[key]
+            assert int(snap.status[row]) == (2 if errored else 1)
+            assert float(snap.reward[row]) == (0.0 if errored else 1.0)
+            got = {name: float(values[row]) for name, values in snap.subs.items() if not math.isnan(values[row])}
+            assert got == subs
