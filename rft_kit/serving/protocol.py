@@ -6,6 +6,12 @@ subclass closes a connection that is silent for ``read_timeout_s`` while sending
 ``request_timeout_s`` in all to send them, or never starts a request within the keep-alive time. A request the
 parser refuses answers a JSON 400 (uvicorn's own is plain text). From the end of the headers on, the application's
 own deadlines apply (:mod:`rft_kit.serving.body`).
+
+Graceful shutdown: uvicorn closes a keep-alive connection at once when it has no request in hand. But a request the
+client sent just before the signal may be in the socket's buffer, not yet read, or still on the wire: closed
+under it, the connection is reset and the request is lost although it was sent before the server began to stop. So
+an idle connection gets ``shutdown_grace_s`` (1 s) to deliver one: a request that starts in that time is answered
+(with ``connection: close``); a connection still idle after it is closed.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ __all__ = ["deadline_protocol"]
 class _DeadlineProtocol(HttpToolsProtocol):
     read_timeout_s: float = 10.0
     request_timeout_s: float = 30.0
+    shutdown_grace_s: float = 1.0
+
+    _rft_closing: bool = False
 
     _rft_timer: asyncio.TimerHandle | None = None
     _rft_deadline: float | None = None
@@ -48,6 +57,17 @@ class _DeadlineProtocol(HttpToolsProtocol):
         self._rft_deadline = None
         self._rft_cancel()
         super().on_headers_complete()
+        if self._rft_closing and self.cycle is not None:
+            self.cycle.keep_alive = False  # the server is stopping: answer this one, then close
+
+    def shutdown(self) -> None:
+        """Called by the server when it begins to stop (see the module docstring)."""
+        self._rft_closing = True
+        if self.cycle is None or self.cycle.response_complete:
+            if self._rft_deadline is None:  # (a request whose headers are arriving keeps its own deadlines)
+                self._rft_arm(self.shutdown_grace_s)  # closes it then if no request has started
+        else:
+            self.cycle.keep_alive = False
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._rft_cancel()

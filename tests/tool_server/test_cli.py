@@ -4,6 +4,7 @@ load that loses no in-flight request, and a clear error for a bad grader file.""
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
 import os
 import signal
@@ -173,10 +174,14 @@ def _sigterm_scenario(port: int, server_pid: int) -> None:
             trace = f"load-{worker}-{episode}"
             episode += 1
             for n, step in enumerate(calls):
-                sent = time.monotonic()
+                sent = math.inf
                 try:
-                    status, _ = trainer.post(f"/tools/{step['name']}", _call_body(row, trace, n, step))
-                    outcome: int | str = status
+                    data = json.dumps(_call_body(row, trace, n, step)).encode()
+                    trainer.conn.request("POST", f"/tools/{step['name']}", data, trainer.headers)
+                    sent = time.monotonic()  # the whole request is in the kernel's hands
+                    response = trainer.conn.getresponse()
+                    response.read()
+                    outcome: int | str = response.status
                 except OSError as exc:  # refused or closed: only after SIGTERM, checked below
                     outcome = type(exc).__name__
                 with lock:
