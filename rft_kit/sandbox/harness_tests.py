@@ -58,7 +58,7 @@ from typing import Any
 
 from . import codec
 from .frames import compact_json
-from .zygote import OP_BEGIN, OP_END, OP_FORK, OP_KILL, REPLY_DIRTY, REPLY_PID
+from .zygote import OP_BEGIN, OP_END, OP_FORK, OP_KILL, OP_WAIT, REPLY_DIRTY, REPLY_PID, REPLY_STATUS
 
 __all__ = ["CANDIDATES", "compare_output", "runner_main"]
 
@@ -177,12 +177,41 @@ class CandidatePool:
             raise CandidateDied(self.broken) from None
         return self.seq
 
-    def begin(self, limits: dict[str, Any]) -> None:
+    def begin(self, limits: dict[str, Any], grader: bool = False) -> None:
         """Start a job: the pool clears the last one's leftovers and forks the first candidate right away, while we
-        compile the tests."""
+        compile the tests. ``grader``: a hosted python grader's sample (the pool imports the graders' preloads)."""
         self.stderr_tail.clear()
         self.started = False
-        self.pending = self._send(OP_BEGIN, json.dumps(limits).encode())
+        self.pending = self._send(OP_BEGIN, json.dumps({**limits, "grader": True} if grader else limits).encode())
+
+    def wait_status(self, pid: int) -> int | None:
+        """How candidate ``pid`` ended (a wait status), or ``None`` if it is still running or unknown."""
+        seq = self._send(OP_WAIT, pid.to_bytes(4, "big"))
+        msg = self._reply(seq)
+        if msg[4:5] == REPLY_STATUS and len(msg) == 9:
+            return int.from_bytes(msg[5:9], "big", signed=True)
+        return None
+
+    def _reply(self, seq: int) -> bytes:
+        """The pool's reply to request ``seq`` (replies to other requests are dropped, with their fds)."""
+        deadline = time.monotonic() + _POOL_ANSWER_S
+        while True:
+            if not select.select([self.channel], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                self.broken = f"the candidate pool did not answer within {_POOL_ANSWER_S:g} s"
+                self.stuck = True
+                raise CandidateDied(self.broken)
+            try:
+                msg, fds, _, _ = socket.recv_fds(self.channel, 1024, 3)
+            except OSError as exc:
+                self.broken = f"the candidate pool is gone ({exc})"
+                raise CandidateDied(self.broken) from None
+            for fd in fds:
+                os.close(fd)
+            if not msg:
+                self.broken = "the candidate pool is gone"
+                raise CandidateDied(self.broken)
+            if int.from_bytes(msg[:4], "big") == seq:
+                return msg
 
     def end(self) -> None:
         """The job is over: every candidate dies and the working directory is emptied (no reply)."""
@@ -740,9 +769,15 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
 
     def run_one(payload: Any, limits: dict[str, Any]) -> dict[str, Any]:
         start = time.perf_counter()
+        grader = isinstance(payload, dict) and payload.get("format") == "python_grader"
         try:
-            pool.begin(limits)
-            result = Runner(payload, pool).run()
+            pool.begin(limits, grader=grader)
+            if grader:
+                from .harness_python import grade_in_pool  # imported by the server already: no cost here
+
+                result = grade_in_pool(payload, pool)
+            else:
+                result = Runner(payload, pool).run()
         except CandidateDied:
             result = {}
         except PoolDirty as exc:
@@ -766,10 +801,13 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
         os.write(RESULT_FD, ACK)
         batch = payload.get("batch") if isinstance(payload, dict) else None
         if isinstance(batch, list):
-            # several samples, one after another; each still gets its own fresh candidates and working directory
+            # several samples, one after another; each still gets its own fresh candidates and working directory.
+            # "shared" holds what every sample of the batch has in common (sent once: a python grader's source)
+            shared = payload.get("shared")
+            shared = shared if isinstance(shared, dict) else {}
             results = []
             for one in batch:
-                outcome = run_one(one, job["limits"])
+                outcome = run_one({**shared, **one} if shared and isinstance(one, dict) else one, job["limits"])
                 if pool.broken or pool.dirty:
                     break  # this sample and the rest did not run: the client grades them on a fresh worker
                 results.append(outcome)

@@ -179,7 +179,7 @@ class _Worker:
             "runner_uid": uid + RUNNER_UID_OFFSET,
             "private_pids": not unisolated,
             "seccomp_bpf": sb.seccomp_bpf,
-            "preload": list(sb.preload),
+            "preload": [],  # python graders run in the candidate pool, which imports sb.preload (grader_preload)
             "workroot": sb.workroot if unisolated else "/tmp/jobs",
             "zygote_fd": zygote_fd,
             "cpus": self.cpus(),
@@ -195,6 +195,7 @@ class _Worker:
             "gid": uid,
             "seccomp_bpf": sb.pool_filter(uid + CANDIDATE_UID_OFFSET, uid),
             "preload": list(sb.candidate_preload),
+            "grader_preload": list(sb.preload),
             "workdir": os.path.join(sb.workroot, f"candidates{self.index}") if unisolated else "/tmp/work",
             "limits": Limits().to_dict(),
             "cpus": self.cpus(),
@@ -438,8 +439,9 @@ class Sandbox:
         workers: number of servers (default: CPU count, at least 1).
         isolation: ``"auto"``, ``"bwrap"`` or ``"none"`` (see :mod:`rft_kit.sandbox.isolation`).
         allow_unisolated: allow running without namespaces (also ``RFT_KIT_ALLOW_UNISOLATED=1``).
-        preload: modules every server imports once (e.g. ``("numpy", "rapidfuzz")``); python-grader jobs then import
-            them for free.
+        preload: modules python graders use (e.g. ``("numpy", "rapidfuzz")``): each candidate pool imports them once,
+            before its first python-grader sample, and every later sample finds them loaded. A pool that only runs
+            code tests never imports them.
         candidate_preload: modules every candidate pool imports once, for the programs under test (``code_tests``).
             The default is the standard-library modules model-written programs import most; an import the pool has
             not done costs each candidate that makes it a full module load (benchmarks/bench_code.py shows the cost),
@@ -700,8 +702,8 @@ def get_sandbox() -> Sandbox:
     Configured by environment variables:
 
     * ``RFT_KIT_SANDBOX_WORKERS``: number of servers (default: CPU count);
-    * ``RFT_KIT_SANDBOX_PRELOAD``: comma-separated modules every server imports once (default ``rapidfuzz``; empty
-      for none);
+    * ``RFT_KIT_SANDBOX_PRELOAD``: comma-separated modules the candidate pools import once for python graders
+      (default ``rapidfuzz``; empty for none);
     * ``RFT_KIT_SANDBOX_CANDIDATE_PRELOAD``: the same for the candidate pools (default
       :data:`DEFAULT_CANDIDATE_PRELOAD`);
     * ``RFT_KIT_SANDBOX_ISOLATION``: auto, bwrap or none; ``RFT_KIT_ALLOW_UNISOLATED=1`` to accept none;
@@ -715,7 +717,7 @@ def get_sandbox() -> Sandbox:
         if _default is None or _default._pid != os.getpid():
             workers = os.environ.get("RFT_KIT_SANDBOX_WORKERS")
             # rapidfuzz (a dependency, light) by default: the hosted python graders' favourite import; pre-imported
-            # once per server it costs a job nothing instead of a full import (benchmarks/bench_code.py measures it)
+            # once per candidate pool it costs a sample nothing instead of a full import (~20 ms)
             preload_spec = os.environ.get("RFT_KIT_SANDBOX_PRELOAD", DEFAULT_PRELOAD)
             preload = [m for m in preload_spec.split(",") if m.strip()]
             candidate_spec = os.environ.get("RFT_KIT_SANDBOX_CANDIDATE_PRELOAD", ",".join(DEFAULT_CANDIDATE_PRELOAD))

@@ -185,15 +185,22 @@ def test_sandboxes_get_distinct_uids():
     assert uids_a.isdisjoint(uids_b)
 
 
-def test_preload_imports_once_per_server():
+def test_grader_preloads_are_imported_once_per_candidate_pool():
+    # python graders run in the candidate pool: it imports the preloads once, before its first python-grader sample
+    # (an import per sample would cost ~20 ms); code-tests candidates before that never carry them, and the server,
+    # which runs no grader code, never imports them
     require_bwrap()
-    code = "import sys\nprint('rapidfuzz' in sys.modules)"
+    source = "import sys\ndef grade(sample, item):\n    return 1.0 if 'rapidfuzz' in sys.modules else 0.0\n"
+    grader_payload = {"format": "python_grader", "source": source, "sample": {}, "item": {}, "timeout_s": 10}
+    program = "import sys\ndef f(x):\n    return 'rapidfuzz' in sys.modules\n"
+    tests_payload = {"format": "asserts", "program": program, "tests": ["assert f(0) is False"], "timeout_s": 5}
     with Sandbox(workers=1, preload=("rapidfuzz", "no_such_module_xyz")) as sb:
-        result = sb.run("exec", {"code": code}, Limits(wall_s=10))
+        before = sb.run("code_tests", tests_payload, Limits(wall_s=20))
+        graded = [sb.run("python_grader", grader_payload, Limits(wall_s=20)) for _ in range(2)]
         info = sb.server_info()[0]
-    assert result.stdout.strip() == "True"  # already imported before the job started
-    assert info["preloaded"] == ["rapidfuzz"]
-    assert "no_such_module_xyz" in info["preload_errors"]
+    assert before.value["tests"][0]["status"] == "passed"
+    assert all(r.value["value"] == {"ok": True, "reward": 1.0} for r in graded)  # the missing module is skipped
+    assert info["preloaded"] == []
 
 
 def test_servers_outlive_the_thread_that_started_them():
