@@ -9,6 +9,7 @@ The checks are repeated in our process (:func:`check_reward`), which trusts noth
 
 from __future__ import annotations
 
+import builtins
 import math
 import sys
 import types
@@ -97,28 +98,39 @@ def run_grader(source: str, sample: dict[str, Any], item: dict[str, Any]) -> dic
     module = types.ModuleType("grader")
     module.__file__ = "grader.py"
     sys.modules["grader"] = module
+    # A grader may patch builtins (of its own process): they are put back before its outcome is checked, described
+    # and sent, so that the report does not depend on them.
+    saved = dict(builtins.__dict__)
+    try:
+        how, what = _call(source, module, sample, item)
+    finally:
+        builtins.__dict__.update(saved)
+    if how == "error":
+        return {"ok": False, "error": what, "traceback": ""}
+    if how == "exit":
+        return {"ok": False, "error": f"the grader called exit({what.code!r})", "traceback": _user_traceback(what)}
+    if how == "raised":
+        error = f"{type(what).__name__}: {_short_repr(str(what))[1:-1]}"
+        return {"ok": False, "error": error, "traceback": _user_traceback(what)}
+    checked = check_reward(what)
+    if isinstance(checked, str):
+        return {"ok": False, "error": checked, "traceback": ""}
+    return {"ok": True, "reward": checked}
+
+
+def _call(source: str, module: types.ModuleType, sample: dict[str, Any], item: dict[str, Any]) -> tuple[str, Any]:
+    """Run the grader: ``("value", reward)``, ``("error", message)``, ``("exit", SystemExit)`` or
+    ``("raised", exception)``."""
     try:
         exec(compile(source, "grader.py", "exec"), module.__dict__)
         grade = module.__dict__.get("grade")
         if not callable(grade):
-            return {"ok": False, "error": "the source does not define a function grade(sample, item)", "traceback": ""}
+            return "error", "the source does not define a function grade(sample, item)"
         problem = _signature_problem(grade)
         if problem is not None:
-            return {
-                "ok": False,
-                "error": f"grade() cannot be called as grade(sample, item): {problem}",
-                "traceback": "",
-            }
-        value = grade(sample, item)
+            return "error", f"grade() cannot be called as grade(sample, item): {problem}"
+        return "value", grade(sample, item)
     except SystemExit as exc:
-        return {"ok": False, "error": f"the grader called exit({exc.code!r})", "traceback": _user_traceback(exc)}
+        return "exit", exc
     except BaseException as exc:
-        return {
-            "ok": False,
-            "error": f"{type(exc).__name__}: {_short_repr(str(exc))[1:-1]}",
-            "traceback": _user_traceback(exc),
-        }
-    checked = check_reward(value)
-    if isinstance(checked, str):
-        return {"ok": False, "error": checked, "traceback": ""}
-    return {"ok": True, "reward": checked}
+        return "raised", exc
