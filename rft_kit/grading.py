@@ -33,10 +33,12 @@ from .distributed import ExecutionReport, Executor, check_executor
 from .errors import InputError
 from .graders.base import Grader
 from .graders.loading import build_grader, load_grader
+from .graders.python_grader import uses_sandbox
 from .io.escape import escape_surrogates
 from .io.jsonl import InputErrorLog, JsonlWriter, iter_jsonl, repair_tail
 from .io.output import is_regular_file
 from .records import GradeResult
+from .sandbox import warm_up_in_background
 
 __all__ = ["GradeSummary", "grade", "load_items"]
 
@@ -429,6 +431,8 @@ def grade(
         if on_progress is not None:
             on_progress(len(records))
 
+    if executor == "local" and uses_sandbox(grader):
+        warm_up_in_background()  # the servers start while the first batch is read and rendered
     batches = (_group_batches if grader.group_aware else _batches)(fresh(), batch_size)
     try:
         if executor == "ray":

@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Final
 
 from ..errors import ConfigError, DependencyError, ErrorKind, HostedFlag
@@ -38,7 +38,7 @@ from ..sandbox import ExecResult, Limits, get_sandbox
 from ..sandbox.grade_call import check_reward
 from .base import Grader, SampleLike, as_sample
 
-__all__ = ["PythonGrader", "SandboxedGrader"]
+__all__ = ["PythonGrader", "SandboxedGrader", "uses_sandbox"]
 
 MAX_SOURCE_BYTES = 256 * 1024
 _RUNTIME: Final = "python_grader_runtime_error"
@@ -183,6 +183,19 @@ class SandboxedGrader(Grader):
         if res is not None:
             result.metadata.update(_exec_metadata(res))
         return result
+
+
+def _walk(grader: Grader) -> Iterator[Grader]:
+    """``grader`` and its sub-graders (a ``multi``'s), depth first."""
+    yield grader
+    for sub in getattr(grader, "graders", {}).values():
+        if isinstance(sub, Grader):
+            yield from _walk(sub)
+
+
+def uses_sandbox(grader: Grader) -> bool:
+    """Whether ``grader`` (or one of a ``multi``'s sub-graders) runs code in the sandbox."""
+    return any(isinstance(g, SandboxedGrader) for g in _walk(grader))
 
 
 def _chunk_payload(payloads: list[dict[str, Any]]) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from .cgroups import WorkerCgroup
 from .frames import FrameError, compact_json, read_json, write_frame
 from .limits import Limits
 
-__all__ = ["ExecResult", "ExecStatus", "Sandbox", "get_sandbox", "reset_default_sandbox"]
+__all__ = ["ExecResult", "ExecStatus", "Sandbox", "get_sandbox", "reset_default_sandbox", "warm_up_in_background"]
 
 ExecStatus = Literal["ok", "error", "timeout", "memory", "output_limit", "crashed", "sandbox_error"]
 
@@ -232,7 +232,8 @@ class _Worker:
         )
 
     def start(self) -> None:
-        """Start the candidate pool, then the server (each in its own sandbox), joined by a socket pair."""
+        """Start the candidate pool and the server (each in its own sandbox, joined by a socket pair) side by side:
+        neither needs the other until the first job, so their start-ups (bubblewrap, interpreter, imports) overlap."""
         self.starts += 1
         self.cpu_s_past += self.cpu_s + self.zygote_cpu_s()
         self.cpu_s = 0.0
@@ -240,11 +241,11 @@ class _Worker:
         try:
             zfd, sfd = zygote_end.fileno(), server_end.fileno()
             self.zygote = self._popen(self._argv("zygote", self._zygote_config(zfd)), zfd)
-            self.zygote_hello = self._zygote_hello(time.monotonic() + _START_TIMEOUT_S)
             self.proc = self._popen(self._argv("forkserver", self._server_config(sfd)), sfd)
         finally:
             server_end.close()
             zygote_end.close()
+        self.zygote_hello = self._zygote_hello(time.monotonic() + _START_TIMEOUT_S)
         try:
             hello = self._read(time.monotonic() + _START_TIMEOUT_S)
         except (FrameError, TimeoutError, OSError) as exc:
@@ -626,14 +627,20 @@ class Sandbox:
             self._idle.put(worker)
 
     def warm_up(self) -> float:
-        """Start every server now (instead of on first use); returns the seconds it took."""
+        """Start every server now (instead of on first use), all at once; returns the seconds it took. A worker
+        that cannot start is started again (and its error reported) by the first job that needs it."""
+        import concurrent.futures as cf
+
         start = time.perf_counter()
         self._start()
         workers = [self._idle.get() for _ in range(self.workers)]
         try:
-            for worker in workers:
-                if worker.proc is None:
-                    worker.start()
+            cold = [w for w in workers if w.proc is None]
+            if cold:
+                with cf.ThreadPoolExecutor(len(cold), thread_name_prefix="rft-sandbox-start") as pool:
+                    for future in [pool.submit(w.start) for w in cold]:
+                        with contextlib.suppress(RuntimeError):
+                            future.result()
         finally:
             for worker in workers:
                 self._idle.put(worker)
@@ -737,13 +744,34 @@ def get_sandbox() -> Sandbox:
         return _default
 
 
+def warm_up_in_background() -> None:
+    """Start the shared sandbox's servers now, in a background thread, while the caller does other work (reading
+    its inputs): the first job then finds them warm instead of waiting for their start-up. Idempotent; a failure
+    (isolation unavailable, say) is left for the first job to report."""
+    global _warming
+    with _default_lock:
+        if _warming == os.getpid():
+            return
+        _warming = os.getpid()
+
+    def warm() -> None:
+        with contextlib.suppress(Exception):
+            get_sandbox().warm_up()
+
+    threading.Thread(target=warm, name="rft-sandbox-warm-up", daemon=True).start()
+
+
+_warming = 0  # the pid of the process whose shared sandbox is (being) warmed
+
+
 def reset_default_sandbox() -> None:
     """Close the shared sandbox (the next :func:`get_sandbox` makes a new one)."""
-    global _default
+    global _default, _warming
     with _default_lock:
         if _default is not None and _default._pid == os.getpid():
             _default.close()
         _default = None
+        _warming = 0
 
 
 atexit.register(reset_default_sandbox)
