@@ -627,23 +627,31 @@ class Sandbox:
             self._idle.put(worker)
 
     def warm_up(self) -> float:
-        """Start every server now (instead of on first use), all at once; returns the seconds it took. A worker
+        """Start every idle server now (instead of on first use), all at once; returns the seconds it took. Each
+        worker is handed back as soon as it is up; a worker a job holds meanwhile is started by that job, and one
         that cannot start is started again (and its error reported) by the first job that needs it."""
-        import concurrent.futures as cf
-
         start = time.perf_counter()
         self._start()
-        workers = [self._idle.get() for _ in range(self.workers)]
-        try:
-            cold = [w for w in workers if w.proc is None]
-            if cold:
-                with cf.ThreadPoolExecutor(len(cold), thread_name_prefix="rft-sandbox-start") as pool:
-                    for future in [pool.submit(w.start) for w in cold]:
-                        with contextlib.suppress(RuntimeError):
-                            future.result()
-        finally:
-            for worker in workers:
+        grabbed: list[_Worker] = []
+        while True:  # never wait for a busy worker: a job that holds one is starting it already
+            try:
+                grabbed.append(self._idle.get_nowait())
+            except queue.Empty:
+                break
+
+        def warm(worker: _Worker) -> None:
+            try:
+                if worker.proc is None:
+                    with contextlib.suppress(Exception):  # the first job on this worker starts it and reports
+                        worker.start()
+            finally:
                 self._idle.put(worker)
+
+        threads = [threading.Thread(target=warm, args=(w,), name="rft-sandbox-start") for w in grabbed]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         return time.perf_counter() - start
 
     def cpu_seconds(self) -> float:
