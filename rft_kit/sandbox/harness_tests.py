@@ -757,7 +757,9 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
     stdin (the server's request stream, left there by the server), answers ``ACK`` on the result pipe at once, asks
     the candidate pool to begin the job, runs the tests, tells the pool the job is over, then writes a length-prefixed
     JSON result. Trusted test code runs in a fresh namespace per job, and ``builtins`` is restored after each; the
-    server replaces the runner after a timeout, a crash, or a few hundred jobs.
+    server replaces the runner after a timeout, a crash, or a few hundred jobs. A payload of format
+    ``python_grader`` is one hosted python grader sample (:func:`rft_kit.sandbox.harness_python.grade_in_pool`); a
+    ``{"batch": [...], "shared": {...}}`` payload is a chunk of samples, run one after another.
     """
     from .forkserver import ACK, CONTROL_FD, RESULT_FD, ZYGOTE_FD
     from .frames import read_exact
