@@ -266,6 +266,7 @@ class PythonGrader(SandboxedGrader):
         # the very same objects in every payload: a chunk sends them once (see _chunk_payload)
         self._timeout: float = timeout
         self._output_bytes: int = self.limits.output_bytes
+        self._wanted: list[str] | None = None
 
     def _prepare(self, sample: Sample, item: Mapping[str, Any]) -> GradeResult | Prepared:
         payload: dict[str, Any] = {
@@ -287,7 +288,15 @@ class PythonGrader(SandboxedGrader):
                 return self._error(kind, flag, f"the {side} is not JSON data (NaN and infinities are not): {exc}")
         payload["timeout_s"] = self._timeout
         payload["output_bytes"] = self._output_bytes
+        payload["preload"] = self._preload()
         return payload, self._job_limits
+
+    def _preload(self) -> list[str]:
+        """The sandbox's grader preloads that this source mentions (the candidate pool imports those, once; a
+        grader that never names rapidfuzz does not make every pool import it)."""
+        if self._wanted is None:
+            self._wanted = [m for m in get_sandbox().preload if m.split(".")[0] in self.source]
+        return self._wanted
 
     def _sample_result(self, res: ExecResult, value: Any, default_ms: float) -> ExecResult:
         """The runner's report on one sample (see :mod:`rft_kit.sandbox.harness_python`) as that sample's outcome."""

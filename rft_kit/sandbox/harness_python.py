@@ -11,7 +11,8 @@ the pool's pristine state: a fresh interpreter state, fresh limits.
 
 Payload (one sample; a chunk is ``{"batch": [...], "shared": {...}}`` of these, see ``runner_main``)::
 
-    {"format": "python_grader", "source": str, "sample": dict, "item": dict, "timeout_s": float, "output_bytes": int}
+    {"format": "python_grader", "source": str, "sample": dict, "item": dict, "timeout_s": float, "output_bytes": int,
+     "preload": [the sandbox's grader preloads the source names: the pool imports them once]}
 
 Result: ``{"status": ok|timeout|memory|output_limit|crashed|sandbox_error, "value": the grade_call outcome or None,
 "stdout", "stderr" (tails), "exit_code", "signal", "error"}``. The parent trusts nothing but the shape; the reward is

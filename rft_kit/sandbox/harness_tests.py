@@ -177,12 +177,14 @@ class CandidatePool:
             raise CandidateDied(self.broken) from None
         return self.seq
 
-    def begin(self, limits: dict[str, Any], grader: bool = False) -> None:
+    def begin(self, limits: dict[str, Any], preload: list[str] | None = None) -> None:
         """Start a job: the pool clears the last one's leftovers and forks the first candidate right away, while we
-        compile the tests. ``grader``: a hosted python grader's sample (the pool imports the graders' preloads)."""
+        compile the tests. ``preload``: a hosted python grader's sample, and the grader preloads its source names
+        (the pool imports those it is configured with, once)."""
         self.stderr_tail.clear()
         self.started = False
-        self.pending = self._send(OP_BEGIN, json.dumps({**limits, "grader": True} if grader else limits).encode())
+        body = limits if preload is None else {**limits, "grader": preload}
+        self.pending = self._send(OP_BEGIN, json.dumps(body).encode())
 
     def wait_status(self, pid: int) -> int | None:
         """How candidate ``pid`` ended (a wait status), or ``None`` if it is still running or unknown."""
@@ -773,7 +775,8 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
         start = time.perf_counter()
         grader = isinstance(payload, dict) and payload.get("format") == "python_grader"
         try:
-            pool.begin(limits, grader=grader)
+            preload = payload.get("preload") if grader else None
+            pool.begin(limits, [str(m) for m in preload] if isinstance(preload, list) else [] if grader else None)
             if grader:
                 from .harness_python import grade_in_pool  # imported by the server already: no cost here
 

@@ -30,9 +30,10 @@ message: an op byte, a 4-byte sequence number, and for ``B`` the job's limits as
 * ``W`` how did candidate ``pid`` (4 bytes) end: ``seq + b"S" + wait status`` (4 bytes, signed) once it has exited
   (waited for briefly: a process closes its files just before it becomes a zombie), ``seq + b"R"`` if it still runs.
 
-A ``B`` whose JSON carries ``"grader": true`` (a hosted python grader's sample) first imports, once, the modules
-python graders use (``grader_preload`` in the config, e.g. ``rapidfuzz``), so that their candidates find them loaded;
-a pool that only ever runs code tests never holds them.
+A ``B`` whose JSON carries ``"grader": [names]`` (a hosted python grader's sample) first imports, once, those of the
+modules python graders use (``grader_preload`` in the config, e.g. ``rapidfuzz``) that it names, so that the
+candidates find them loaded; a pool never imports a module that is not in its config, and a pool that only ever runs
+code tests (or graders that do not mention them) never holds them.
 
 A fork is answered with ``seq + b"P" + pid`` carrying the candidate's control socket, stdout and stderr pipes as
 ``SCM_RIGHTS``; a failure with ``seq + b"F" + message``. The clean-up between jobs is bounded
@@ -86,7 +87,7 @@ class Zygote:
         self.seccomp = startup.seccomp_program(config)
         self.preloaded, self.preload_errors = startup.preload(config.get("preload"))
         self.grader_preload: list[str] = list(config.get("grader_preload") or ())
-        self.graders_ready = False  # the grader preloads are imported
+        self.grader_tried: set[str] = set()  # grader preloads imported (or tried) so far
         self.devnull = os.open(os.devnull, os.O_RDONLY)
         self.mq_sealed = False
         self.dirty: str | None = None  # why the working directory could not be emptied, once it could not
@@ -271,8 +272,9 @@ class Zygote:
                 limits_seen = request[5:]
                 with contextlib.suppress(ValueError, TypeError, KeyError):
                     update = json.loads(limits_seen)
-                    if update.pop("grader", False) and not self.graders_ready:
-                        self.preload_graders()
+                    wanted = update.pop("grader", None)
+                    if isinstance(wanted, list):
+                        self.preload_graders(wanted)
                     self.limits.update(update)
                     self.rlimits = privileges.rlimits(self.limits)
             if op == OP_WAIT:
@@ -288,10 +290,14 @@ class Zygote:
                 clean = False
                 self._answer_fork(seq)
 
-    def preload_graders(self) -> None:
-        """Import the python graders' modules (once, before the first python-grader candidate is forked)."""
-        self.graders_ready = True
-        loaded, errors = startup.preload(self.grader_preload)
+    def preload_graders(self, wanted: list[Any]) -> None:
+        """Import the configured grader preloads among ``wanted`` that are not imported yet (each once, before the
+        first candidate of a grader that names it is forked)."""
+        names = [m for m in self.grader_preload if m in wanted and m not in self.grader_tried]
+        if not names:
+            return
+        self.grader_tried.update(names)
+        loaded, errors = startup.preload(names)
         self.preloaded += loaded
         self.preload_errors.update(errors)
         gc.collect()
