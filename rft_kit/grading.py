@@ -33,10 +33,12 @@ from .distributed import ExecutionReport, Executor, check_executor
 from .errors import InputError
 from .graders.base import Grader
 from .graders.loading import build_grader, load_grader
+from .graders.python_grader import SandboxedGrader, uses_sandbox
 from .io.escape import escape_surrogates
 from .io.jsonl import InputErrorLog, JsonlWriter, iter_jsonl, repair_tail
 from .io.output import is_regular_file
 from .records import GradeResult
+from .sandbox import warm_up_in_background
 
 __all__ = ["GradeSummary", "grade", "load_items"]
 
@@ -429,6 +431,8 @@ def grade(
         if on_progress is not None:
             on_progress(len(records))
 
+    if executor == "local" and uses_sandbox(grader):
+        warm_up_in_background()  # the servers start while the first batch is read and rendered
     batches = (_group_batches if grader.group_aware else _batches)(fresh(), batch_size)
     try:
         if executor == "ray":
@@ -438,6 +442,11 @@ def grade(
             execution = summary.execution
             grade_on_ray(grader, rows, _grade_rows, emit, execution, address=ray_address, max_retries=chunk_retries)
             summary.workers = summary.execution.actors
+        elif workers == "auto" and isinstance(grader, SandboxedGrader):
+            # a sandboxed grader already runs a batch in parallel over the sandbox's servers (and its grade_batch
+            # may run in two threads at once); two batches in flight keep the servers busy across a batch boundary
+            # (a batch's last chunks no longer leave the others idle), while grades are still written in order
+            _run_overlapped(grader, batches, emit)
         elif (first := next(batches, None)) is not None:
             t0 = time.perf_counter()
             emit(_records(grader, first))
@@ -461,6 +470,25 @@ def grade(
             summary.escaped_records = writer.escaped_records
     summary.duration_s = time.perf_counter() - start
     return summary
+
+
+def _run_overlapped(
+    grader: Grader, batches: Iterator[list[_Task]], emit: Callable[[list[dict[str, Any]]], None]
+) -> None:
+    """Grade batches in this process with the next batch started while the current one finishes; emit in order."""
+    with cf.ThreadPoolExecutor(2, thread_name_prefix="rft-batch") as pool:
+        pending: list[cf.Future[list[dict[str, Any]]]] = []
+        try:
+            for batch in batches:
+                pending.append(pool.submit(_records, grader, batch))
+                if len(pending) >= 2:
+                    emit(pending.pop(0).result())
+            for future in pending:
+                emit(future.result())
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
 
 
 def _choose_workers(workers: int | Literal["auto"], per_sample_us: float) -> int:

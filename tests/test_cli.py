@@ -148,3 +148,31 @@ def test_grade_rejects_bad_options(tmp_path: Path) -> None:
 def test_console_script_entry_point() -> None:
     result = subprocess.run([sys.executable, "-m", "rft_kit", "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.startswith("rft-kit ")
+
+
+def test_a_command_imports_only_what_it_needs(tmp_path):
+    # `rft grade` must not pay for the other commands' imports (the OpenAI client, pandas: seconds of start-up on a
+    # busy machine); it still grades, and the full app still lists every command
+    grader = write(tmp_path / "g.json", CHECK)
+    samples = tmp_path / "s.jsonl"
+    samples.write_text('"yes"\n')
+    items = tmp_path / "i.jsonl"
+    items.write_text('{"label": "yes"}\n')
+    probe = (
+        "import sys\n"
+        "from rft_kit.cli import main\n"
+        f"sys.argv = ['rft', 'grade', {str(grader)!r}, '-s', {str(samples)!r}, '-i', {str(items)!r},"
+        f" '-o', {str(tmp_path / 'o.jsonl')!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print(sorted(m for m in ('openai', 'pandas', 'rft_kit.cli.demo_cmd', 'rft_kit.judge') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+    assert json.loads((tmp_path / "o.jsonl").read_text().splitlines()[0])["reward"] == 1.0
+    listed = runner.invoke(app, ["--help"]).output
+    for name in ("grade", "demo", "export", "serve-tools", "view", "sandbox"):
+        assert name in listed

@@ -19,9 +19,10 @@ from rich.table import Table
 
 from ..errors import RftKitError
 from ..graders.loading import build_grader, read_grader_file
+from ..graders.python_grader import uses_sandbox
 from ..grading import GradeSummary, load_items
 from ..grading import grade as run_grading
-from ..judge.baseline import join_baseline
+from ..sandbox import warm_up_in_background
 from ._common import (
     PlacementChoice,
     count_lines,
@@ -80,11 +81,15 @@ def grade(
         grader = build_grader(file.config, source=file.source)
     except RftKitError as exc:
         fail(exc)
+    if executor == "local" and uses_sandbox(grader):
+        warm_up_in_background()  # the sandbox's servers start while the inputs are counted and read
 
     item_source: Any = items
     if baseline is not None:
         if items is None:
             fail("--baseline needs --items (the baseline outputs are joined onto the items by id)")
+        from ..judge.baseline import join_baseline  # the judge stack (pydantic, ...) only when it is used
+
         try:
             item_source = join_baseline(load_items(items)[1], baseline)
         except RftKitError as exc:

@@ -97,7 +97,7 @@ def info(
         "worker cgroups (v1): "
         + (", ".join(k for k, v in data["cgroups_v1"].items() if v) or "none writable (RLIMIT_AS per process only)"),
         f"interpreter: {data['python']}",
-        "code-tests candidates: forked by a pre-hardened candidate pool, PID 1 of a sandbox of its own",
+        "code-tests candidates, python-grader samples: forked by a pre-hardened candidate pool (PID 1 of its sandbox)",
         "CPU pinning: "
         + (
             "one CPU per worker (RFT_KIT_SANDBOX_PIN=0 turns it off)"

@@ -27,24 +27,13 @@ from typing import Any
 from ..graders.base import Grader
 from ..graders.judge_base import JudgeGrader
 from ..graders.loading import build_grader
-from ..graders.python_grader import SandboxedGrader
+from ..graders.python_grader import _walk, uses_sandbox
 from ..records import GradeError, GradeResult
 from . import ExecutionReport
 from .dispatch import run_chunks
 from .ray_cluster import NodeSlot, ray_session
 
 __all__ = ["GradeActor", "grade_isolated", "grade_on_ray", "split_judge_concurrency"]
-
-
-def _walk(grader: Grader) -> Iterator[Grader]:
-    yield grader
-    for sub in getattr(grader, "graders", {}).values():
-        if isinstance(sub, Grader):
-            yield from _walk(sub)
-
-
-def uses_sandbox(grader: Grader) -> bool:
-    return any(isinstance(g, SandboxedGrader) for g in _walk(grader))
 
 
 def split_judge_concurrency(config: Mapping[str, Any], judge_types: set[str], actors: int) -> dict[str, Any]:

@@ -30,19 +30,16 @@ Not exportable to OpenAI yet: the hosted service has no such type; exporting wou
 from __future__ import annotations
 
 import ast
-import dataclasses
 import functools
 import json
 import re
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
 from ..errors import GradeFailure
 from ..records import GradeResult, Sample
-from ..sandbox import ExecResult, Limits, get_sandbox
+from ..sandbox import ExecResult, Limits
 from ..templating import Template
-from .base import SampleLike, as_sample
 from .python_grader import SandboxedGrader, _exec_metadata
 
 __all__ = ["CodeTestsGrader", "assemble_humaneval", "extract_code"]
@@ -51,13 +48,6 @@ _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOT
 _PY_LABELS = {"", "python", "py", "python3", "py3"}
 _SERVER: Final = "python_grader_server_error"
 _STATUSES = {"passed", "failed", "timeout", "error"}
-_CHUNK_MAX = 16
-"""Most samples one sandbox job grades (one after another, each in its own candidate process)."""
-
-
-def _sample_ms(value: Any, default: float) -> float:
-    ms = value.get("ms") if isinstance(value, dict) else None
-    return float(ms) if isinstance(ms, int | float) and not isinstance(ms, bool) else default
 
 
 def extract_code(text: str, mode: str) -> str:
@@ -104,6 +94,7 @@ class CodeTestsGrader(SandboxedGrader):
     """Unit tests or stdin/stdout cases against the program in the sample; reward 1/0 or the fraction passed."""
 
     type: ClassVar[str] = "code_tests"
+    harness: ClassVar[str] = "code_tests"
 
     def __init__(self, config: Mapping[str, Any], *, path: str = "") -> None:
         super().__init__(config, path=path)
@@ -147,15 +138,9 @@ class CodeTestsGrader(SandboxedGrader):
             raise GradeFailure("config", "other_error", 'stdio tests must be a list of {"input": str, "output": str}')
         return tests
 
-    def _score(self, sample: Sample, item: Mapping[str, Any]) -> GradeResult:
-        prepared = self._prepare(sample, item)
-        if isinstance(prepared, GradeResult):
-            return prepared
-        payload, limits = prepared
-        return self._finish(self._run("code_tests", payload, limits))
-
     def _prepare(self, sample: Sample, item: Mapping[str, Any]) -> GradeResult | tuple[dict[str, Any], Limits]:
-        """The runner's payload and the job's limits, or the result when there is nothing to run."""
+        """The runner's payload and the job's limits, or the result when there is nothing to run. Samples of a batch
+        travel in chunks (:meth:`SandboxedGrader.grade_batch`), each still in its own fresh candidate process."""
         ns = sample.namespace()
         code = extract_code(self.code.render(ns, item), self.extract)
         payload: dict[str, Any] = {"format": self.format, "timeout_s": self.timeout, "output_bytes": 1 << 20}
@@ -196,86 +181,6 @@ class CodeTestsGrader(SandboxedGrader):
             meta.update(reason=reasons.get(res.status, res.status), tests=[])
             return GradeResult(reward=0.0, metadata=meta)
         return self._verdict(res.value, meta)
-
-    def grade_batch(
-        self, samples: Sequence[SampleLike], items: Sequence[Mapping[str, Any] | None]
-    ) -> list[GradeResult]:
-        """Grade pairs in chunks: one sandbox job runs several samples one after another, each still in its own
-        fresh candidate process (see :mod:`rft_kit.sandbox.harness_tests`). Results equal per-pair :meth:`grade`;
-        anything unusual (a bad sample, nothing to run, a chunk that failed as a whole) takes the per-pair path."""
-        if len(samples) != len(items):
-            raise ValueError(f"a batch needs as many items as samples ({len(samples)} != {len(items)})")
-        if len(samples) <= 1:
-            return super().grade_batch(samples, items)
-        results: list[GradeResult | None] = [None] * len(samples)
-        workers = get_sandbox().workers
-        taken = 0
-        lock = threading.Lock()
-
-        def take() -> range:
-            # Guided chunks: large while much is left (the job overhead is paid once per chunk), shrinking towards
-            # the end so that no server idles while another works through a last big chunk.
-            nonlocal taken
-            with lock:
-                size = max(1, min(_CHUNK_MAX, (len(samples) - taken) // (2 * workers)))
-                start, taken = taken, min(len(samples), taken + size)
-                return range(start, taken)
-
-        def work() -> None:
-            # each thread prepares its own chunks, so rendering overlaps the servers' work from the first chunk on
-            while indices := take():
-                chunk: list[tuple[int, dict[str, Any], Limits]] = []
-                for index in indices:
-                    try:
-                        smp = as_sample(samples[index])
-                        item = items[index]
-                        prepared = None if smp.error else self._prepare(smp, item if item is not None else {})
-                    except Exception:  # reported exactly as the per-pair path reports it
-                        prepared = None
-                    if isinstance(prepared, tuple):
-                        chunk.append((index, *prepared))
-                if chunk:
-                    for (index, _, _), result in zip(chunk, self._run_chunk(chunk), strict=True):
-                        results[index] = result
-
-        threads = [threading.Thread(target=work, name="rft-code_tests") for _ in range(min(len(samples), 2 * workers))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return [r if r is not None else self.grade(s, i) for r, s, i in zip(results, samples, items, strict=True)]
-
-    def _run_chunk(self, chunk: list[tuple[int, dict[str, Any], Limits]]) -> list[GradeResult | None]:
-        """One sandbox job for a chunk; ``None`` for each sample when the job failed as a whole."""
-        if len(chunk) == 1:
-            _, payload, limits = chunk[0]
-            return [self._finished(self._run("code_tests", payload, limits))]
-        wall = sum(limits.wall_s for _, _, limits in chunk)
-        cpu = max(limits.cpu_s for _, _, limits in chunk)
-        res = self._run(
-            "code_tests", {"batch": [p for _, p, _ in chunk]}, Limits(wall_s=wall, cpu_s=cpu, memory_mb=self.memory_mb)
-        )
-        values = res.value.get("batch") if res.status == "ok" and isinstance(res.value, dict) else None
-        if not isinstance(values, list) or len(values) > len(chunk):
-            return [None] * len(chunk)
-        # fewer results than samples: the worker had to be replaced mid-chunk (a sample left more than its clean-up
-        # could delete in time); the samples after it did not run and take the per-pair path
-        done: list[GradeResult | None] = [
-            self._finished(dataclasses.replace(res, value=v, duration_ms=_sample_ms(v, res.duration_ms / len(chunk))))
-            for v in values
-        ]
-        return done + [None] * (len(chunk) - len(done))
-
-    def _finished(self, res: ExecResult) -> GradeResult | None:
-        """:meth:`_finish` plus what :meth:`grade` adds; ``None`` (take the per-pair path) if it raised."""
-        try:
-            result = self._finish(res)
-        except Exception:
-            return None
-        result.duration_ms = res.duration_ms
-        result.grader_name = self.name
-        result.grader_type = self.type
-        return result
 
     def _verdict(self, value: Any, meta: dict[str, Any]) -> GradeResult:
         if not isinstance(value, dict) or not isinstance(value.get("tests"), list):

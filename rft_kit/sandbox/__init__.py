@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .isolation import IsolationReport, detect
 from .limits import Limits
-from .pool import ExecResult, ExecStatus, Sandbox, get_sandbox, reset_default_sandbox
+from .pool import ExecResult, ExecStatus, Sandbox, get_sandbox, reset_default_sandbox, warm_up_in_background
 
 __all__ = [
     "ExecResult",
@@ -23,4 +23,5 @@ __all__ = [
     "detect",
     "get_sandbox",
     "reset_default_sandbox",
+    "warm_up_in_background",
 ]

@@ -11,6 +11,9 @@ Requests (length-prefixed JSON on the control socket, fd 3)::
     {"op": "call", "name", "args", "kwargs"}          -> {"ok": encoded value} | {"exc": info}
     {"op": "stdio", "code": str, "input": str}        -> runs the program as __main__ with that stdin, closes
                                                          stdout, then {"exit": code, "exc": info | null}
+    {"op": "grade", "source", "sample", "item"}      -> a hosted python grader call (:mod:`rft_kit.sandbox.grade_call`):
+                                                         {"ok": true, "reward"} | {"ok": false, "error", "traceback"};
+                                                         the process then ends (one sample per process)
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import os
 import sys
 import types
 
-from . import codec
+from . import codec, grade_call
 from .frames import write_json
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing into every candidate (mypy knows the name)
@@ -82,6 +85,9 @@ def serve(ctl: int) -> None:  # pragma: no cover - runs in candidate processes
         elif op == "stdio":
             _run_stdio(ctl, msg)
             return
+        elif op == "grade":
+            _run_grade(ctl, msg)
+            return
         else:
             return
         try:
@@ -111,3 +117,14 @@ def _run_stdio(ctl: int, msg: dict[str, Any]) -> None:  # pragma: no cover - can
         sys.stdout.flush()
     os.close(1)
     write_json(ctl, {"exit": exit_code, "exc": info})
+
+
+def _run_grade(ctl: int, msg: dict[str, Any]) -> None:  # pragma: no cover - candidate process
+    result = grade_call.run_grader(msg["source"], msg["sample"], msg["item"])
+    for stream in (sys.stdout, sys.stderr):  # what grade() printed reaches the runner before the result does
+        with contextlib.suppress(BaseException):
+            stream.flush()
+    try:
+        write_json(ctl, result)
+    except (ValueError, TypeError, UnicodeError):  # e.g. a lone surrogate in an exception message
+        write_json(ctl, {"ok": False, "error": "grade() failed with an unprintable error", "traceback": ""})

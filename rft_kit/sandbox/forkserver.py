@@ -11,11 +11,12 @@ or an expected output. For each job it
 * enforces the wall-clock limit with a pidfd, caps stdout/stderr, reads the harness's result from a dedicated pipe,
 * kills the job's session and every leftover process, and deletes the working directory.
 
-Harnesses that run untrusted code apart from their trusted runner (``CANDIDATES = True``, the code-tests harness) get
-a *persistent* runner (forked once from the server, replaced after a timeout, a crash or ``_RUNNER_JOBS`` jobs). It
-reads each payload from the server's stdin itself, like a per-job child, and gets its candidate processes from the
-worker's candidate pool (:mod:`rft_kit.sandbox.zygote`, a sandbox of its own) over the socket at ``ZYGOTE_FD``. The
-server forks nothing per code-tests job.
+Harnesses that run untrusted code apart from their trusted runner (``CANDIDATES = True``: code tests and the hosted
+python grader) get a *persistent* runner (forked once from the server, replaced after a timeout, a crash or
+``_RUNNER_JOBS`` jobs). It reads each payload from the server's stdin itself, like a per-job child, and gets its
+candidate processes from the worker's candidate pool (:mod:`rft_kit.sandbox.zygote`, a sandbox of its own) over the
+socket at ``ZYGOTE_FD``. The server forks nothing per code-tests or python-grader job: per-job children are left to
+``exec`` and ``sql``.
 
 A job that dies before consuming its payload leaves the stdin stream out of sync; the server then answers and exits,
 and the pool starts a fresh one.
@@ -166,7 +167,7 @@ class Server:
         self.gid = int(config["gid"])
         # the candidate pool's socket (candidates themselves live in the pool's own sandbox)
         self.zygote_fd = int(config["zygote_fd"]) if config.get("zygote_fd") is not None else None
-        # the persistent test runner has a uid of its own: python-grader jobs (the job uid) must not signal it
+        # the persistent test runner has a uid of its own: per-job children (the job uid) must not signal it
         self.runner_uid = int(config.get("runner_uid", self.uid))
         self.private_pids = bool(config["private_pids"])
         # the seccomp filter, compiled on the host (see rft_kit.sandbox.seccomp), or None

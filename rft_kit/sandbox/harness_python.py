@@ -1,104 +1,106 @@
-"""Harness for the hosted-style ``python`` grader: exec the grader source, call ``grade(sample, item)``.
+"""Harness for the hosted-style ``python`` grader: each sample's ``grade(sample, item)`` in a fresh candidate process.
 
-Runs in the job child after the privilege drop. The parent trusts nothing but the emitted JSON value:
-``{"ok": true, "reward": float}`` or ``{"ok": false, "error": str, "traceback": str}``. The validation here (a real,
-finite number; not a bool, not a string) is repeated by the grader in our process.
+Runs, like code tests, in the worker's persistent trusted runner (``CANDIDATES``; see
+:mod:`rft_kit.sandbox.harness_tests`), which gets one fresh process per sample from the candidate pool
+(:mod:`rft_kit.sandbox.zygote`): forked from a pre-hardened process whose memory never held a payload, as the
+candidate uid, in the candidate sandbox, with the sample's rlimits. Only that process ever holds the sample; it execs
+the grader source as a fresh module, calls ``grade`` (:mod:`rft_kit.sandbox.grade_call`) and sends back the outcome.
+The runner enforces the sample's wall-clock limit and output cap, and at the end of the sample the pool kills every
+process the sample left and empties its working directory, so the next sample (of the same chunk or not) starts from
+the pool's pristine state: a fresh interpreter state, fresh limits.
+
+Payload (one sample; a chunk is ``{"batch": [...], "shared": {...}}`` of these, see ``runner_main``)::
+
+    {"format": "python_grader", "source": str, "sample": dict, "item": dict, "timeout_s": float, "output_bytes": int,
+     "preload": [the sandbox's grader preloads the source names: the pool imports them once]}
+
+Result: ``{"status": ok|timeout|memory|output_limit|crashed|sandbox_error, "value": the grade_call outcome or None,
+"stdout", "stderr" (tails), "exit_code", "signal", "error"}``. The parent trusts nothing but the shape; the reward is
+validated again in our process (:func:`check_reward`).
 """
 
 from __future__ import annotations
 
-import inspect
-import math
-import numbers
-import sys
-import traceback
-import types
+import contextlib
+import os
+import signal
+import time
 from typing import Any
 
-__all__ = ["check_reward", "main"]
+from .grade_call import check_reward
+from .harness_tests import (
+    Candidate,
+    CandidateDied,
+    CandidateOutputLimit,
+    CandidatePool,
+    CandidateTimeout,
+    runner_main,
+)
 
-_TB_CHARS = 4000
+__all__ = ["CANDIDATES", "check_reward", "grade_in_pool", "runner_main"]
 
+CANDIDATES = True
+"""Tells the server to run this harness in its persistent test runner."""
 
-def check_reward(value: Any) -> float | str:
-    """``float(value)`` if it is a usable reward, else the reason it is not.
-
-    Accepted: ``int`` and ``float`` (and their numpy counterparts, which register as ``numbers.Real``). Rejected:
-    ``bool`` (a grader returning ``True`` almost always has a bug), strings (even numeric ones: the hosted grader says
-    "invalid float value"), ``None``, NaN and infinities.
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or type(value).__name__ == "bool_":
-        return f"grade() must return a float, got {type(value).__name__}: {_short_repr(value)}"
-    number = float(value)
-    if not math.isfinite(number):
-        return f"grade() returned {number}, which is not a finite number"
-    return number
+_TAIL = 4096
 
 
-def _short_repr(value: Any) -> str:
+def _tail(buf: bytearray) -> str:
+    return bytes(buf[-_TAIL:]).decode("utf-8", "replace")
+
+
+def _drain_all(cand: Candidate) -> None:
+    """Take what the candidate printed and has not been read yet (it wrote it before its reply, or before dying)."""
+    for fd in (cand.out, cand.err):
+        if fd >= 0 and fd in cand.open_outputs:
+            cand._drain(fd)
+
+
+def _how_it_ended(status: int | None, stderr: str) -> tuple[str, int | None, int | None]:
+    """``(status, exit_code, signal)`` of a candidate that died without a result, classified as the fork-server
+    classifies a job child that did (``forkserver.Server._supervise``)."""
+    if status is None:
+        return "crashed", None, None
+    code = os.waitstatus_to_exitcode(status)
+    sig = -code if code < 0 else None
+    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and "SIGXCPU" in stderr):
+        return "timeout", None, sig
+    if "MemoryError" in stderr or sig == signal.SIGKILL:
+        return "memory", None, sig
+    return "crashed", code if code >= 0 else None, sig
+
+
+def grade_in_pool(payload: dict[str, Any], pool: CandidatePool) -> dict[str, Any]:
+    """One sample: a fresh candidate runs ``grade``; its time starts once the process exists."""
+    timeout = float(payload.get("timeout_s", 120.0))
+    cap = int(payload.get("output_bytes", 1 << 20))
+    result: dict[str, Any] = {"status": "crashed", "value": None, "exit_code": None, "signal": None, "error": ""}
     try:
-        text = repr(value)
-    except Exception:
-        text = f"<unprintable {type(value).__name__}>"
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
-def _tail(text: str) -> str:
-    return text if len(text) <= _TB_CHARS else "..." + text[-_TB_CHARS:]
-
-
-def _user_traceback(exc: BaseException) -> str:
-    """The traceback without this harness's own frame: only the grader's code, as the hosted service shows it."""
-    tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
+        cand = pool.fork(cap)
+    except CandidateDied as exc:
+        if pool.broken:
+            raise  # the pool itself failed: the runner reports the job (or the rest of the chunk) as not graded
+        result.update(status="sandbox_error", error=str(exc), stdout="", stderr="")
+        return result
+    deadline = time.monotonic() + timeout
     try:
-        return _tail("".join(traceback.format_exception(type(exc), exc, tb)))
-    except BaseException:
-        return f"{type(exc).__name__} (traceback unavailable)"
-
-
-def run_grader(source: str, sample: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
-    """Exec ``source`` as a fresh module and call its ``grade``; never raises."""
-    module = types.ModuleType("grader")
-    module.__file__ = "grader.py"
-    sys.modules["grader"] = module
-    try:
-        exec(compile(source, "grader.py", "exec"), module.__dict__)
-        grade = module.__dict__.get("grade")
-        if not callable(grade):
-            return {"ok": False, "error": "the source does not define a function grade(sample, item)", "traceback": ""}
-        try:
-            inspect.signature(grade).bind(sample, item)
-        except TypeError as exc:
-            return {"ok": False, "error": f"grade() cannot be called as grade(sample, item): {exc}", "traceback": ""}
-        except ValueError:
-            pass  # no signature to inspect (a builtin): just call it
-        value = grade(sample, item)
-    except SystemExit as exc:
-        return {
-            "ok": False,
-            "error": f"the grader called exit({exc.code!r})",
-            "traceback": _user_traceback(exc),
-        }
-    except BaseException as exc:
-        return {
-            "ok": False,
-            "error": f"{type(exc).__name__}: {_short_repr(str(exc))[1:-1]}",
-            "traceback": _user_traceback(exc),
-        }
-    checked = check_reward(value)
-    if isinstance(checked, str):
-        return {"ok": False, "error": checked, "traceback": ""}
-    return {"ok": True, "reward": checked}
-
-
-def main(ctx: Any) -> None:
-    """Job entry point: payload ``{"source", "sample", "item"}``."""
-    payload = ctx.read_payload()
-    ctx.drop_privileges()
-    result = run_grader(payload["source"], payload["sample"], payload["item"])
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except Exception:
-        pass
-    ctx.emit(result)
+        request = {"op": "grade", "source": payload["source"], "sample": payload["sample"], "item": payload["item"]}
+        cand.send(request, deadline)
+        reply = cand.recv(deadline)
+        _drain_all(cand)
+        result.update(status="ok", value=reply)
+    except CandidateTimeout:
+        result["status"] = "timeout"
+    except CandidateOutputLimit:
+        result["status"] = "output_limit"
+    except CandidateDied as exc:
+        with contextlib.suppress(CandidateOutputLimit):
+            _drain_all(cand)
+        status = pool.wait_status(cand.pid)  # raises CandidateDied if the pool itself is gone
+        result["status"], result["exit_code"], result["signal"] = _how_it_ended(status, _tail(cand.stderr))
+        result["error"] = str(exc)
+    finally:
+        cand.kill(final=True)  # the pool kills every process of the sample at its end (OP_END) anyway
+    result["stdout"] = _tail(cand.stdout)
+    result["stderr"] = _tail(cand.stderr)
+    return result

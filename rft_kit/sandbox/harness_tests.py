@@ -58,7 +58,7 @@ from typing import Any
 
 from . import codec
 from .frames import compact_json
-from .zygote import OP_BEGIN, OP_END, OP_FORK, OP_KILL, REPLY_DIRTY, REPLY_PID
+from .zygote import OP_BEGIN, OP_END, OP_FORK, OP_KILL, OP_WAIT, REPLY_DIRTY, REPLY_PID, REPLY_STATUS
 
 __all__ = ["CANDIDATES", "compare_output", "runner_main"]
 
@@ -177,12 +177,43 @@ class CandidatePool:
             raise CandidateDied(self.broken) from None
         return self.seq
 
-    def begin(self, limits: dict[str, Any]) -> None:
+    def begin(self, limits: dict[str, Any], preload: list[str] | None = None) -> None:
         """Start a job: the pool clears the last one's leftovers and forks the first candidate right away, while we
-        compile the tests."""
+        compile the tests. ``preload``: a hosted python grader's sample, and the grader preloads its source names
+        (the pool imports those it is configured with, once)."""
         self.stderr_tail.clear()
         self.started = False
-        self.pending = self._send(OP_BEGIN, json.dumps(limits).encode())
+        body = limits if preload is None else {**limits, "grader": preload}
+        self.pending = self._send(OP_BEGIN, json.dumps(body).encode())
+
+    def wait_status(self, pid: int) -> int | None:
+        """How candidate ``pid`` ended (a wait status), or ``None`` if it is still running or unknown."""
+        seq = self._send(OP_WAIT, pid.to_bytes(4, "big"))
+        msg = self._reply(seq)
+        if msg[4:5] == REPLY_STATUS and len(msg) == 9:
+            return int.from_bytes(msg[5:9], "big", signed=True)
+        return None
+
+    def _reply(self, seq: int) -> bytes:
+        """The pool's reply to request ``seq`` (replies to other requests are dropped, with their fds)."""
+        deadline = time.monotonic() + _POOL_ANSWER_S
+        while True:
+            if not select.select([self.channel], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                self.broken = f"the candidate pool did not answer within {_POOL_ANSWER_S:g} s"
+                self.stuck = True
+                raise CandidateDied(self.broken)
+            try:
+                msg, fds, _, _ = socket.recv_fds(self.channel, 1024, 3)
+            except OSError as exc:
+                self.broken = f"the candidate pool is gone ({exc})"
+                raise CandidateDied(self.broken) from None
+            for fd in fds:
+                os.close(fd)
+            if not msg:
+                self.broken = "the candidate pool is gone"
+                raise CandidateDied(self.broken)
+            if int.from_bytes(msg[:4], "big") == seq:
+                return msg
 
     def end(self) -> None:
         """The job is over: every candidate dies and the working directory is emptied (no reply)."""
@@ -728,7 +759,9 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
     stdin (the server's request stream, left there by the server), answers ``ACK`` on the result pipe at once, asks
     the candidate pool to begin the job, runs the tests, tells the pool the job is over, then writes a length-prefixed
     JSON result. Trusted test code runs in a fresh namespace per job, and ``builtins`` is restored after each; the
-    server replaces the runner after a timeout, a crash, or a few hundred jobs.
+    server replaces the runner after a timeout, a crash, or a few hundred jobs. A payload of format
+    ``python_grader`` is one hosted python grader sample (:func:`rft_kit.sandbox.harness_python.grade_in_pool`); a
+    ``{"batch": [...], "shared": {...}}`` payload is a chunk of samples, run one after another.
     """
     from .forkserver import ACK, CONTROL_FD, RESULT_FD, ZYGOTE_FD
     from .frames import read_exact
@@ -740,9 +773,16 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
 
     def run_one(payload: Any, limits: dict[str, Any]) -> dict[str, Any]:
         start = time.perf_counter()
+        grader = isinstance(payload, dict) and payload.get("format") == "python_grader"
         try:
-            pool.begin(limits)
-            result = Runner(payload, pool).run()
+            preload = payload.get("preload") if grader else None
+            pool.begin(limits, [str(m) for m in preload] if isinstance(preload, list) else [] if grader else None)
+            if grader:
+                from .harness_python import grade_in_pool  # imported by the server already: no cost here
+
+                result = grade_in_pool(payload, pool)
+            else:
+                result = Runner(payload, pool).run()
         except CandidateDied:
             result = {}
         except PoolDirty as exc:
@@ -766,10 +806,13 @@ def runner_main(ctx: Any) -> None:  # pragma: no cover - the persistent runner p
         os.write(RESULT_FD, ACK)
         batch = payload.get("batch") if isinstance(payload, dict) else None
         if isinstance(batch, list):
-            # several samples, one after another; each still gets its own fresh candidates and working directory
+            # several samples, one after another; each still gets its own fresh candidates and working directory.
+            # "shared" holds what every sample of the batch has in common (sent once: a python grader's source)
+            shared = payload.get("shared")
+            shared = shared if isinstance(shared, dict) else {}
             results = []
             for one in batch:
-                outcome = run_one(one, job["limits"])
+                outcome = run_one({**shared, **one} if shared and isinstance(one, dict) else one, job["limits"])
                 if pool.broken or pool.dirty:
                     break  # this sample and the rest did not run: the client grades them on a fresh worker
                 results.append(outcome)

@@ -34,7 +34,7 @@ from .cgroups import WorkerCgroup
 from .frames import FrameError, compact_json, read_json, write_frame
 from .limits import Limits
 
-__all__ = ["ExecResult", "ExecStatus", "Sandbox", "get_sandbox", "reset_default_sandbox"]
+__all__ = ["ExecResult", "ExecStatus", "Sandbox", "get_sandbox", "reset_default_sandbox", "warm_up_in_background"]
 
 ExecStatus = Literal["ok", "error", "timeout", "memory", "output_limit", "crashed", "sandbox_error"]
 
@@ -179,7 +179,7 @@ class _Worker:
             "runner_uid": uid + RUNNER_UID_OFFSET,
             "private_pids": not unisolated,
             "seccomp_bpf": sb.seccomp_bpf,
-            "preload": list(sb.preload),
+            "preload": [],  # python graders run in the candidate pool, which imports sb.preload (grader_preload)
             "workroot": sb.workroot if unisolated else "/tmp/jobs",
             "zygote_fd": zygote_fd,
             "cpus": self.cpus(),
@@ -195,6 +195,7 @@ class _Worker:
             "gid": uid,
             "seccomp_bpf": sb.pool_filter(uid + CANDIDATE_UID_OFFSET, uid),
             "preload": list(sb.candidate_preload),
+            "grader_preload": list(sb.preload),
             "workdir": os.path.join(sb.workroot, f"candidates{self.index}") if unisolated else "/tmp/work",
             "limits": Limits().to_dict(),
             "cpus": self.cpus(),
@@ -231,7 +232,8 @@ class _Worker:
         )
 
     def start(self) -> None:
-        """Start the candidate pool, then the server (each in its own sandbox), joined by a socket pair."""
+        """Start the candidate pool and the server (each in its own sandbox, joined by a socket pair) side by side:
+        neither needs the other until the first job, so their start-ups (bubblewrap, interpreter, imports) overlap."""
         self.starts += 1
         self.cpu_s_past += self.cpu_s + self.zygote_cpu_s()
         self.cpu_s = 0.0
@@ -239,11 +241,11 @@ class _Worker:
         try:
             zfd, sfd = zygote_end.fileno(), server_end.fileno()
             self.zygote = self._popen(self._argv("zygote", self._zygote_config(zfd)), zfd)
-            self.zygote_hello = self._zygote_hello(time.monotonic() + _START_TIMEOUT_S)
             self.proc = self._popen(self._argv("forkserver", self._server_config(sfd)), sfd)
         finally:
             server_end.close()
             zygote_end.close()
+        self.zygote_hello = self._zygote_hello(time.monotonic() + _START_TIMEOUT_S)
         try:
             hello = self._read(time.monotonic() + _START_TIMEOUT_S)
         except (FrameError, TimeoutError, OSError) as exc:
@@ -438,8 +440,9 @@ class Sandbox:
         workers: number of servers (default: CPU count, at least 1).
         isolation: ``"auto"``, ``"bwrap"`` or ``"none"`` (see :mod:`rft_kit.sandbox.isolation`).
         allow_unisolated: allow running without namespaces (also ``RFT_KIT_ALLOW_UNISOLATED=1``).
-        preload: modules every server imports once (e.g. ``("numpy", "rapidfuzz")``); python-grader jobs then import
-            them for free.
+        preload: modules python graders use (e.g. ``("numpy", "rapidfuzz")``): each candidate pool imports them once,
+            before its first python-grader sample, and every later sample finds them loaded. A pool that only runs
+            code tests never imports them.
         candidate_preload: modules every candidate pool imports once, for the programs under test (``code_tests``).
             The default is the standard-library modules model-written programs import most; an import the pool has
             not done costs each candidate that makes it a full module load (benchmarks/bench_code.py shows the cost),
@@ -624,17 +627,31 @@ class Sandbox:
             self._idle.put(worker)
 
     def warm_up(self) -> float:
-        """Start every server now (instead of on first use); returns the seconds it took."""
+        """Start every idle server now (instead of on first use), all at once; returns the seconds it took. Each
+        worker is handed back as soon as it is up; a worker a job holds meanwhile is started by that job, and one
+        that cannot start is started again (and its error reported) by the first job that needs it."""
         start = time.perf_counter()
         self._start()
-        workers = [self._idle.get() for _ in range(self.workers)]
-        try:
-            for worker in workers:
+        grabbed: list[_Worker] = []
+        while True:  # never wait for a busy worker: a job that holds one is starting it already
+            try:
+                grabbed.append(self._idle.get_nowait())
+            except queue.Empty:
+                break
+
+        def warm(worker: _Worker) -> None:
+            try:
                 if worker.proc is None:
-                    worker.start()
-        finally:
-            for worker in workers:
+                    with contextlib.suppress(Exception):  # the first job on this worker starts it and reports
+                        worker.start()
+            finally:
                 self._idle.put(worker)
+
+        threads = [threading.Thread(target=warm, args=(w,), name="rft-sandbox-start") for w in grabbed]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         return time.perf_counter() - start
 
     def cpu_seconds(self) -> float:
@@ -700,8 +717,8 @@ def get_sandbox() -> Sandbox:
     Configured by environment variables:
 
     * ``RFT_KIT_SANDBOX_WORKERS``: number of servers (default: CPU count);
-    * ``RFT_KIT_SANDBOX_PRELOAD``: comma-separated modules every server imports once (default ``rapidfuzz``; empty
-      for none);
+    * ``RFT_KIT_SANDBOX_PRELOAD``: comma-separated modules the candidate pools import once for python graders
+      (default ``rapidfuzz``; empty for none);
     * ``RFT_KIT_SANDBOX_CANDIDATE_PRELOAD``: the same for the candidate pools (default
       :data:`DEFAULT_CANDIDATE_PRELOAD`);
     * ``RFT_KIT_SANDBOX_ISOLATION``: auto, bwrap or none; ``RFT_KIT_ALLOW_UNISOLATED=1`` to accept none;
@@ -715,7 +732,7 @@ def get_sandbox() -> Sandbox:
         if _default is None or _default._pid != os.getpid():
             workers = os.environ.get("RFT_KIT_SANDBOX_WORKERS")
             # rapidfuzz (a dependency, light) by default: the hosted python graders' favourite import; pre-imported
-            # once per server it costs a job nothing instead of a full import (benchmarks/bench_code.py measures it)
+            # once per candidate pool it costs a sample nothing instead of a full import (~20 ms)
             preload_spec = os.environ.get("RFT_KIT_SANDBOX_PRELOAD", DEFAULT_PRELOAD)
             preload = [m for m in preload_spec.split(",") if m.strip()]
             candidate_spec = os.environ.get("RFT_KIT_SANDBOX_CANDIDATE_PRELOAD", ",".join(DEFAULT_CANDIDATE_PRELOAD))
@@ -735,13 +752,34 @@ def get_sandbox() -> Sandbox:
         return _default
 
 
+def warm_up_in_background() -> None:
+    """Start the shared sandbox's servers now, in a background thread, while the caller does other work (reading
+    its inputs): the first job then finds them warm instead of waiting for their start-up. Idempotent; a failure
+    (isolation unavailable, say) is left for the first job to report."""
+    global _warming
+    with _default_lock:
+        if _warming == os.getpid():
+            return
+        _warming = os.getpid()
+
+    def warm() -> None:
+        with contextlib.suppress(Exception):
+            get_sandbox().warm_up()
+
+    threading.Thread(target=warm, name="rft-sandbox-warm-up", daemon=True).start()
+
+
+_warming = 0  # the pid of the process whose shared sandbox is (being) warmed
+
+
 def reset_default_sandbox() -> None:
     """Close the shared sandbox (the next :func:`get_sandbox` makes a new one)."""
-    global _default
+    global _default, _warming
     with _default_lock:
         if _default is not None and _default._pid == os.getpid():
             _default.close()
         _default = None
+        _warming = 0
 
 
 atexit.register(reset_default_sandbox)

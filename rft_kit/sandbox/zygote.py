@@ -26,7 +26,14 @@ message: an op byte, a 4-byte sequence number, and for ``B`` the job's limits as
 * ``B`` begin a job: kill what is left, empty the working directory, set the job's limits, fork a candidate;
 * ``C`` fork another candidate for the current job;
 * ``K`` kill every candidate (no reply);
-* ``E`` end the job: kill every candidate and empty the working directory (no reply).
+* ``E`` end the job: kill every candidate and empty the working directory (no reply);
+* ``W`` how did candidate ``pid`` (4 bytes) end: ``seq + b"S" + wait status`` (4 bytes, signed) once it has exited
+  (waited for briefly: a process closes its files just before it becomes a zombie), ``seq + b"R"`` if it still runs.
+
+A ``B`` whose JSON carries ``"grader": [names]`` (a hosted python grader's sample) first imports, once, those of the
+modules python graders use (``grader_preload`` in the config, e.g. ``rapidfuzz``) that it names, so that the
+candidates find them loaded; a pool never imports a module that is not in its config, and a pool that only ever runs
+code tests (or graders that do not mention them) never holds them.
 
 A fork is answered with ``seq + b"P" + pid`` carrying the candidate's control socket, stdout and stderr pipes as
 ``SCM_RIGHTS``; a failure with ``seq + b"F" + message``. The clean-up between jobs is bounded
@@ -46,6 +53,7 @@ import json
 import os
 import signal
 import sys
+import time
 from resource import setrlimit
 
 from . import candidate, codec, privileges, startup
@@ -57,8 +65,9 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing into every can
 if TYPE_CHECKING:
     from typing import Any
 
-OP_BEGIN, OP_FORK, OP_KILL, OP_END = b"B", b"C", b"K", b"E"
-REPLY_PID, REPLY_FAIL, REPLY_DIRTY = b"P", b"F", b"X"
+OP_BEGIN, OP_FORK, OP_KILL, OP_END, OP_WAIT = b"B", b"C", b"K", b"E", b"W"
+REPLY_PID, REPLY_FAIL, REPLY_DIRTY, REPLY_STATUS, REPLY_RUNNING = b"P", b"F", b"X", b"S", b"R"
+_EXIT_WAIT_S = 0.05
 _PR_SET_CHILD_SUBREAPER = 36
 _MAX_FD = 1 << 16
 
@@ -77,6 +86,8 @@ class Zygote:
         self.root = os.getuid() == 0
         self.seccomp = startup.seccomp_program(config)
         self.preloaded, self.preload_errors = startup.preload(config.get("preload"))
+        self.grader_preload: list[str] = list(config.get("grader_preload") or ())
+        self.grader_tried: set[str] = set()  # grader preloads imported (or tried) so far
         self.devnull = os.open(os.devnull, os.O_RDONLY)
         self.mq_sealed = False
         self.dirty: str | None = None  # why the working directory could not be emptied, once it could not
@@ -259,9 +270,16 @@ class Zygote:
                 clean = True
             if op == OP_BEGIN and request[5:] != limits_seen:
                 limits_seen = request[5:]
-                with contextlib.suppress(ValueError):
-                    self.limits.update(json.loads(limits_seen))
+                with contextlib.suppress(ValueError, TypeError, KeyError):
+                    update = json.loads(limits_seen)
+                    wanted = update.pop("grader", None)
+                    if isinstance(wanted, list):
+                        self.preload_graders(wanted)
+                    self.limits.update(update)
                     self.rlimits = privileges.rlimits(self.limits)
+            if op == OP_WAIT:
+                self._answer_wait(seq, request[5:9])
+                continue
             if op in (OP_BEGIN, OP_FORK):
                 if self.dirty:
                     # what the last job left could not be cleared in time: no job runs here any more (the runner
@@ -271,6 +289,39 @@ class Zygote:
                     continue
                 clean = False
                 self._answer_fork(seq)
+
+    def preload_graders(self, wanted: list[Any]) -> None:
+        """Import the configured grader preloads among ``wanted`` that are not imported yet (each once, before the
+        first candidate of a grader that names it is forked)."""
+        names = [m for m in self.grader_preload if m in wanted and m not in self.grader_tried]
+        if not names:
+            return
+        self.grader_tried.update(names)
+        loaded, errors = startup.preload(names)
+        self.preloaded += loaded
+        self.preload_errors.update(errors)
+        gc.collect()
+        gc.freeze()
+
+    def _answer_wait(self, seq: bytes, body: bytes) -> None:
+        """Reply how candidate ``body`` (a pid) ended, waiting briefly for it to become a zombie (a process closes its
+        files, so the runner sees its socket close, just before it becomes one)."""
+        pid = int.from_bytes(body, "big") if len(body) == 4 else 0
+        reply = REPLY_RUNNING
+        deadline = time.monotonic() + _EXIT_WAIT_S
+        while pid > 0:
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                break  # not ours, or already reaped
+            if done == pid:
+                reply = REPLY_STATUS + status.to_bytes(4, "big", signed=True)
+                break
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.0005)
+        with contextlib.suppress(OSError):
+            self.ctl.send(seq + reply)
 
     def _answer_fork(self, seq: bytes) -> None:
         try:

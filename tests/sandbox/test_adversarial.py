@@ -26,7 +26,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rft_kit import load_grader
-from rft_kit.graders import code_tests as code_tests_module
 from rft_kit.graders import python_grader as python_grader_module
 from rft_kit.graders.base import Grader
 from rft_kit.records import GradeResult
@@ -60,7 +59,7 @@ def one() -> Iterator[Sandbox]:
 
 
 def _use(monkeypatch: pytest.MonkeyPatch, sb: Sandbox) -> None:
-    monkeypatch.setattr(code_tests_module, "get_sandbox", lambda: sb)
+    # both graders reach the sandbox through SandboxedGrader (in the python_grader module)
     monkeypatch.setattr(python_grader_module, "get_sandbox", lambda: sb)
 
 

@@ -185,15 +185,36 @@ def test_sandboxes_get_distinct_uids():
     assert uids_a.isdisjoint(uids_b)
 
 
-def test_preload_imports_once_per_server():
+def test_grader_preloads_are_imported_once_per_candidate_pool():
+    # python graders run in the candidate pool: it imports the preloads a grader names once, before that grader's
+    # first sample (an import per sample would cost ~20 ms); code-tests candidates and graders that do not name them
+    # never carry them, and the server, which runs no grader code, never imports them
     require_bwrap()
-    code = "import sys\nprint('rapidfuzz' in sys.modules)"
+    source = "import sys\ndef grade(sample, item):\n    return 1.0 if 'rapidfuzz' in sys.modules else 0.0\n"
+    grader_payload = {"format": "python_grader", "source": source, "sample": {}, "item": {}, "timeout_s": 10}
+    program = "import sys\ndef f(x):\n    return 'rapidfuzz' in sys.modules\n"
+    tests_payload = {"format": "asserts", "program": program, "tests": ["assert f(0) is False"], "timeout_s": 5}
+    limits = Limits(wall_s=20)
     with Sandbox(workers=1, preload=("rapidfuzz", "no_such_module_xyz")) as sb:
-        result = sb.run("exec", {"code": code}, Limits(wall_s=10))
+        before = sb.run("code_tests", tests_payload, limits)
+        unnamed = sb.run("python_grader", {**grader_payload, "preload": []}, limits)
+        named = [sb.run("python_grader", {**grader_payload, "preload": ["rapidfuzz", "no_such_module_xyz"]}, limits)]
+        named.append(sb.run("python_grader", {**grader_payload, "preload": ["rapidfuzz"]}, limits))
         info = sb.server_info()[0]
-    assert result.stdout.strip() == "True"  # already imported before the job started
-    assert info["preloaded"] == ["rapidfuzz"]
-    assert "no_such_module_xyz" in info["preload_errors"]
+    assert before.value["tests"][0]["status"] == "passed"
+    assert unnamed.value["value"] == {"ok": True, "reward": 0.0}
+    assert all(r.value["value"] == {"ok": True, "reward": 1.0} for r in named)  # the missing module is skipped
+    assert info["preloaded"] == []
+
+
+def test_python_grader_names_the_preloads_its_source_uses(python_grader):
+    from rft_kit.sandbox import get_sandbox
+
+    assert "rapidfuzz" in get_sandbox().preload  # the default
+    fuzzy = python_grader("from rapidfuzz import fuzz\ndef grade(sample, item):\n    return 1.0\n")
+    plain = python_grader("def grade(sample, item):\n    return 1.0\n")
+    assert fuzzy._preload() == ["rapidfuzz"]
+    assert plain._preload() == []
 
 
 def test_servers_outlive_the_thread_that_started_them():

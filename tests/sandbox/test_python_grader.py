@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import time
 
 import pytest
 
@@ -156,3 +157,121 @@ def test_batch_equals_per_pair(python_grader):
     single = [grader.grade(s, i) for s, i in zip(samples, items, strict=True)]
     assert [(r.status, r.reward) for r in batch] == [(r.status, r.reward) for r in single]
     assert batch[-1].status == "error"
+
+
+# -- chunks: several samples per sandbox job, each still in a fresh process with its own limits -------------------
+def _batch(grader, samples):
+    results = grader.grade_batch(samples, [{}] * len(samples))
+    assert len(results) == len(samples)
+    return results
+
+
+def test_state_does_not_leak_between_samples_of_a_chunk(python_grader):
+    # every sample of a chunk marks the module, a builtin, an imported module and the working directory; each must
+    # find all four pristine (one sample per process, forked from the pool; the directory emptied in between)
+    grader = python_grader(
+        "import builtins, json, os\n"
+        "SEEN = []\n"
+        "def grade(sample, item):\n"
+        "    clean = not SEEN and not hasattr(builtins, 'planted') and json.dumps is not len\n"
+        "    clean = clean and not os.path.exists('left_behind.txt')\n"
+        "    SEEN.append(1)\n"
+        "    builtins.planted = True\n"
+        "    builtins.len = lambda x: 0\n"
+        "    json.dumps = len\n"
+        "    open('left_behind.txt', 'w').write('x')\n"
+        "    return 1.0 if clean else 0.0\n"
+    )
+    results = _batch(grader, ["x"] * 40)
+    assert [(r.status, r.reward) for r in results] == [("scored", 1.0)] * 40
+
+
+def test_a_sample_that_kills_its_process_or_loops_zeroes_only_itself(python_grader):
+    grader = python_grader(
+        "import os, signal, time\n"
+        "def grade(sample, item):\n"
+        "    what = sample['output_text']\n"
+        "    if what == 'exit':\n"
+        "        os._exit(0)\n"
+        "    if what == 'kill':\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    if what == 'loop':\n"
+        "        while True:\n"
+        "            pass\n"
+        "    if what == 'sleep':\n"
+        "        time.sleep(60)\n"
+        "    if what == 'daemon':\n"
+        "        if os.fork() == 0:\n"
+        "            os.setsid()\n"
+        "            time.sleep(60)\n"  # a leftover process: killed at the end of its sample
+        "        return 0.5\n"
+        # the candidate sandbox's pid namespace holds the pool (PID 1) and this process: nothing an earlier sample left
+        "    return 1.0 if len([p for p in os.listdir('/proc') if p.isdigit()]) <= 2 else 0.25\n",
+        timeout_s=1,
+    )
+    samples = ["ok", "exit", "ok", "kill", "ok", "loop", "ok", "sleep", "ok", "daemon", "ok", "ok"]
+    start = time.monotonic()
+    results = _batch(grader, samples)
+    elapsed = time.monotonic() - start
+    by = list(zip(samples, results, strict=True))
+    assert all((r.status, r.reward) == ("scored", 1.0) for s, r in by if s == "ok"), [r.to_dict() for r in results]
+    for name in ("exit", "kill"):
+        result = results[samples.index(name)]
+        assert (result.status, result.reward, result.error.kind) == ("error", 0.0, "runtime")
+        assert result.error.flag == "python_grader_runtime_error"
+    # how the process ended is known (the pool reports it): a SIGKILL reads as the memory cgroup's kill, as before
+    assert "exit code 0" in results[samples.index("exit")].error.message
+    assert "out of memory" in results[samples.index("kill")].error.message
+    for name in ("loop", "sleep"):
+        result = results[samples.index(name)]
+        assert (result.status, result.reward, result.error.kind) == ("error", 0.0, "timeout"), result.to_dict()
+    assert results[samples.index("daemon")].reward == 0.5
+    assert elapsed < 30  # each timeout costs its own second, not the chunk's window
+
+
+def test_limits_apply_to_each_sample_of_a_chunk(python_grader):
+    # each sample may use almost its whole time and memory: a chunk does not share one budget between them
+    grader = python_grader(
+        "import time\n"
+        "def grade(sample, item):\n"
+        "    start = time.monotonic()\n"
+        "    while time.monotonic() - start < 0.5:\n"
+        "        pass\n"
+        "    block = bytearray(200 << 20)\n"
+        "    if sample['output_text'] == 'greedy':\n"
+        "        more = bytearray(400 << 20)\n"
+        "    return 1.0\n",
+        timeout_s=2,  # 6 x 0.5 s would not fit in one 2 s budget
+        memory_mb=500,
+    )
+    samples = ["a", "b", "greedy", "c", "d", "e"]
+    results = _batch(grader, samples)
+    assert [r.reward for r in results] == [1.0, 1.0, 0.0, 1.0, 1.0, 1.0], [r.to_dict() for r in results]
+    assert "MemoryError" in results[2].error.message
+
+
+def test_printing_is_capped_per_sample(python_grader):
+    grader = python_grader(
+        "def grade(sample, item):\n    print(sample['output_text'] * 2000)\n    return 1.0\n",
+        output_bytes=10_000,
+    )
+    results = _batch(grader, ["a", "bbbbbbbbbb", "c"])
+    assert [r.reward for r in results] == [1.0, 0.0, 1.0]
+    assert "printed more than 10000 bytes" in results[1].error.message
+    assert results[0].metadata["stdout"].startswith("aaaa")
+
+
+def test_chunked_results_equal_per_pair_results(python_grader):
+    grader = python_grader(
+        "def grade(sample, item):\n"
+        "    if sample['output_text'] == 'raise':\n"
+        "        raise ValueError('no')\n"
+        "    return item['w'] * len(sample['output_text'])\n"
+    )
+    samples = ["ab", "raise", "abcd", "", "raise", "a"] * 3
+    items = [{"w": 0.1 * (i % 4)} for i in range(len(samples))]
+    batch = grader.grade_batch(samples, items)
+    single = [grader.grade(s, i) for s, i in zip(samples, items, strict=True)]
+    assert [(r.status, r.reward, r.error and r.error.message) for r in batch] == [
+        (r.status, r.reward, r.error and r.error.message) for r in single
+    ]
