@@ -133,11 +133,13 @@ def _plan(reference: Mapping[str, Any]) -> _Plan:
             final = str(step["final_answer"])
             break
         if isinstance(step, list):
-            steps.append([_call(c) for c in step])
+            group = [_call(c) for c in step]
         elif isinstance(step, Mapping) and isinstance(step.get("parallel"), list):
-            steps.append([_call(c) for c in step["parallel"]])
+            group = [_call(c) for c in step["parallel"]]
         else:
-            steps.append([_call(step)])
+            group = [_call(step)]
+        if group:  # an empty group is no turn at all (a turn of no calls would be an empty assistant message)
+            steps.append(group)
     violation_raw = reference.get("policy_violation", reference.get("violation_plan"))
     if isinstance(violation_raw, Mapping):
         violation_raw = [violation_raw]

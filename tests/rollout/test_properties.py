@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rft_kit.local_openai.errors import ApiError
@@ -55,6 +55,10 @@ _references = st.one_of(
     tools=st.one_of(json_values, st.lists(json_values, max_size=3)),
     seed=st.one_of(st.none(), st.integers(-5, 5), json_values),
 )
+# found by hypothesis: an empty parallel group in the plan (IndexError, or an assistant message of no calls)
+@example("sim-agent-base", [{"role": "user", "content": None}], {"oracle_plan": [{"parallel": []}]}, [], 1)
+@example("sim-agent-base+bad-calls", [{"role": "user", "content": None}], {"oracle_plan": [[]]}, [], 1)
+@example("sim-agent-oracle", [{"role": "user", "content": None}], {"oracle_plan": [{"parallel": []}]}, [], None)
 def test_simulated_agents_answer_or_refuse_with_a_4xx(
     model: str, messages: Any, reference: Any, tools: Any, seed: Any
 ) -> None:
