@@ -477,18 +477,26 @@ def _run_overlapped(
 ) -> None:
     """Grade batches in this process with the next batch started while the current one finishes; emit in order."""
     with cf.ThreadPoolExecutor(2, thread_name_prefix="rft-batch") as pool:
-        pending: list[cf.Future[list[dict[str, Any]]]] = []
-        try:
-            for batch in batches:
-                pending.append(pool.submit(_records, grader, batch))
-                if len(pending) >= 2:
-                    emit(pending.pop(0).result())
-            for future in pending:
-                emit(future.result())
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+        _emit_in_order((pool.submit(_records, grader, batch) for batch in batches), 2, emit)
+
+
+def _emit_in_order(
+    futures: Iterator[cf.Future[list[dict[str, Any]]]], depth: int, emit: Callable[[list[dict[str, Any]]], None]
+) -> None:
+    """Emit each future's records in submission order, with at most ``depth`` submitted and not yet emitted (the
+    generator submits the next batch only when it is asked for one); on any failure the rest are cancelled."""
+    pending: list[cf.Future[list[dict[str, Any]]]] = []
+    try:
+        for future in futures:
+            pending.append(future)
+            if len(pending) >= depth:
+                emit(pending.pop(0).result())
+        for future in pending:
+            emit(future.result())
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        raise
 
 
 def _choose_workers(workers: int | Literal["auto"], per_sample_us: float) -> int:
@@ -509,15 +517,4 @@ def _run_pool(
     """Grade batches in worker processes, writing results in input order with a bounded number in flight."""
     context = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(n_workers, mp_context=context, initializer=_init_worker, initargs=(config,)) as pool:
-        pending: list[cf.Future[list[dict[str, Any]]]] = []
-        try:
-            for batch in batches:
-                pending.append(pool.submit(_grade_in_worker, batch))
-                if len(pending) >= n_workers * 2:
-                    emit(pending.pop(0).result())
-            for future in pending:
-                emit(future.result())
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+        _emit_in_order((pool.submit(_grade_in_worker, batch) for batch in batches), n_workers * 2, emit)
